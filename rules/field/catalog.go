@@ -16,14 +16,15 @@ type Field struct {
 
 // Catalog lists every field of [Packet] in declaration order. A layer
 // struct with a Present flag appears as its bare name (type bool), and its
-// "present" member is not listed separately.
+// "present" member is not listed separately. A nested struct's doc tag
+// (e.g. "ARP sender") prefixes the docs of its members.
 func Catalog() []Field {
 	var out []Field
-	walk(reflect.TypeOf(Packet{}), "", &out)
+	walk(reflect.TypeOf(Packet{}), "", "", &out)
 	return out
 }
 
-func walk(t reflect.Type, prefix string, out *[]Field) {
+func walk(t reflect.Type, prefix, docPrefix string, out *[]Field) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag := f.Tag.Get("expr")
@@ -35,14 +36,21 @@ func walk(t reflect.Type, prefix string, out *[]Field) {
 			if p, ok := f.Type.FieldByName("Present"); ok && p.Type.Kind() == reflect.Bool {
 				*out = append(*out, Field{Name: name, Type: "bool", Doc: p.Tag.Get("doc"), Layer: true})
 			}
-			walk(f.Type, name+".", out)
+			walk(f.Type, name+".", joinDoc(docPrefix, f.Tag.Get("doc")), out)
 			continue
 		}
 		if tag == "present" {
 			continue
 		}
-		*out = append(*out, Field{Name: name, Type: typeName(f.Type), Doc: f.Tag.Get("doc")})
+		*out = append(*out, Field{Name: name, Type: typeName(f.Type), Doc: joinDoc(docPrefix, f.Tag.Get("doc"))})
 	}
+}
+
+func joinDoc(prefix, doc string) string {
+	if prefix == "" || doc == "" {
+		return prefix + doc
+	}
+	return prefix + " " + doc
 }
 
 func typeName(t reflect.Type) string {

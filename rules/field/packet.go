@@ -22,7 +22,7 @@ import (
 // into that flag, as Wireshark treats a bare protocol name as "present".
 type Packet struct {
 	Frame  Frame  `expr:"frame"`
-	Sensor string `expr:"sensor"`
+	Sensor string `expr:"sensor" doc:"capture source: the CommView connection or capture file"`
 	NCF    NCF    `expr:"ncf"`
 	WLAN   WLAN   `expr:"wlan"`
 	Eth    Eth    `expr:"eth"`
@@ -44,14 +44,14 @@ type Packet struct {
 
 	// Payload is the transport payload (TCP or UDP data), or the IP
 	// payload for other IP protocols, or empty.
-	Payload string `expr:"payload"`
+	Payload string `expr:"payload" doc:"transport payload (TCP/UDP data), or the IP payload for other IP protocols"`
 
 	// Version-agnostic fields named as in Suricata's EVE output.
-	SrcIP    string `expr:"src_ip"`
-	DestIP   string `expr:"dest_ip"`
-	SrcPort  int    `expr:"src_port"`
-	DestPort int    `expr:"dest_port"`
-	Proto    string `expr:"proto"` // "TCP", "UDP", "ICMP", "IPv6-ICMP", or the IP protocol number as text
+	SrcIP    string `expr:"src_ip" doc:"source IP address (IPv4 or IPv6 text), as EVE src_ip"`
+	DestIP   string `expr:"dest_ip" doc:"destination IP address (IPv4 or IPv6 text), as EVE dest_ip"`
+	SrcPort  int    `expr:"src_port" doc:"TCP or UDP source port, 0 otherwise"`
+	DestPort int    `expr:"dest_port" doc:"TCP or UDP destination port, 0 otherwise"`
+	Proto    string `expr:"proto" doc:"IP protocol: TCP, UDP, ICMP, IPv6-ICMP, or the protocol number as text"` // "TCP", "UDP", "ICMP", "IPv6-ICMP", or the IP protocol number as text
 
 	// Meta is decoder output for Vigil itself (offsets, parsed addresses);
 	// conditions cannot see it.
@@ -78,192 +78,199 @@ type Meta struct {
 	// Fragment is true for an IPv4 or IPv6 fragment other than the first:
 	// its transport header is not in this packet.
 	Fragment bool
-	// scratch backs the address strings so decoding does not allocate.
+	// Scratch backs the address strings (MAC, IPv4, IPv6 text) so
+	// decoding does not allocate; the strings alias it.
 	Scratch [160]byte
+	// Name backs dns.qry.name (up to 255 bytes); the string aliases it.
+	Name [256]byte
 }
 
 // Frame is the capture record.
 type Frame struct {
-	Present bool      `expr:"present"`
-	Len     int       `expr:"len"`     // original length on the wire
-	CapLen  int       `expr:"cap_len"` // bytes captured
-	Time    time.Time `expr:"time"`    // capture time, in the sensor's configured zone
-	Number  int       `expr:"number"`  // 1-based number in its capture or sensor connection
+	Present bool      `expr:"present" doc:"frame present (always true)"`
+	Len     int       `expr:"len" doc:"frame length on the wire, in bytes"`                          // original length on the wire
+	CapLen  int       `expr:"cap_len" doc:"captured frame length, in bytes"`                         // bytes captured
+	Time    time.Time `expr:"time" doc:"capture time"`                                               // capture time, in the sensor's configured zone
+	Number  int       `expr:"number" doc:"1-based frame number in its capture or sensor connection"` // 1-based number in its capture or sensor connection
 	// Bytes is the whole frame as a string: `frame contains "x"` is
 	// rewritten into `frame.bytes contains "x"`.
-	Bytes string `expr:"bytes"`
+	Bytes string `expr:"bytes" doc:"whole frame bytes as a string, for frame contains"`
 }
 
 // NCF carries the CommView record header fields.
 type NCF struct {
-	Direction  string  `expr:"direction"` // "in", "out" or "pass" (Ethernet); "" for WiFi
-	Medium     string  `expr:"medium"`    // "ethernet", "wifi" or "tokenring"
-	Decrypted  bool    `expr:"decrypted"`
-	Broken     bool    `expr:"broken"` // bad CRC
-	Compressed bool    `expr:"compressed"`
-	SignalPct  int     `expr:"signal_percent"`
-	SignalDBm  int     `expr:"signal_dbm"` // negative dBm, 0 if not WiFi
-	NoiseDBm   int     `expr:"noise_dbm"`  // negative dBm, 0 if not WiFi
-	Channel    int     `expr:"channel"`
-	Rate       float64 `expr:"rate"` // Mbit/s
-	Band       int     `expr:"band"` // the raw band bit mask
+	Direction  string  `expr:"direction" doc:"CommView direction: in, out or pass (Ethernet); empty for WiFi"` // "in", "out" or "pass" (Ethernet); "" for WiFi
+	Medium     string  `expr:"medium" doc:"CommView medium: ethernet, wifi or tokenring"`                      // "ethernet", "wifi" or "tokenring"
+	Decrypted  bool    `expr:"decrypted" doc:"CommView decrypted flag (WiFi)"`
+	Broken     bool    `expr:"broken" doc:"CommView broken flag: bad CRC"` // bad CRC
+	Compressed bool    `expr:"compressed" doc:"CommView compressed flag"`
+	SignalPct  int     `expr:"signal_percent" doc:"WiFi signal level, percent"`
+	SignalDBm  int     `expr:"signal_dbm" doc:"WiFi signal level in dBm (negative), 0 if not WiFi"` // negative dBm, 0 if not WiFi
+	NoiseDBm   int     `expr:"noise_dbm" doc:"WiFi noise level in dBm (negative), 0 if not WiFi"`   // negative dBm, 0 if not WiFi
+	Channel    int     `expr:"channel" doc:"WiFi channel"`
+	Rate       float64 `expr:"rate" doc:"WiFi data rate, Mbit/s"`                     // Mbit/s
+	Band       int     `expr:"band" doc:"WiFi band bit mask as recorded by CommView"` // the raw band bit mask
 }
 
 // WLAN is an 802.11 header (NCF medium 1).
 type WLAN struct {
-	Present bool   `expr:"present"`
+	Present bool   `expr:"present" doc:"IEEE 802.11 header present"`
 	FC      WLANFC `expr:"fc"`
-	SA      string `expr:"sa"`
-	DA      string `expr:"da"`
-	BSSID   string `expr:"bssid"`
+	SA      string `expr:"sa" doc:"802.11 source address"`
+	DA      string `expr:"da" doc:"802.11 destination address"`
+	BSSID   string `expr:"bssid" doc:"802.11 BSS id (empty when both ToDS and FromDS are set)"`
 }
 
 // WLANFC is the 802.11 frame control field.
 type WLANFC struct {
-	Type    int `expr:"type"` // 0 management, 1 control, 2 data
-	Subtype int `expr:"subtype"`
+	Type    int `expr:"type" doc:"802.11 frame type: 0 management, 1 control, 2 data"` // 0 management, 1 control, 2 data
+	Subtype int `expr:"subtype" doc:"802.11 frame subtype"`
+
+	ToDS      bool `expr:"tods" doc:"802.11 To DS flag"`
+	FromDS    bool `expr:"fromds" doc:"802.11 From DS flag"`
+	Protected bool `expr:"protected" doc:"802.11 protected (encrypted) frame flag"`
 }
 
 // Eth is the Ethernet II header.
 type Eth struct {
-	Present bool   `expr:"present"`
-	Src     string `expr:"src"`  // aa:bb:cc:dd:ee:ff
-	Dst     string `expr:"dst"`  // aa:bb:cc:dd:ee:ff
-	Type    int    `expr:"type"` // EtherType after VLAN tags
+	Present bool   `expr:"present" doc:"Ethernet header present"`
+	Src     string `expr:"src" doc:"Ethernet source address, aa:bb:cc:dd:ee:ff"`                       // aa:bb:cc:dd:ee:ff
+	Dst     string `expr:"dst" doc:"Ethernet destination address, aa:bb:cc:dd:ee:ff"`                  // aa:bb:cc:dd:ee:ff
+	Type    int    `expr:"type" doc:"EtherType after any VLAN tags (0 for 802.3 frames without SNAP)"` // EtherType after VLAN tags
 }
 
 // VLAN is the outermost 802.1Q tag.
 type VLAN struct {
-	Present  bool `expr:"present"`
-	ID       int  `expr:"id"` // 0 if untagged
-	Priority int  `expr:"priority"`
-	Count    int  `expr:"count"`    // number of stacked tags (QinQ)
-	InnerID  int  `expr:"inner_id"` // innermost tag's id, 0 if fewer than two tags
+	Present  bool `expr:"present" doc:"802.1Q/802.1ad VLAN tag present"`
+	ID       int  `expr:"id" doc:"outermost VLAN id, 0 if untagged"` // 0 if untagged
+	Priority int  `expr:"priority" doc:"outermost VLAN priority (PCP)"`
+	Count    int  `expr:"count" doc:"number of stacked VLAN tags"`                    // number of stacked tags (QinQ)
+	InnerID  int  `expr:"inner_id" doc:"innermost VLAN id, 0 if fewer than two tags"` // innermost tag's id, 0 if fewer than two tags
 }
 
 // MPLS is the first MPLS label stack entry.
 type MPLS struct {
-	Present bool `expr:"present"`
-	Label   int  `expr:"label"`
-	TTL     int  `expr:"ttl"`
+	Present bool `expr:"present" doc:"MPLS label stack present"`
+	Label   int  `expr:"label" doc:"first (outermost) MPLS label"`
+	TTL     int  `expr:"ttl" doc:"first MPLS label stack entry TTL"`
 }
 
 // ARP is an ARP packet.
 type ARP struct {
-	Present bool       `expr:"present"`
-	Opcode  int        `expr:"opcode"`
-	Src     ARPAddress `expr:"src"`
-	Dst     ARPAddress `expr:"dst"`
+	Present bool       `expr:"present" doc:"ARP packet present"`
+	Opcode  int        `expr:"opcode" doc:"ARP opcode: 1 request, 2 reply"`
+	Src     ARPAddress `expr:"src" doc:"ARP sender"`
+	Dst     ARPAddress `expr:"dst" doc:"ARP target"`
 }
 
 // ARPAddress is one side of an ARP packet.
 type ARPAddress struct {
-	HWMac     string `expr:"hw_mac"`
-	ProtoIPv4 string `expr:"proto_ipv4"`
+	HWMac     string `expr:"hw_mac" doc:"hardware (MAC) address"`
+	ProtoIPv4 string `expr:"proto_ipv4" doc:"protocol (IPv4) address"`
 }
 
 // IPv4 is the IPv4 header.
 type IPv4 struct {
-	Present    bool      `expr:"present"`
-	Src        string    `expr:"src"`
-	Dst        string    `expr:"dst"`
-	TTL        int       `expr:"ttl"`
-	Proto      int       `expr:"proto"`
-	Len        int       `expr:"len"`
-	ID         int       `expr:"id"`
-	HdrLen     int       `expr:"hdr_len"` // bytes
-	DSField    int       `expr:"dsfield"`
+	Present    bool      `expr:"present" doc:"IPv4 header present"`
+	Src        string    `expr:"src" doc:"IPv4 source address, dotted quad"`
+	Dst        string    `expr:"dst" doc:"IPv4 destination address, dotted quad"`
+	TTL        int       `expr:"ttl" doc:"IPv4 time to live"`
+	Proto      int       `expr:"proto" doc:"IPv4 protocol number"`
+	Len        int       `expr:"len" doc:"IPv4 total length, in bytes"`
+	ID         int       `expr:"id" doc:"IPv4 identification"`
+	HdrLen     int       `expr:"hdr_len" doc:"IPv4 header length, in bytes"` // bytes
+	DSField    int       `expr:"dsfield" doc:"IPv4 differentiated services field (DSCP and ECN byte)"`
 	Flags      IPv4Flags `expr:"flags"`
-	FragOffset int       `expr:"frag_offset"` // in bytes, as Wireshark shows it
-	Checksum   int       `expr:"checksum"`
+	FragOffset int       `expr:"frag_offset" doc:"IPv4 fragment offset, in bytes"` // in bytes, as Wireshark shows it
+	Checksum   int       `expr:"checksum" doc:"IPv4 header checksum"`
 }
 
 // IPv4Flags are the IPv4 flag bits.
 type IPv4Flags struct {
-	RB bool `expr:"rb"`
-	DF bool `expr:"df"`
-	MF bool `expr:"mf"`
+	RB bool `expr:"rb" doc:"IPv4 reserved flag bit"`
+	DF bool `expr:"df" doc:"IPv4 don't fragment flag"`
+	MF bool `expr:"mf" doc:"IPv4 more fragments flag"`
 }
 
 // IPv6 is the IPv6 header.
 type IPv6 struct {
-	Present  bool         `expr:"present"`
-	Src      string       `expr:"src"`
-	Dst      string       `expr:"dst"`
-	HLim     int          `expr:"hlim"`
-	Nxt      int          `expr:"nxt"` // next header of the fixed header
-	Plen     int          `expr:"plen"`
-	Flow     int          `expr:"flow"`
-	TClass   int          `expr:"tclass"`
+	Present  bool         `expr:"present" doc:"IPv6 header present"`
+	Src      string       `expr:"src" doc:"IPv6 source address, canonical text (RFC 5952)"`
+	Dst      string       `expr:"dst" doc:"IPv6 destination address, canonical text (RFC 5952)"`
+	HLim     int          `expr:"hlim" doc:"IPv6 hop limit"`
+	Nxt      int          `expr:"nxt" doc:"IPv6 next header of the fixed header"` // next header of the fixed header
+	Plen     int          `expr:"plen" doc:"IPv6 payload length, in bytes"`
+	Flow     int          `expr:"flow" doc:"IPv6 flow label"`
+	TClass   int          `expr:"tclass" doc:"IPv6 traffic class"`
 	Fragment IPv6Fragment `expr:"fragment"` // zero when there is no fragment header
 }
 
 // IPv6Fragment is the IPv6 fragment extension header.
 type IPv6Fragment struct {
-	Offset int  `expr:"offset"` // bytes
-	More   bool `expr:"more"`
-	ID     int  `expr:"id"`
+	Offset int  `expr:"offset" doc:"IPv6 fragment offset, in bytes (0 without fragment header)"` // bytes
+	More   bool `expr:"more" doc:"IPv6 more fragments flag"`
+	ID     int  `expr:"id" doc:"IPv6 fragment identification"`
 }
 
 // TCP is the TCP header.
 type TCP struct {
-	Present    bool     `expr:"present"`
-	SrcPort    int      `expr:"srcport"`
-	DstPort    int      `expr:"dstport"`
-	Seq        int      `expr:"seq"`     // raw sequence number (Wireshark's tcp.seq_raw)
-	SeqRaw     int      `expr:"seq_raw"` // same as seq
-	Ack        int      `expr:"ack"`     // raw acknowledgement number
-	AckRaw     int      `expr:"ack_raw"` // same as ack
+	Present    bool     `expr:"present" doc:"TCP header present"`
+	SrcPort    int      `expr:"srcport" doc:"TCP source port"`
+	DstPort    int      `expr:"dstport" doc:"TCP destination port"`
+	Seq        int      `expr:"seq" doc:"TCP sequence number (raw, not relative)"`       // raw sequence number (Wireshark's tcp.seq_raw)
+	SeqRaw     int      `expr:"seq_raw" doc:"TCP sequence number (raw)"`                 // same as seq
+	Ack        int      `expr:"ack" doc:"TCP acknowledgment number (raw, not relative)"` // raw acknowledgement number
+	AckRaw     int      `expr:"ack_raw" doc:"TCP acknowledgment number (raw)"`           // same as ack
 	Flags      TCPFlags `expr:"flags"`
-	Window     int      `expr:"window_size_value"`
-	Len        int      `expr:"len"`     // payload length
-	HdrLen     int      `expr:"hdr_len"` // bytes
-	UrgPointer int      `expr:"urgent_pointer"`
-	Checksum   int      `expr:"checksum"`
+	Window     int      `expr:"window_size_value" doc:"TCP window size value (unscaled)"`
+	Len        int      `expr:"len" doc:"TCP segment payload length, from the IP length"` // payload length
+	HdrLen     int      `expr:"hdr_len" doc:"TCP header length, in bytes"`                // bytes
+	UrgPointer int      `expr:"urgent_pointer" doc:"TCP urgent pointer"`
+	Checksum   int      `expr:"checksum" doc:"TCP checksum"`
 }
 
 // TCPFlags are the TCP flag bits.
 type TCPFlags struct {
-	FIN   bool `expr:"fin"`
-	SYN   bool `expr:"syn"`
-	Reset bool `expr:"reset"`
-	Push  bool `expr:"push"`
-	Ack   bool `expr:"ack"`
-	Urg   bool `expr:"urg"`
-	ECE   bool `expr:"ece"`
-	CWR   bool `expr:"cwr"`
-	Raw   int  `expr:"raw"` // the flag byte (Wireshark's tcp.flags as a number)
+	FIN   bool `expr:"fin" doc:"TCP FIN flag"`
+	SYN   bool `expr:"syn" doc:"TCP SYN flag"`
+	Reset bool `expr:"reset" doc:"TCP RST flag"`
+	Push  bool `expr:"push" doc:"TCP PSH flag"`
+	Ack   bool `expr:"ack" doc:"TCP ACK flag"`
+	Urg   bool `expr:"urg" doc:"TCP URG flag"`
+	ECE   bool `expr:"ece" doc:"TCP ECN-Echo flag"`
+	CWR   bool `expr:"cwr" doc:"TCP congestion window reduced flag"`
+	Raw   int  `expr:"raw" doc:"TCP flag byte as a number"` // the flag byte (Wireshark's tcp.flags as a number)
 }
 
 // UDP is the UDP header.
 type UDP struct {
-	Present  bool `expr:"present"`
-	SrcPort  int  `expr:"srcport"`
-	DstPort  int  `expr:"dstport"`
-	Length   int  `expr:"length"`
-	Checksum int  `expr:"checksum"`
+	Present  bool `expr:"present" doc:"UDP header present"`
+	SrcPort  int  `expr:"srcport" doc:"UDP source port"`
+	DstPort  int  `expr:"dstport" doc:"UDP destination port"`
+	Length   int  `expr:"length" doc:"UDP length field (header and data), in bytes"`
+	Checksum int  `expr:"checksum" doc:"UDP checksum"`
 }
 
 // ICMP is the ICMPv4 header.
 type ICMP struct {
-	Present bool `expr:"present"`
-	Type    int  `expr:"type"`
-	Code    int  `expr:"code"`
-	Ident   int  `expr:"ident"` // echo request/reply only
-	Seq     int  `expr:"seq"`   // echo request/reply only
+	Present bool `expr:"present" doc:"ICMP (IPv4) header present"`
+	Type    int  `expr:"type" doc:"ICMP type"`
+	Code    int  `expr:"code" doc:"ICMP code"`
+	Ident   int  `expr:"ident" doc:"ICMP echo identifier (echo request/reply only)"`    // echo request/reply only
+	Seq     int  `expr:"seq" doc:"ICMP echo sequence number (echo request/reply only)"` // echo request/reply only
 }
 
 // ICMPv6 is the ICMPv6 header.
 type ICMPv6 struct {
-	Present bool `expr:"present"`
-	Type    int  `expr:"type"`
-	Code    int  `expr:"code"`
+	Present bool `expr:"present" doc:"ICMPv6 header present"`
+	Type    int  `expr:"type" doc:"ICMPv6 type"`
+	Code    int  `expr:"code" doc:"ICMPv6 code"`
 }
 
 // DNS is a DNS message over UDP or TCP (port 53, 5353 mDNS, 5355 LLMNR).
 type DNS struct {
-	Present bool     `expr:"present"`
-	ID      int      `expr:"id"`
+	Present bool     `expr:"present" doc:"DNS message present (UDP/TCP port 53, 5353, 5355)"`
+	ID      int      `expr:"id" doc:"DNS transaction id"`
 	Flags   DNSFlags `expr:"flags"`
 	Qry     DNSQuery `expr:"qry"`
 	Count   DNSCount `expr:"count"`
@@ -271,112 +278,119 @@ type DNS struct {
 
 // DNSQuery is the first question of a DNS message.
 type DNSQuery struct {
-	Name  string `expr:"name"` // no trailing dot
-	Type  int    `expr:"type"`
-	Class int    `expr:"class"`
+	Name  string `expr:"name" doc:"first question name, without trailing dot"` // no trailing dot
+	Type  int    `expr:"type" doc:"first question type"`
+	Class int    `expr:"class" doc:"first question class"`
 }
 
 // DNSCount holds the DNS header section counts.
 type DNSCount struct {
-	Queries int `expr:"queries"`
-	Answers int `expr:"answers"`
+	Queries int `expr:"queries" doc:"DNS question count"`
+	Answers int `expr:"answers" doc:"DNS answer count"`
+	AuthRR  int `expr:"auth_rr" doc:"DNS authority record count"`
+	AddRR   int `expr:"add_rr" doc:"DNS additional record count"`
 }
 
 // DNSFlags are the DNS header flags.
 type DNSFlags struct {
-	Response bool `expr:"response"`
-	Opcode   int  `expr:"opcode"`
-	Rcode    int  `expr:"rcode"`
+	Response bool `expr:"response" doc:"DNS message is a response"`
+	Opcode   int  `expr:"opcode" doc:"DNS opcode"`
+	Rcode    int  `expr:"rcode" doc:"DNS reply code"`
+
+	Authoritative bool `expr:"authoritative" doc:"DNS authoritative answer flag"`
+	Truncated     bool `expr:"truncated" doc:"DNS truncated message flag"`
+	RecDesired    bool `expr:"recdesired" doc:"DNS recursion desired flag"`
+	RecAvail      bool `expr:"recavail" doc:"DNS recursion available flag"`
 }
 
 // HTTP is an HTTP/1.x request or response starting in this packet.
 type HTTP struct {
-	Present       bool         `expr:"present"`
+	Present       bool         `expr:"present" doc:"HTTP/1.x message starting in this packet"`
 	Request       HTTPRequest  `expr:"request"`
 	Response      HTTPResponse `expr:"response"`
-	Host          string       `expr:"host"`
-	UserAgent     string       `expr:"user_agent"`
-	ContentType   string       `expr:"content_type"`
-	Cookie        string       `expr:"cookie"`
-	Referer       string       `expr:"referer"`
-	Authorization string       `expr:"authorization"`
+	Host          string       `expr:"host" doc:"HTTP Host header"`
+	UserAgent     string       `expr:"user_agent" doc:"HTTP User-Agent header"`
+	ContentType   string       `expr:"content_type" doc:"HTTP Content-Type header"`
+	Cookie        string       `expr:"cookie" doc:"HTTP Cookie header"`
+	Referer       string       `expr:"referer" doc:"HTTP Referer header"`
+	Authorization string       `expr:"authorization" doc:"HTTP Authorization header"`
 }
 
 // HTTPRequest is an HTTP request line.
 type HTTPRequest struct {
-	Present bool   `expr:"present"`
-	Method  string `expr:"method"`
-	URI     string `expr:"uri"`
-	Version string `expr:"version"`
+	Present bool   `expr:"present" doc:"HTTP request line present"`
+	Method  string `expr:"method" doc:"HTTP request method"`
+	URI     string `expr:"uri" doc:"HTTP request URI"`
+	Version string `expr:"version" doc:"HTTP request version, e.g. HTTP/1.1"`
 }
 
 // HTTPResponse is an HTTP status line.
 type HTTPResponse struct {
-	Present bool   `expr:"present"`
-	Code    int    `expr:"code"`
-	Phrase  string `expr:"phrase"`
-	Version string `expr:"version"`
+	Present bool   `expr:"present" doc:"HTTP status line present"`
+	Code    int    `expr:"code" doc:"HTTP response status code"`
+	Phrase  string `expr:"phrase" doc:"HTTP response reason phrase"`
+	Version string `expr:"version" doc:"HTTP response version, e.g. HTTP/1.1"`
 }
 
 // TLS is a TLS record starting at the start of the TCP payload.
 type TLS struct {
-	Present   bool         `expr:"present"`
+	Present   bool         `expr:"present" doc:"TLS record starting at the start of the TCP payload"`
 	Record    TLSRecord    `expr:"record"`
 	Handshake TLSHandshake `expr:"handshake"`
 }
 
 // TLSRecord is the TLS record header.
 type TLSRecord struct {
-	ContentType int `expr:"content_type"`
-	Version     int `expr:"version"`
+	ContentType int `expr:"content_type" doc:"TLS record content type (22 handshake, 23 application data, ...)"`
+	Version     int `expr:"version" doc:"TLS record version, e.g. 0x0303"`
 }
 
 // TLSHandshake is the first handshake message of the record.
 type TLSHandshake struct {
-	Type       int    `expr:"type"` // 1 ClientHello, 2 ServerHello, ...; 0 if none
-	Version    int    `expr:"version"`
-	ServerName string `expr:"extensions_server_name"` // SNI of a ClientHello
+	Type       int    `expr:"type" doc:"TLS handshake type: 1 ClientHello, 2 ServerHello, ...; 0 if none"` // 1 ClientHello, 2 ServerHello, ...; 0 if none
+	Version    int    `expr:"version" doc:"TLS ClientHello/ServerHello version"`
+	ServerName string `expr:"extensions_server_name" doc:"TLS ClientHello server name (SNI)"` // SNI of a ClientHello
 }
 
 // FTP is an FTP control message (TCP port 21).
 type FTP struct {
-	Present  bool        `expr:"present"`
+	Present  bool        `expr:"present" doc:"FTP control message present (TCP port 21)"`
 	Request  FTPRequest  `expr:"request"`
 	Response FTPResponse `expr:"response"`
 }
 
 // FTPRequest is an FTP command line.
 type FTPRequest struct {
-	Present bool   `expr:"present"`
-	Command string `expr:"command"`
-	Arg     string `expr:"arg"`
+	Present bool   `expr:"present" doc:"FTP command line present"`
+	Command string `expr:"command" doc:"FTP command, e.g. USER"`
+	Arg     string `expr:"arg" doc:"FTP command argument"`
 }
 
 // FTPResponse is an FTP reply line.
 type FTPResponse struct {
-	Present bool   `expr:"present"`
-	Code    int    `expr:"code"`
-	Arg     string `expr:"arg"`
+	Present bool   `expr:"present" doc:"FTP reply line present"`
+	Code    int    `expr:"code" doc:"FTP reply code"`
+	Arg     string `expr:"arg" doc:"FTP reply text"`
 }
 
 // SSH is the SSH protocol identification line ("SSH-2.0-...").
 type SSH struct {
-	Present  bool   `expr:"present"`
-	Protocol string `expr:"protocol"` // the identification line without CR LF
+	Present  bool   `expr:"present" doc:"SSH identification line present"`
+	Protocol string `expr:"protocol" doc:"SSH identification line without CR LF, e.g. SSH-2.0-OpenSSH_8.9"` // the identification line without CR LF
 }
 
 // Flow is the context of the packet's flow, filled by the flow table.
 type Flow struct {
-	Present       bool    `expr:"present"`
-	ToServer      bool    `expr:"to_server"` // sent by the side that started the flow
-	ToClient      bool    `expr:"to_client"`
-	PktsToServer  int     `expr:"pkts_toserver"`
-	PktsToClient  int     `expr:"pkts_toclient"`
-	BytesToServer int     `expr:"bytes_toserver"`
-	BytesToClient int     `expr:"bytes_toclient"`
-	Age           float64 `expr:"age"`   // seconds since the flow's first packet
-	State         string  `expr:"state"` // TCP: "new", "established", "closed"; others: "new", "established"
-	Established   bool    `expr:"established"`
+	Present       bool    `expr:"present" doc:"flow context present"`
+	ToServer      bool    `expr:"to_server" doc:"packet sent by the side that started the flow"` // sent by the side that started the flow
+	ToClient      bool    `expr:"to_client" doc:"packet sent by the side that answered the flow"`
+	PktsToServer  int     `expr:"pkts_toserver" doc:"packets seen so far toward the server"`
+	PktsToClient  int     `expr:"pkts_toclient" doc:"packets seen so far toward the client"`
+	BytesToServer int     `expr:"bytes_toserver" doc:"bytes seen so far toward the server"`
+	BytesToClient int     `expr:"bytes_toclient" doc:"bytes seen so far toward the client"`
+	Age           float64 `expr:"age" doc:"seconds since the flow's first packet"`          // seconds since the flow's first packet
+	State         string  `expr:"state" doc:"flow state: new, established or closed (TCP)"` // TCP: "new", "established", "closed"; others: "new", "established"
+	Established   bool    `expr:"established" doc:"flow is established"`
 }
 
 // Reset clears p for the next packet, keeping nothing that aliases the
