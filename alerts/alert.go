@@ -1,0 +1,109 @@
+// Package alerts defines Vigil's alert record, its EVE-compatible JSON
+// encoding, the NATS subjects alerts are published on, and a Publisher that
+// delivers alerts to NATS (core or JetStream) without ever blocking the
+// packet path for long: alerts wait in a bounded memory queue, overflow to
+// append-only segment files on disk, and are delivered in order when NATS is
+// reachable again. None is dropped silently: what cannot be kept is counted.
+//
+// The package imports nats.go and the standard library only; the embedded
+// NATS server lives in the natsserver subpackage.
+package alerts
+
+import (
+	"strings"
+	"time"
+)
+
+// SchemaVersion versions the alert JSON layout (the "schema_version" key).
+// Changes within one version only add keys; no key changes meaning.
+const SchemaVersion = 1
+
+// TimeLayout is the layout of every timestamp in an alert, as in Suricata's
+// EVE output: microseconds and a numeric zone without a colon
+// (2026-11-25T10:00:00.123456+0000).
+const TimeLayout = "2006-01-02T15:04:05.000000-0700"
+
+// Alert actions (the "alert.action" key).
+const (
+	ActionAllowed = "allowed" // no response was injected
+	ActionBlocked = "blocked" // Vigil injected a response (TCP RST, ICMP unreachable)
+)
+
+// Alert is one alert, the unit that is encoded, published and printed.
+//
+// An Alert owns its strings and slices: the engine copies anything that
+// aliased a packet before building one. The Publisher encodes an alert
+// during Publish and does not keep the *Alert afterwards.
+type Alert struct {
+	Timestamp    time.Time // capture time of the packet that raised the alert
+	Sensor       string    // CommView connection (remote address or configured name) or capture file
+	FlowID       uint64    // direction-symmetric flow hash
+	CommunityID  string    // Community ID flow hash ("1:..."); omitted when empty
+	PcapCnt      int       // 1-based packet number in the capture or sensor connection (frame.number)
+	PcapFilename string    // capture file (offline only); omitted when empty
+	SrcIP        string
+	SrcPort      int
+	DestIP       string
+	DestPort     int
+	Proto        string // "TCP", "UDP", "ICMP", ...
+	Direction    string // NCF direction: "in", "out" or "pass"
+	Action       string // ActionAllowed or ActionBlocked
+
+	GID       int // generator id; always 1 for Vigil rules
+	SID       int // rule id
+	Rev       int // rule revision
+	Signature string
+	Category  string
+	Severity  int      // EVE severity, 1 (highest) to 4; see SeverityEVE
+	Tags      []string // rule tags, "alert.metadata.tags"; metadata omitted when empty
+
+	SeverityWord string     // the rule's severity: critical, high, medium, low, info
+	Message      string     // rendered output template; omitted when empty
+	Injected     []Injected // responses injected for this alert
+	Summary      *Summary   // set on de-duplication summaries (thresholds)
+
+	// ID is the Nats-Msg-Id of the alert: unique per alert and stable
+	// across retries, so JetStream drops duplicates. The producer sets it;
+	// Publisher.Publish assigns one when it is empty.
+	ID string
+}
+
+// Injected describes one frame Vigil injected in response to an alert.
+type Injected struct {
+	Direction string // "to_source" or "to_dest"
+	Type      string // "tcp-rst" or "icmp-unreach"
+	Seq, Ack  uint32 // TCP sequence and acknowledgement numbers (0 for ICMP)
+}
+
+// Summary marks an alert that stands for Count alerts of the same rule
+// (thresholds and suppression), seen between FirstSeen and LastSeen.
+type Summary struct {
+	Count     int
+	FirstSeen time.Time
+	LastSeen  time.Time
+}
+
+// Severity words, as written in rules and used in subjects.
+const (
+	SeverityCritical = "critical"
+	SeverityHigh     = "high"
+	SeverityMedium   = "medium"
+	SeverityLow      = "low"
+	SeverityInfo     = "info"
+)
+
+// SeverityEVE maps a severity word to EVE's 1 (highest) to 4: critical and
+// high → 1, medium → 2, low → 3, info → 4. An unknown word gives 2, the
+// severity of the default "medium". Case is ignored.
+func SeverityEVE(word string) int {
+	switch strings.ToLower(word) {
+	case SeverityCritical, SeverityHigh:
+		return 1
+	case SeverityLow:
+		return 3
+	case SeverityInfo:
+		return 4
+	default:
+		return 2
+	}
+}

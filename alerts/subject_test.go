@@ -1,0 +1,92 @@
+package alerts
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestToken(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"", "_"},
+		{"10.0.0.7:51234", "10_0_0_7_51234"},
+		{"[::1]:5000", "___1__5000"},
+		{"lab sensor>1", "lab_sensor_1"},
+		{"a*b\tc\nd", "a_b_c_d"},
+		{"caf\u00e9", "caf_"}, {"Lab-1_b", "Lab-1_b"},
+		{"nb\u00a0sp", "nb_sp"},
+		{"bad\xffutf", "bad_utf"},
+		{"ctl\x00\x7f", "ctl__"},
+		{"...", "___"},
+	}
+	for _, tc := range cases {
+		if got := Token(tc.in); got != tc.want {
+			t.Errorf("Token(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestSubject(t *testing.T) {
+	cases := []struct {
+		prefix, sensor, sev string
+		sid                 int
+		want                string
+	}{
+		{"", "10.0.0.7:51234", "high", 1000001, "vigil.alert.10_0_0_7_51234.high.1000001"},
+		{"ids.eu", "dmz", "info", 7, "ids.eu.dmz.info.7"},
+		{"", "", "", 0, "vigil.alert._._.0"},
+	}
+	for _, tc := range cases {
+		if got := Subject(tc.prefix, tc.sensor, tc.sev, tc.sid); got != tc.want {
+			t.Errorf("Subject(%q,%q,%q,%d) = %q, want %q", tc.prefix, tc.sensor, tc.sev, tc.sid, got, tc.want)
+		}
+	}
+}
+
+func TestFilterSubject(t *testing.T) {
+	cases := []struct {
+		prefix, sensor, sev string
+		sid                 int
+		want                string
+	}{
+		{"", "", "", 0, "vigil.alert.*.*.*"},
+		{"", "", "high", 0, "vigil.alert.*.high.*"},
+		{"x", "10.0.0.7:1", "*", 5, "x.10_0_0_7_1.*.5"},
+	}
+	for _, tc := range cases {
+		if got := FilterSubject(tc.prefix, tc.sensor, tc.sev, tc.sid); got != tc.want {
+			t.Errorf("FilterSubject(%q,%q,%q,%d) = %q, want %q", tc.prefix, tc.sensor, tc.sev, tc.sid, got, tc.want)
+		}
+	}
+}
+
+func TestSeverityEVE(t *testing.T) {
+	for word, want := range map[string]int{"critical": 1, "high": 1, "HIGH": 1, "medium": 2, "low": 3, "info": 4, "": 2, "bogus": 2} {
+		if got := SeverityEVE(word); got != want {
+			t.Errorf("SeverityEVE(%q) = %d, want %d", word, got, want)
+		}
+	}
+}
+
+func TestFormatText(t *testing.T) {
+	a := sampleAlert()
+	got := FormatText(a)
+	want := "2026-11-25T10:00:00.123456+0000 [high] 1000001:1 Telnet connection attempt 10.0.0.5:51000 -> 10.0.0.9:23 TCP sensor=10.0.0.7:51234 pcap_cnt=42 allowed"
+	if got != want {
+		t.Fatalf("FormatText:\n got %q\nwant %q", got, want)
+	}
+	a.SrcIP, a.DestIP, a.SrcPort, a.DestPort, a.Proto = "fe80::1", "fe80::2", 0, 0, "IPv6-ICMP"
+	a.Signature = "evil\nforged line"
+	a.Summary = &Summary{Count: 9, FirstSeen: time.Time{}, LastSeen: time.Time{}}
+	a.Injected = []Injected{{Type: "tcp-rst"}}
+	a.Message = "m"
+	got = FormatText(a)
+	for _, part := range []string{"fe80::1 -> fe80::2 IPv6-ICMP", `evil\nforged line`, "(9 alerts)", "injected=tcp-rst", `msg="m"`} {
+		if !strings.Contains(got, part) {
+			t.Errorf("FormatText = %q, missing %q", got, part)
+		}
+	}
+	if strings.Contains(got, "\n") {
+		t.Errorf("FormatText produced a newline: %q", got)
+	}
+}

@@ -1,0 +1,80 @@
+package alerts
+
+import (
+	"net"
+	"strconv"
+	"strings"
+)
+
+// FormatText renders an alert as one readable line, for `vigil alerts`:
+//
+//	2026-11-25T10:00:00.123456+0000 [high] 1000001:1 Telnet connection attempt 10.0.0.5:51000 -> 10.0.0.9:23 TCP sensor=10.0.0.7:51234 pcap_cnt=42 allowed
+//
+// Summaries add "(N alerts)", injected responses "injected=tcp-rst,...",
+// and a rendered message follows as msg="...". Control characters in any
+// string are shown escaped so a hostile field cannot forge lines.
+func FormatText(a *Alert) string {
+	var b strings.Builder
+	b.Grow(160)
+	b.WriteString(a.Timestamp.Format(TimeLayout))
+	b.WriteString(" [")
+	sev := a.SeverityWord
+	if sev == "" {
+		sev = "sev" + strconv.Itoa(a.Severity)
+	}
+	b.WriteString(clean(sev))
+	b.WriteString("] ")
+	b.WriteString(strconv.Itoa(a.SID))
+	b.WriteByte(':')
+	b.WriteString(strconv.Itoa(a.Rev))
+	b.WriteByte(' ')
+	b.WriteString(clean(a.Signature))
+	b.WriteByte(' ')
+	b.WriteString(endpoint(a.SrcIP, a.SrcPort))
+	b.WriteString(" -> ")
+	b.WriteString(endpoint(a.DestIP, a.DestPort))
+	b.WriteByte(' ')
+	b.WriteString(clean(a.Proto))
+	b.WriteString(" sensor=")
+	b.WriteString(clean(a.Sensor))
+	b.WriteString(" pcap_cnt=")
+	b.WriteString(strconv.Itoa(a.PcapCnt))
+	b.WriteByte(' ')
+	b.WriteString(clean(a.Action))
+	if a.Summary != nil {
+		b.WriteString(" (")
+		b.WriteString(strconv.Itoa(a.Summary.Count))
+		b.WriteString(" alerts)")
+	}
+	if len(a.Injected) > 0 {
+		b.WriteString(" injected=")
+		for i, in := range a.Injected {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(clean(in.Type))
+		}
+	}
+	if a.Message != "" {
+		b.WriteString(" msg=")
+		b.WriteString(strconv.Quote(a.Message))
+	}
+	return b.String()
+}
+
+func endpoint(ip string, port int) string {
+	ip = clean(ip)
+	if port == 0 {
+		return ip
+	}
+	return net.JoinHostPort(ip, strconv.Itoa(port))
+}
+
+// clean returns s with control characters and invalid UTF-8 escaped.
+func clean(s string) string {
+	q := strconv.Quote(s)
+	if len(q) == len(s)+2 && !strings.ContainsRune(s, '"') {
+		return s
+	}
+	return q[1 : len(q)-1]
+}
