@@ -1,0 +1,74 @@
+package flow
+
+import (
+	"encoding/binary"
+	"math/bits"
+
+	"github.com/vigil-ids/vigil/rules/field"
+)
+
+const (
+	mulA = 0x9e3779b97f4a7c15
+	mulB = 0xbf58476d1ce4e5b9
+	mulC = 0x94d049bb133111eb
+)
+
+// mix is a 64-bit finalizer (splitmix64).
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= mulB
+	x ^= x >> 27
+	x *= mulC
+	x ^= x >> 31
+	return x
+}
+
+// step folds one 64-bit word into h.
+func step(h, w uint64) uint64 {
+	return bits.RotateLeft64((h^w)*mulA, 31)
+}
+
+// endpointHash hashes one side of a flow: its address and port.
+func endpointHash(a *[16]byte, port uint16) uint64 {
+	h := step(0, binary.LittleEndian.Uint64(a[:8]))
+	h = step(h, binary.LittleEndian.Uint64(a[8:]))
+	h = step(h, uint64(port))
+	return mix(h)
+}
+
+// Hash returns a direction-symmetric hash of p's flow: both directions of
+// a flow give the same value. It covers the outer VLAN id, the IP
+// protocol and the {address, port} pair of both sides (ports are 0 for
+// protocols other than TCP and UDP). The engine uses it to pin every
+// packet of a flow to the same worker; it is deterministic across runs
+// and processes.
+//
+// A packet without IP hashes by its Ethernet address pair (also
+// symmetric) when p.Eth is present and p.Meta.Raw holds the Ethernet
+// header, and to 0 otherwise. Hash does not allocate.
+func Hash(p *field.Packet) uint64 {
+	vlan := uint64(uint16(p.VLAN.ID))
+	if !p.Meta.Src.IsValid() || !p.Meta.Dst.IsValid() {
+		if !p.Eth.Present || len(p.Meta.Raw) < 12 {
+			return 0
+		}
+		var a, b [16]byte
+		copy(b[:6], p.Meta.Raw[0:6])
+		copy(a[:6], p.Meta.Raw[6:12])
+		return combine(endpointHash(&a, 0), endpointHash(&b, 0), vlan<<16|0xffff)
+	}
+	a := p.Meta.Src.As16()
+	b := p.Meta.Dst.As16()
+	return combine(endpointHash(&a, uint16(p.SrcPort)), endpointHash(&b, uint16(p.DestPort)),
+		vlan<<16|uint64(uint8(p.Meta.IPProto)))
+}
+
+// combine joins two endpoint hashes independently of their order.
+func combine(x, y, extra uint64) uint64 {
+	if x > y {
+		x, y = y, x
+	}
+	h := step(extra, x)
+	h = step(h, y)
+	return mix(h)
+}
