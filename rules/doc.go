@@ -1,0 +1,111 @@
+// Package rules is Vigil's rule language: YAML rule files compiled into a
+// [Set] of rules whose conditions are expr programs over [field.Packet].
+//
+// # File format
+//
+// A rule file is a YAML mapping with four optional keys. Unknown keys are
+// errors. Lists and macros are shared by all the files loaded together.
+//
+//	lists:                      # named lists: `tcp.dstport in admin_ports`
+//	  admin_ports: [22, 23, 3389]
+//	  bad_domains: ["evil.example", "bad.test"]
+//	macros:                     # named sub-conditions, used as identifiers
+//	  tcp_syn: tcp.flags.syn && !tcp.flags.ack
+//	rules:
+//	  - sid: 1000001            # integer > 0, unique across the files loaded together
+//	    rev: 1                  # default 1
+//	    name: Telnet connection attempt   # required
+//	    description: ...
+//	    severity: high          # critical|high|medium|low|info, default medium
+//	    category: Attempted Administrator Privilege Gain   # EVE alert.category
+//	    tags: [telnet, cleartext]
+//	    enabled: true           # default true; disabled rules are compiled but not run
+//	    condition: tcp_syn && tcp.dstport in admin_ports  # required; plain, quoted or block (| >)
+//	    actions: [alert]        # alert (default) | reset; reset implies alert
+//	    response: {target: both, strafe: 0}   # reset only: target both|source|dest, strafe 0..8
+//	    message: "telnet to {{dest_ip}}:{{dest_port}} from {{src_ip}}"
+//	    threshold: {type: limit, track: by_src, count: 1, seconds: 60}
+//	    dedup: {track: by_flow, seconds: 60}
+//	    exceptions:
+//	      - {field: ip.src, values: ["10.0.0.0/8", "192.168.1.5"]}
+//	    flowbits: {set: [login_seen], unset: [], toggle: []}
+//	    tests:
+//	      - capture: ../testdata/captures/sv-telnet.pcap   # relative to this file
+//	        frames: [1, 5]      # exactly these frames match
+//	      - capture: other.pcap
+//	        count: 3            # exactly this many matches (0: none)
+//	suppress:                   # as Suricata's threshold.config
+//	  - {sid: 1000001, track: by_src, ip: 10.0.0.5}   # ip: address or CIDR; track by_src|by_dst|by_either
+//
+// Details:
+//   - threshold follows Suricata: type limit (at most count alerts per
+//     window), threshold (an alert every count-th match) or both (one
+//     alert once count matches happened in the window); track by_src,
+//     by_dst, by_both, by_flow or by_rule; seconds is the window; the
+//     optional distinct names a field whose distinct values are counted
+//     instead of packets. type, track, count and seconds are required.
+//   - dedup folds repeats (per track, within seconds) into one alert and a
+//     summary; both keys are required.
+//   - exceptions are as Falco's: the alert is not raised when any exception
+//     matches. Values of address fields (ip.src, ip.dst, ipv6.src,
+//     ipv6.dst, src_ip, dest_ip, arp.src.proto_ipv4, arp.dst.proto_ipv4)
+//     are addresses or CIDRs; values of other fields match exactly and must
+//     have the field's type. Exceptions are compiled into the condition:
+//     (condition) && !(exception || ...).
+//   - flowbits are applied to the packet's flow when the rule matches.
+//     Conditions test them with isset("name") and notset("name"). A set
+//     may use at most 63 distinct names: bits 0..62 of flow.bits.
+//   - message placeholders {{...}} hold a field name or any expression.
+//   - suppress drops alerts of the sid whose source (by_src), destination
+//     (by_dst) or either address is in ip; with neither track nor ip, every
+//     alert of the sid is dropped. The sid must be loaded.
+//
+// # Conditions
+//
+// A condition is an expr expression (https://expr-lang.org) over the
+// fields of [field.Catalog], named as in Wireshark's display filters, with
+// these additions:
+//   - a layer name written alone is a boolean, "present": `tcp && udp`,
+//     `http.request`, `frame` (every catalog entry with Layer set);
+//   - `frame` as an operand of contains, matches, startsWith or endsWith,
+//     indexed, sliced, or passed to a string function means the frame's
+//     bytes: `frame contains "passwd"`;
+//   - a bool compared with 0 or 1 is compared with false or true, as
+//     Wireshark users write `tcp.flags.syn == 1`;
+//   - list names become array literals and macro names their conditions
+//     (macros may use lists and other macros; cycles are errors).
+//
+// Functions available in conditions, besides expr's built-ins (contains,
+// startsWith, endsWith, matches, in, len, lower, upper, trim, ...):
+//
+//	cidr(addr string, prefix string) bool   addr is inside prefix (IPv4 or IPv6; a lone address is a full-length prefix)
+//	hex(s string) string                    bytes written in hex ("de ad be ef"), folded at compile time
+//	icontains(s string, sub string) bool    s contains sub, ignoring ASCII case
+//	byte_at(s string, off int) int          the byte at off, -1 when out of range
+//	u16(s string, off int) int              big-endian 16-bit number at off, -1 when out of range
+//	u32(s string, off int) int              big-endian 32-bit number at off, -1 when out of range
+//	b64decode(s string) string              base64-decoded s, "" when not base64
+//	urldecode(s string) string              %XX and + decoded, malformed escapes kept
+//	isset("name") bool                      the flowbit is set on the packet's flow
+//	notset("name") bool                     the flowbit is not set
+//
+// [Functions] returns the same list for the command line.
+//
+// # Errors
+//
+// [Load], [LoadFS] and [Parse] report every problem of every file at once
+// as an [ErrorList], each entry "file:line:col: message" pointing at the
+// offending character, inside conditions too:
+//
+//	rules/web.yaml:14:16: unknown field "tcp.dstprt" (did you mean "tcp.dstport"?)
+//
+// # Compiled form
+//
+// A [Set] lists [Rule] values in load order. Rule.Program is the compiled
+// condition (exceptions included) returning a bool; run it with an
+// [Evaluator], one per worker goroutine. Rule.Node is the patched and
+// expanded AST after expr's optimizer (constants folded; `x in [...]`
+// over constants becomes a ConstantNode holding a map), for a prefilter
+// index. Flowbit masks, threshold, dedup and response are plain values for
+// the engine; the package keeps no run-time state.
+package rules

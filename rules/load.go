@@ -1,0 +1,228 @@
+package rules
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Load reads and compiles rule files. Each path is a file, or a folder
+// whose *.yaml and *.yml files are loaded recursively in sorted order.
+// Lists, macros, sids and flowbits are shared by all the files of one
+// call. On any problem Load returns a nil Set and an [ErrorList] holding
+// every error of every file, sorted by file, line and column.
+func Load(paths ...string) (*Set, error) {
+	return load(osFiles{}, paths)
+}
+
+// LoadFS is Load over a file system, for embedded rule sets. Inline test
+// captures resolve to paths inside fsys.
+func LoadFS(fsys fs.FS, paths ...string) (*Set, error) {
+	return load(fsFiles{fsys}, paths)
+}
+
+// Parse compiles one rule file held in memory; name is used in errors and
+// to resolve inline test captures (relative to name's folder).
+func Parse(name string, data []byte) (*Set, error) {
+	e := &errs{}
+	f := &fileSpec{name: name, dir: filepath.Dir(name), join: joinOS}
+	parseFile(f, data, e)
+	return build([]*fileSpec{f}, e)
+}
+
+// files abstracts the operating system and an fs.FS.
+type files interface {
+	// list returns the rule files under p (p itself if it is a file).
+	list(p string) ([]string, error)
+	read(p string) ([]byte, error)
+	dir(p string) string
+	join(dir, p string) string
+}
+
+func isRuleFile(name string) bool {
+	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
+}
+
+type osFiles struct{}
+
+func (osFiles) list(p string) ([]string, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return []string{p}, nil
+	}
+	var out []string
+	err = filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && isRuleFile(d.Name()) {
+			out = append(out, q)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+func (osFiles) read(p string) ([]byte, error) { return os.ReadFile(p) }
+func (osFiles) dir(p string) string            { return filepath.Dir(p) }
+func (osFiles) join(dir, p string) string      { return joinOS(dir, p) }
+
+func joinOS(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(dir, p)
+}
+
+type fsFiles struct{ fsys fs.FS }
+
+func (f fsFiles) list(p string) ([]string, error) {
+	st, err := fs.Stat(f.fsys, p)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return []string{p}, nil
+	}
+	var out []string
+	err = fs.WalkDir(f.fsys, p, func(q string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && isRuleFile(d.Name()) {
+			out = append(out, q)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+func (f fsFiles) read(p string) ([]byte, error) { return fs.ReadFile(f.fsys, p) }
+func (fsFiles) dir(p string) string             { return path.Dir(p) }
+func (fsFiles) join(dir, p string) string       { return path.Join(dir, p) }
+
+func load(src files, paths []string) (*Set, error) {
+	e := &errs{}
+	var specs []*fileSpec
+	seen := map[string]bool{}
+	for _, p := range paths {
+		names, err := src.list(p)
+		if err != nil {
+			e.add(Position{File: p, Line: 1, Col: 1}, "%v", unwrapPath(err))
+			continue
+		}
+		if len(names) == 0 {
+			e.add(Position{File: p, Line: 1, Col: 1}, "no rule files (*.yaml, *.yml) in folder")
+		}
+		for _, name := range names {
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			data, err := src.read(name)
+			if err != nil {
+				e.add(Position{File: name, Line: 1, Col: 1}, "%v", unwrapPath(err))
+				continue
+			}
+			f := &fileSpec{name: name, dir: src.dir(name), join: src.join}
+			parseFile(f, data, e)
+			specs = append(specs, f)
+		}
+	}
+	return build(specs, e)
+}
+
+// unwrapPath drops the path from a *fs.PathError: the position says it.
+func unwrapPath(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
+}
+
+// build compiles decoded files into a Set.
+func build(specs []*fileSpec, e *errs) (*Set, error) {
+	c := newCompiler(e)
+	listPos := map[string]Position{}
+	for _, f := range specs {
+		for _, l := range f.lists {
+			if !c.checkName("list", l.name, l.pos, listPos) {
+				continue
+			}
+			c.lists[l.name] = l
+		}
+		for _, m := range f.macros {
+			if !c.checkName("macro", m.name, m.pos, listPos) {
+				continue
+			}
+			c.macros[m.name] = m
+		}
+	}
+	for _, f := range specs {
+		for _, m := range f.macros {
+			if c.macros[m.name] == m {
+				c.checkMacro(m)
+			}
+		}
+	}
+	set := &Set{bySID: map[int]*Rule{}}
+	sidPos := map[int]Position{}
+	for _, f := range specs {
+		for _, r := range f.rules {
+			c.compileRule(r)
+			if r.sid == 0 {
+				continue
+			}
+			if first, dup := sidPos[r.sid]; dup {
+				e.add(r.sidPos, "duplicate sid %d (first defined at %s)", r.sid, first)
+				continue
+			}
+			sidPos[r.sid] = r.sidPos
+			rl := r.rule
+			set.Rules = append(set.Rules, &rl)
+			set.bySID[r.sid] = &rl
+		}
+	}
+	for _, f := range specs {
+		for _, s := range f.supp {
+			if s.s.SID > 0 && set.bySID[s.s.SID] == nil {
+				e.add(s.sidPos, "suppress: no rule with sid %d", s.s.SID)
+				continue
+			}
+			set.Suppress = append(set.Suppress, s.s)
+		}
+	}
+	set.Flowbits = c.flowbits
+	if err := e.result(); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// checkName validates a list or macro name; seen records where each name
+// was first defined.
+func (c *compiler) checkName(kind, name string, pos Position, seen map[string]Position) bool {
+	if !identRe.MatchString(name) {
+		c.e.add(pos, "bad %s name %q (letters, digits and _ only)", kind, name)
+		return false
+	}
+	if c.reserved[name] {
+		c.e.add(pos, "%s name %q is taken by a field, function or keyword", kind, name)
+		return false
+	}
+	if first, dup := seen[name]; dup {
+		c.e.add(pos, "duplicate list or macro name %q (first defined at %s)", name, first)
+		return false
+	}
+	seen[name] = pos
+	return true
+}
