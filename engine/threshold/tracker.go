@@ -1,0 +1,239 @@
+package threshold
+
+import "time"
+
+// DefaultMaxEntries is the size of a Tracker or Deduper made with
+// maxEntries <= 0.
+const DefaultMaxEntries = 65536
+
+// TrackerStats are a Tracker's counters.
+type TrackerStats struct {
+	Active     int    // keys held now
+	Evicted    uint64 // keys dropped, least recently used first, to make room
+	Suppressed uint64 // matches Allow turned down
+}
+
+type tkey struct {
+	sid int
+	key Key
+}
+
+type tentry struct {
+	k          tkey
+	start      int64 // window start, Unix nanoseconds of packet time
+	count      int
+	set        valueSet
+	prev, next int32
+}
+
+// Tracker keeps the threshold counters of many rules and keys. It is not
+// safe for concurrent use. It holds at most maxEntries (sid, key)
+// counters; a full Tracker forgets its least recently used counter,
+// which then starts afresh if that key matches again. Allow does not
+// allocate once the Tracker has reached its working size (a distinct
+// set grows up to its Spec's Count the first time and is reused after).
+type Tracker struct {
+	max        int
+	index      map[tkey]int32
+	entries    []tentry
+	free       []int32
+	head, tail int32 // least and most recently used
+	stats      TrackerStats
+}
+
+// NewTracker returns a Tracker holding at most maxEntries counters
+// (DefaultMaxEntries if maxEntries <= 0).
+func NewTracker(maxEntries int) *Tracker {
+	if maxEntries <= 0 {
+		maxEntries = DefaultMaxEntries
+	}
+	return &Tracker{
+		max:   maxEntries,
+		index: make(map[tkey]int32, maxEntries),
+		head:  -1, tail: -1,
+	}
+}
+
+// Stats returns the Tracker's counters.
+func (t *Tracker) Stats() TrackerStats {
+	t.stats.Active = len(t.index)
+	return t.stats
+}
+
+// Allow counts one match of rule sid for key at packet time now and
+// reports whether it may alert, with Suricata's semantics:
+//
+//   - A window starts at the first match counted for (sid, key) and lasts
+//     s.Seconds; a match Seconds or more after the window's start starts
+//     a new window, counting 1.
+//   - limit: the first s.Count matches of each window alert.
+//   - threshold: every s.Count-th match within the window alerts; the
+//     count restarts from 0 after an alert while the window goes on.
+//   - both: the s.Count-th match of the window alerts, and no other.
+//
+// With s.Distinct set, distinct is the match's value of that field and
+// only a value not yet seen in the window counts as a match (a repeated
+// value never alerts); for type threshold the values seen are forgotten
+// with the count after an alert. Values beyond s.Count in a window are
+// not remembered: they cannot change the outcome.
+//
+// A Spec that does not validate lets every match alert.
+func (t *Tracker) Allow(sid int, s *Spec, key Key, distinct uint64, now time.Time) bool {
+	typ := typeOf(s.Type)
+	if typ == typeInvalid || s.Count < 1 || s.Seconds < 1 || (s.Distinct != "" && s.Count > MaxDistinct) {
+		return true
+	}
+	ns := now.UnixNano()
+	k := tkey{sid, key}
+	idx, ok := t.index[k]
+	if ok {
+		t.unlink(idx)
+	} else {
+		idx = t.create(k)
+	}
+	t.pushBack(idx)
+	e := &t.entries[idx]
+	if !ok || ns-e.start >= int64(s.Seconds)*int64(time.Second) {
+		e.start, e.count = ns, 0
+		e.set.clear()
+	}
+	if s.Distinct != "" {
+		if e.count >= s.Count && typ != typeThreshold {
+			t.stats.Suppressed++
+			return false // saturated: nothing more can alert this window
+		}
+		if !e.set.add(distinct) {
+			t.stats.Suppressed++
+			return false
+		}
+	}
+	e.count++
+	var allow bool
+	switch typ {
+	case typeLimit:
+		allow = e.count <= s.Count
+	case typeThreshold:
+		if e.count >= s.Count {
+			allow = true
+			e.count = 0
+			e.set.clear()
+		}
+	case typeBoth:
+		allow = e.count == s.Count
+	}
+	if e.count > s.Count {
+		e.count = s.Count + 1 // no overflow on endless matches
+	}
+	if !allow {
+		t.stats.Suppressed++
+	}
+	return allow
+}
+
+func (t *Tracker) create(k tkey) int32 {
+	if len(t.index) >= t.max {
+		old := t.head
+		t.unlink(old)
+		delete(t.index, t.entries[old].k)
+		t.free = append(t.free, old)
+		t.stats.Evicted++
+	}
+	var idx int32
+	if n := len(t.free); n > 0 {
+		idx = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		t.entries = append(t.entries, tentry{})
+		idx = int32(len(t.entries) - 1)
+	}
+	e := &t.entries[idx]
+	e.k, e.count, e.start = k, 0, 0
+	e.set.clear()
+	t.index[k] = idx
+	return idx
+}
+
+func (t *Tracker) unlink(idx int32) {
+	e := &t.entries[idx]
+	if e.prev >= 0 {
+		t.entries[e.prev].next = e.next
+	} else {
+		t.head = e.next
+	}
+	if e.next >= 0 {
+		t.entries[e.next].prev = e.prev
+	} else {
+		t.tail = e.prev
+	}
+}
+
+func (t *Tracker) pushBack(idx int32) {
+	e := &t.entries[idx]
+	e.prev, e.next = t.tail, -1
+	if t.tail >= 0 {
+		t.entries[t.tail].next = idx
+	} else {
+		t.head = idx
+	}
+	t.tail = idx
+}
+
+// valueSet is a small open-addressing set of uint64 values; it keeps its
+// storage when cleared.
+type valueSet struct {
+	slots   []uint64 // 0 is empty; the value 0 is kept in zero
+	n       int
+	zero    bool
+	touched bool // slots hold values that clear must wipe
+}
+
+func (s *valueSet) clear() {
+	if s.touched {
+		clear(s.slots)
+	}
+	s.n, s.zero, s.touched = 0, false, false
+}
+
+// add inserts v and reports whether it was new.
+func (s *valueSet) add(v uint64) bool {
+	if v == 0 {
+		if s.zero {
+			return false
+		}
+		s.zero = true
+		s.n++
+		return true
+	}
+	if 2*(s.n+1) > len(s.slots) {
+		s.grow()
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := (v * 0x9e3779b97f4a7c15) >> 32 & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case v:
+			return false
+		case 0:
+			s.slots[i] = v
+			s.n++
+			s.touched = true
+			return true
+		}
+	}
+}
+
+func (s *valueSet) grow() {
+	old := s.slots
+	n := max(16, 2*len(old))
+	s.slots = make([]uint64, n)
+	mask := uint64(n - 1)
+	for _, v := range old {
+		if v == 0 {
+			continue
+		}
+		i := (v * 0x9e3779b97f4a7c15) >> 32 & mask
+		for s.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.slots[i] = v
+	}
+}
