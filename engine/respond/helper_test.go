@@ -1,0 +1,126 @@
+package respond
+
+import (
+	"errors"
+	"io"
+	"os"
+	"net/netip"
+	"testing"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/vigil-ids/vigil/rules/field"
+)
+
+const captures = "../../testdata/captures/"
+
+// readFrames returns every frame of a pcap file.
+func readFrames(tb testing.TB, name string) [][]byte {
+	tb.Helper()
+	f, err := os.Open(captures + name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var frames [][]byte
+	for {
+		data, _, err := r.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			return frames
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		frames = append(frames, data)
+	}
+}
+
+// frameN returns frame number n (1-based, as tshark counts) of a capture.
+func frameN(tb testing.TB, name string, n int) []byte {
+	tb.Helper()
+	frames := readFrames(tb, name)
+	if n < 1 || n > len(frames) {
+		tb.Fatalf("%s has %d frames, want frame %d", name, len(frames), n)
+	}
+	return frames[n-1]
+}
+
+// offsetIn is the offset of sub in data; sub must alias data.
+func offsetIn(data, sub []byte) int { return cap(data) - cap(sub) }
+
+// fillPacket fills a Packet from a frame the way the decoder does, using
+// gopacket to find the offsets and values (a test stand-in for the
+// engine's decoder).
+func fillPacket(data []byte) *field.Packet {
+	p := &field.Packet{}
+	p.Reset()
+	p.Meta.Raw = data
+	pkt := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.DecodeOptions{NoCopy: true, Lazy: false})
+	for _, l := range pkt.Layers() {
+		switch l := l.(type) {
+		case *layers.Ethernet:
+			p.Eth.Present = true
+			p.Eth.Type = int(l.EthernetType)
+		case *layers.Dot1Q:
+			p.Meta.VLANTags++
+			p.VLAN.Present = true
+			p.VLAN.Count++
+			if p.VLAN.Count == 1 {
+				p.VLAN.ID = int(l.VLANIdentifier)
+			}
+		case *layers.IPv4:
+			p.IP.Present = true
+			p.Meta.L3 = offsetIn(data, l.Contents)
+			p.Meta.Src, _ = netipFrom(l.SrcIP)
+			p.Meta.Dst, _ = netipFrom(l.DstIP)
+			p.Meta.IPProto = int(l.Protocol)
+			p.Meta.Fragment = l.FragOffset != 0
+			p.IP.TTL = int(l.TTL)
+			p.IP.Flags.MF = l.Flags&layers.IPv4MoreFragments != 0
+		case *layers.IPv6:
+			p.IPv6.Present = true
+			p.Meta.L3 = offsetIn(data, l.Contents)
+			p.Meta.Src, _ = netipFrom(l.SrcIP)
+			p.Meta.Dst, _ = netipFrom(l.DstIP)
+			p.Meta.IPProto = int(l.NextHeader)
+		case *layers.IPv6Fragment:
+			p.Meta.IPProto = int(l.NextHeader)
+			p.Meta.Fragment = l.FragmentOffset != 0
+		case *layers.TCP:
+			p.Meta.L4 = offsetIn(data, l.Contents)
+			p.Meta.IPProto = 6
+			p.TCP = field.TCP{
+				Present: true, SrcPort: int(l.SrcPort), DstPort: int(l.DstPort),
+				Seq: int(l.Seq), SeqRaw: int(l.Seq), Ack: int(l.Ack), AckRaw: int(l.Ack),
+				Window: int(l.Window), Len: len(l.Payload), HdrLen: int(l.DataOffset) * 4,
+			}
+			p.TCP.Flags = field.TCPFlags{FIN: l.FIN, SYN: l.SYN, Reset: l.RST, Push: l.PSH, Ack: l.ACK}
+			if len(l.Payload) > 0 {
+				p.Meta.PayloadOff = offsetIn(data, l.Payload)
+			}
+		case *layers.UDP:
+			p.Meta.L4 = offsetIn(data, l.Contents)
+			p.Meta.IPProto = 17
+			p.UDP = field.UDP{Present: true, SrcPort: int(l.SrcPort), DstPort: int(l.DstPort)}
+		case *layers.ICMPv4:
+			p.Meta.L4 = offsetIn(data, l.Contents)
+			p.ICMP = field.ICMP{Present: true, Type: int(l.TypeCode.Type()), Code: int(l.TypeCode.Code())}
+		case *layers.ICMPv6:
+			p.Meta.L4 = offsetIn(data, l.Contents)
+			p.Meta.IPProto = 58
+			p.ICMPv6 = field.ICMPv6{Present: true, Type: int(l.TypeCode.Type()), Code: int(l.TypeCode.Code())}
+		}
+	}
+	return p
+}
+
+func netipFrom(ip []byte) (netip.Addr, bool) {
+	a, ok := netip.AddrFromSlice(ip)
+	return a.Unmap(), ok
+}
