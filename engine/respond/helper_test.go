@@ -3,8 +3,8 @@ package respond
 import (
 	"errors"
 	"io"
-	"os"
 	"net/netip"
+	"os"
 	"testing"
 
 	"github.com/gopacket/gopacket"
