@@ -1,0 +1,15 @@
+// Package defaults holds Vigil's default rule set: YAML rule files embedded in
+// the binary and loaded by `vigil run` when no rules are given.
+//
+// The rules cover scans and floods, cleartext credentials, exposed
+// administration services, suspicious DNS and known exploit traffic. Every
+// rule carries inline tests against the public captures in testdata/captures,
+// so `vigil lint` on this folder checks the whole set.
+package defaults
+
+import "embed"
+
+// FS holds the default rule files (*.yaml at the root of the file system).
+//
+//go:embed *.yaml
+var FS embed.FS
