@@ -203,6 +203,16 @@ type IPv6 struct {
 	Flow     int          `expr:"flow" doc:"IPv6 flow label"`
 	TClass   int          `expr:"tclass" doc:"IPv6 traffic class"`
 	Fragment IPv6Fragment `expr:"fragment"` // zero when there is no fragment header
+	FragHdr  IPv6FragHdr  `expr:"fraghdr"`  // Wireshark 4 names of the same header
+}
+
+// IPv6FragHdr is the IPv6 fragment extension header under Wireshark's
+// names (ipv6.fraghdr.*); the offset is in 8-byte units as Wireshark's
+// filter value is.
+type IPv6FragHdr struct {
+	Offset int  `expr:"offset" doc:"IPv6 fragment offset in 8-byte units (0 without fragment header)"`
+	More   bool `expr:"more" doc:"IPv6 more fragments flag"`
+	Ident  int  `expr:"ident" doc:"IPv6 fragment identification"`
 }
 
 // IPv6Fragment is the IPv6 fragment extension header.

@@ -1,0 +1,228 @@
+package decode
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vigil-ids/vigil/rules/field"
+)
+
+// oracle is testdata/captures/oracle.json: for each capture and display
+// filter, the frames tshark matched.
+type oracle struct {
+	Captures map[string]struct {
+		Frames  int              `json:"frames"`
+		Filters map[string][]int `json:"filters"`
+	} `json:"captures"`
+}
+
+func cidr(s, prefix string) bool {
+	a, err := netip.ParseAddr(s)
+	return err == nil && netip.MustParsePrefix(prefix).Contains(a)
+}
+
+// predicates mirror the display filters of filters.txt over field.Packet,
+// with Wireshark's meaning: a comparison on an absent field is false.
+var predicates = map[string]func(p *field.Packet) bool{
+	"tcp.flags.syn==1 && tcp.flags.ack==0": func(p *field.Packet) bool { return p.TCP.Present && p.TCP.Flags.SYN && !p.TCP.Flags.Ack },
+	"tcp.flags.syn==1 && tcp.flags.ack==1": func(p *field.Packet) bool { return p.TCP.Flags.SYN && p.TCP.Flags.Ack },
+	"tcp.flags.reset==1":                   func(p *field.Packet) bool { return p.TCP.Flags.Reset },
+	"tcp.flags.fin==1":                     func(p *field.Packet) bool { return p.TCP.Flags.FIN },
+	"tcp.flags.urg==1":                     func(p *field.Packet) bool { return p.TCP.Flags.Urg },
+	"udp.dstport==53":                      func(p *field.Packet) bool { return p.UDP.Present && p.UDP.DstPort == 53 },
+	"dns.flags.response==0":                func(p *field.Packet) bool { return p.DNS.Present && !p.DNS.Flags.Response },
+	`dns.qry.name contains "example"`:      func(p *field.Packet) bool { return strings.Contains(p.DNS.Qry.Name, "example") },
+	`dns.qry.name contains "update"`:       func(p *field.Packet) bool { return strings.Contains(p.DNS.Qry.Name, "update") },
+	`http.request.method=="GET"`:           func(p *field.Packet) bool { return p.HTTP.Request.Method == "GET" },
+	`http.request.method=="POST"`:          func(p *field.Packet) bool { return p.HTTP.Request.Method == "POST" },
+	"http.response.code==200":              func(p *field.Packet) bool { return p.HTTP.Response.Code == 200 },
+	"tls.handshake.type==1":                func(p *field.Packet) bool { return p.TLS.Handshake.Type == 1 },
+	"ssh.protocol":                         func(p *field.Packet) bool { return p.SSH.Present },
+	"icmp.type==8":                         func(p *field.Packet) bool { return p.ICMP.Present && p.ICMP.Type == 8 },
+	"icmp.type==0":                         func(p *field.Packet) bool { return p.ICMP.Present && p.ICMP.Type == 0 },
+	"arp.opcode==1":                        func(p *field.Packet) bool { return p.ARP.Opcode == 1 },
+	"ip.ttl < 10":                          func(p *field.Packet) bool { return p.IP.Present && p.IP.TTL < 10 },
+	"ip.ttl==128":                          func(p *field.Packet) bool { return p.IP.TTL == 128 },
+	`frame contains "passwd"`:              func(p *field.Packet) bool { return strings.Contains(p.Frame.Bytes, "passwd") },
+	`frame contains "root"`:                func(p *field.Packet) bool { return strings.Contains(p.Frame.Bytes, "root") },
+	"ipv6":                                 func(p *field.Packet) bool { return p.IPv6.Present },
+	"vlan":                                 func(p *field.Packet) bool { return p.VLAN.Present },
+	"vlan.id==200":                         func(p *field.Packet) bool { return p.VLAN.Present && p.VLAN.ID == 200 },
+	"mpls":                                 func(p *field.Packet) bool { return p.MPLS.Present },
+	"ip.flags.mf==1":                       func(p *field.Packet) bool { return p.IP.Flags.MF },
+	"ip.frag_offset > 0":                   func(p *field.Packet) bool { return p.IP.FragOffset > 0 },
+	"ipv6.nxt==44":                         func(p *field.Packet) bool { return p.IPv6.Present && p.IPv6.Nxt == 44 },
+	"tcp.dstport in {22, 23, 3389}": func(p *field.Packet) bool {
+		return p.TCP.Present && (p.TCP.DstPort == 22 || p.TCP.DstPort == 23 || p.TCP.DstPort == 3389)
+	},
+	"tcp.len > 1000":                 func(p *field.Packet) bool { return p.TCP.Len > 1000 },
+	"ip.src==10.0.0.0/8":             func(p *field.Packet) bool { return cidr(p.IP.Src, "10.0.0.0/8") },
+	"ip.dst==192.168.0.0/16":         func(p *field.Packet) bool { return cidr(p.IP.Dst, "192.168.0.0/16") },
+	"tcp.dstport==80 && tcp.len > 0": func(p *field.Packet) bool { return p.TCP.Present && p.TCP.DstPort == 80 && p.TCP.Len > 0 },
+	"eth.dst==ff:ff:ff:ff:ff:ff":     func(p *field.Packet) bool { return p.Eth.Dst == "ff:ff:ff:ff:ff:ff" },
+	`ftp.request.command=="PASS"`:    func(p *field.Packet) bool { return p.FTP.Request.Command == "PASS" },
+	"frame.len > 1400":               func(p *field.Packet) bool { return p.Frame.Len > 1400 },
+}
+
+// diff is how the decoder's matches for one capture and filter differ
+// from tshark's.
+type diff struct {
+	onlyTshark, onlyOurs []int // frames only tshark, only the decoder matched
+	// pdu: tshark matches an HTTP message in the frame where its TCP
+	// reassembly completes (headers, then the body by Content-Length),
+	// the decoder in the frame where it starts. Each onlyTshark frame must
+	// pair, in order, with the nearest earlier onlyOurs frame of the same
+	// flow direction; unpaired onlyOurs frames start a message that never
+	// completes in the capture and must be listed in incomplete.
+	pdu        bool
+	incomplete []int
+	why        string
+}
+
+// knownDiffs lists every disagreement with the oracle and its cause.
+// Header filters agree exactly except for IP fragments (tshark reassembles
+// them); http.response.* differ by TCP reassembly. Any other difference,
+// or one of these going away, fails TestOracle.
+var knownDiffs = map[string]map[string]diff{
+	"sv-frag-vlan-syn.ncf": {"tcp.flags.syn==1 && tcp.flags.ack==0": {
+		onlyTshark: []int{3},
+		why: "the SYN is split into three IPv4 fragments of 8 bytes; tshark dissects TCP in frame 3 where it reassembles them; " +
+			"the decoder does not defragment and the first fragment holds only 8 bytes of the TCP header",
+	}},
+	"sv-ipv4-frags-icmp.ncf": {"icmp.type==8": {
+		onlyTshark: []int{2}, onlyOurs: []int{1},
+		why: "the echo request is fragmented; the decoder reads the ICMP header in the first fragment (frame 1), " +
+			"tshark in the reassembled datagram (frame 2)",
+	}},
+	"sv-http-ipv6.ncf": {"http.response.code==200": {
+		onlyTshark: []int{9}, onlyOurs: []int{7}, pdu: true,
+		why: "status line in frame 7, body completed in frame 9",
+	}},
+	"sv-http-rst-malware.ncf": {"http.response.code==200": {
+		onlyOurs: []int{7}, pdu: true, incomplete: []int{7},
+		why: "status line in frame 7; the body is snap-truncated and cut by a RST, so tshark never completes the response",
+	}},
+	"zeek-http-dvwa.ncf": {"http.response.code==200": {
+		onlyTshark: []int{19, 47, 63}, onlyOurs: []int{15, 43, 59}, pdu: true,
+		why: "three responses whose bodies span several segments",
+	}},
+	"zeek-vlan-mpls-mixed.ncf": {"http.response.code==200": {
+		onlyTshark: []int{28}, onlyOurs: []int{16}, pdu: true,
+		why: "a response whose body spans frames 16 to 28",
+	}},
+	"zeek-http-bro-org.ncf": {"http.response.code==200": {
+		onlyTshark: []int{38, 65, 107, 163, 178, 206, 217, 229, 235, 237, 242, 247, 268, 280, 287, 316, 331, 382, 606, 639, 660, 667, 701, 730},
+		onlyOurs:   []int{6, 62, 68, 93, 97, 118, 153, 214, 218, 232, 236, 239, 243, 261, 272, 283, 289, 312, 320, 333, 610, 647, 661, 699, 726},
+		pdu:        true,
+		incomplete: []int{97},
+		why: "24 of 30 responses span several segments (the other 6 fit in one and agree); the response starting " +
+			"in frame 97 (tcp port 55081) misses a segment in the capture (tshark: previous segment not captured, " +
+			"frame 179), so tshark never completes it",
+	}},
+}
+
+// checkPDU verifies the pairing that diff.pdu claims, with flows[i] the
+// flow direction of frame i+1.
+func checkPDU(t *testing.T, name string, d diff, flows []string) {
+	t.Helper()
+	paired := map[int]bool{}
+	for _, b := range d.onlyTshark {
+		start := 0
+		for _, a := range d.onlyOurs {
+			if a < b && flows[a-1] == flows[b-1] && !paired[a] {
+				start = a // the latest unpaired start before b
+			}
+		}
+		if start == 0 {
+			t.Errorf("%s: tshark frame %d pairs with no earlier decoder frame of flow %s", name, b, flows[b-1])
+			continue
+		}
+		paired[start] = true
+	}
+	var unpaired []int
+	for _, a := range d.onlyOurs {
+		if !paired[a] {
+			unpaired = append(unpaired, a)
+		}
+	}
+	if !slices.Equal(unpaired, d.incomplete) {
+		t.Errorf("%s: unpaired decoder frames %v, listed as incomplete %v", name, unpaired, d.incomplete)
+	}
+}
+
+func TestOracle(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(capDir, "oracle.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o oracle
+	if err := json.Unmarshal(b, &o); err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Captures) == 0 {
+		t.Fatal("oracle has no captures")
+	}
+	var report strings.Builder
+	d := New()
+	var p field.Packet
+	for capName, c := range o.Captures {
+		frames := readNCF(t, capName)
+		if len(frames) != c.Frames {
+			t.Errorf("%s: %d frames, oracle says %d", capName, len(frames), c.Frames)
+			continue
+		}
+		got := map[string][]int{}
+		flows := make([]string, len(frames))
+		for i, f := range frames {
+			p.Reset()
+			p.Frame.Len = len(f.data) // NCF keeps only the captured length
+			p.Frame.Number = i + 1
+			_ = d.Decode(&p, f.link, f.data)
+			flows[i] = fmt.Sprintf("%s:%d>%s:%d", p.SrcIP, p.SrcPort, p.DestIP, p.DestPort)
+			for filter := range c.Filters {
+				pred, ok := predicates[filter]
+				if !ok {
+					t.Fatalf("no predicate for filter %q", filter)
+				}
+				if pred(&p) {
+					got[filter] = append(got[filter], i+1)
+				}
+			}
+		}
+		for filter, want := range c.Filters {
+			dd := diff{onlyTshark: minus(want, got[filter]), onlyOurs: minus(got[filter], want)}
+			known := knownDiffs[capName][filter]
+			if !slices.Equal(dd.onlyTshark, known.onlyTshark) || !slices.Equal(dd.onlyOurs, known.onlyOurs) {
+				t.Errorf("%s %s: only tshark %v, only ours %v; known: only tshark %v, only ours %v",
+					capName, filter, dd.onlyTshark, dd.onlyOurs, known.onlyTshark, known.onlyOurs)
+				fmt.Fprintf(&report, "%q: {%q: {onlyTshark: %#v, onlyOurs: %#v}},\n", capName, filter, dd.onlyTshark, dd.onlyOurs)
+			}
+			if known.pdu {
+				checkPDU(t, capName+" "+filter, known, flows)
+			}
+			if (len(known.onlyTshark) > 0 || len(known.onlyOurs) > 0) && known.why == "" {
+				t.Errorf("%s %s: known difference without a cause", capName, filter)
+			}
+		}
+	}
+	if report.Len() > 0 {
+		t.Logf("differences:\n%s", report.String())
+	}
+}
+
+// minus returns the members of a not in b; both are sorted.
+func minus(a, b []int) []int {
+	var out []int
+	for _, x := range a {
+		if _, found := slices.BinarySearch(b, x); !found {
+			out = append(out, x)
+		}
+	}
+	return out
+}
