@@ -212,11 +212,11 @@ func TestSplitReads(t *testing.T) {
 		t.Fatalf("reference read: %d records, %v", len(want), err)
 	}
 	readers := map[string]func() io.Reader{
-		"onebyte":  func() io.Reader { return iotest.OneByteReader(bytes.NewReader(stream)) },
-		"half":     func() io.Reader { return iotest.HalfReader(bytes.NewReader(stream)) },
-		"dataerr":  func() io.Reader { return iotest.DataErrReader(bytes.NewReader(stream)) },
-		"chunks":   func() io.Reader { return &chunkReader{b: stream, sizes: []int{7, 1, 23, 24, 25, 300, 2}} },
-		"timeout":  func() io.Reader { return iotest.TimeoutReader(iotest.OneByteReader(bytes.NewReader(stream))) },
+		"onebyte": func() io.Reader { return iotest.OneByteReader(bytes.NewReader(stream)) },
+		"half":    func() io.Reader { return iotest.HalfReader(bytes.NewReader(stream)) },
+		"dataerr": func() io.Reader { return iotest.DataErrReader(bytes.NewReader(stream)) },
+		"chunks":  func() io.Reader { return &chunkReader{b: stream, sizes: []int{7, 1, 23, 24, 25, 300, 2}} },
+		"timeout": func() io.Reader { return iotest.TimeoutReader(iotest.OneByteReader(bytes.NewReader(stream))) },
 	}
 	for name, mk := range readers {
 		for _, copyMode := range []bool{false, true} {

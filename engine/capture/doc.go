@@ -1,0 +1,32 @@
+// Package capture reads and writes capture files (.ncf, .pcap, .pcapng) as
+// a stream of ncf.Record values, and converts between them.
+//
+// Readers detect the format by content, never by file name. Every format
+// yields ncf.Record with the same contract as ncf.Reader: the *ncf.Record
+// returned by Next and its Data are owned by the Reader and valid only until
+// the next call to Next; io.EOF ends a clean stream.
+//
+// Link types: pcap and pcapng Ethernet (1) frames become Ethernet records;
+// 802.11 (105) WiFi records; 802.11 with radiotap (127) WiFi records with
+// the radiotap header stripped and its rate, channel, signal and noise put
+// in the NCF header fields. Captures that NCF cannot hold as such, Linux
+// cooked (SLL, 113), BSD loopback (NULL 0, LOOP 108) and raw IP (101, 228,
+// 229), are re-linked to Ethernet with a synthetic 14-byte header:
+// destination 02:00:00:00:00:02 (ff:ff:ff:ff:ff:ff for SLL broadcasts),
+// source the SLL link-layer address when it is 6 bytes long and
+// 02:00:00:00:00:01 otherwise, EtherType from the SLL protocol field or
+// from the IP version. Other link types are refused when the reader is
+// opened.
+//
+// Writers choose the format from the output name (FormatFromPath) or the
+// caller. WiFi records are written to pcap and pcapng as 802.11 with a
+// radiotap header (link type 127) carrying their rate (when it fits
+// radiotap's 8-bit field), channel, signal and noise; Ethernet records as
+// link type 1, Token Ring as 6. A pcap file holds a single link type, so
+// mixing media in one pcap is an error; pcapng gets one interface per
+// medium. The radiotap channel flags cannot express NCF's 802.11n bands:
+// those read back as 11a or 11g.
+//
+// CommView for WiFi's extended format (NCFX) is recognised and refused with
+// ErrNCFX; convert it to pcapng with CommView or Wireshark first.
+package capture
