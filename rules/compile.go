@@ -205,15 +205,15 @@ func (c *compiler) compileExpr(src string, sc scalar, firstLine, lastLine int, f
 		return sc.position(line-firstLine+1, col)
 	}
 	prog, err := expr.Compile(src, c.options(p, asBool)...)
-	if p.brokenMacro {
-		return nil, p
-	}
 	if len(p.errs) > 0 {
 		for _, pe := range p.errs {
 			line, col := lineCol(src, pe.from)
 			c.e.add(at(line, col), "%s", pe.msg)
 		}
 		return nil, p
+	}
+	if p.brokenMacro {
+		return nil, p // the macro's errors are reported at the macro
 	}
 	if err != nil {
 		var fe *file.Error

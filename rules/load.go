@@ -72,8 +72,8 @@ func (osFiles) list(p string) ([]string, error) {
 }
 
 func (osFiles) read(p string) ([]byte, error) { return os.ReadFile(p) }
-func (osFiles) dir(p string) string            { return filepath.Dir(p) }
-func (osFiles) join(dir, p string) string      { return joinOS(dir, p) }
+func (osFiles) dir(p string) string           { return filepath.Dir(p) }
+func (osFiles) join(dir, p string) string     { return joinOS(dir, p) }
 
 func joinOS(dir, p string) string {
 	if filepath.IsAbs(p) {

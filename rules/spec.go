@@ -257,14 +257,12 @@ func parseFile(f *fileSpec, data []byte, e *errs) {
 	f.lines = strings.Split(string(data), "\n")
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		line, msg := 1, err.Error()
+		msg := err.Error()
 		if m := yamlErrRe.FindStringSubmatch(msg); m != nil {
-			if m[1] != "" {
-				line, _ = strconv.Atoi(m[1])
-			}
 			msg = m[2]
 		}
-		e.add(Position{File: f.name, Line: line, Col: 1}, "yaml: %s", msg)
+		line, col := syntaxErrorAt(f.lines)
+		e.add(Position{File: f.name, Line: line, Col: col}, "yaml: %s", msg)
 		return
 	}
 	if len(root.Content) == 0 {
@@ -606,4 +604,26 @@ func isAddr(s string) bool {
 	}
 	_, err := netip.ParsePrefix(s)
 	return err == nil
+}
+
+// syntaxErrorAt finds where a YAML syntax error is: the first line whose
+// inclusion makes the prefix of the file fail to parse (yaml's own message
+// names the line where the enclosing block started, 0-based). The column
+// is that line's first non-blank character.
+func syntaxErrorAt(lines []string) (int, int) {
+	fails := func(n int) bool {
+		var root yaml.Node
+		return yaml.Unmarshal([]byte(strings.Join(lines[:n], "\n")), &root) != nil
+	}
+	lo, hi := 1, len(lines) // the whole file fails
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	t := lines[lo-1]
+	return lo, len(t) - len(strings.TrimLeft(t, " \t")) + 1
 }
