@@ -1,0 +1,84 @@
+// Package natsserver runs the NATS server embedded in Vigil: one node with
+// JetStream on file storage, so alerts survive restarts of the process.
+package natsserver
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// DefaultListen is the client address of the embedded server when none is
+// configured: loopback only.
+const DefaultListen = "127.0.0.1:4222"
+
+// readyTimeout bounds the wait for the server to accept connections.
+const readyTimeout = 10 * time.Second
+
+// ErrNotReady: the server did not accept connections within readyTimeout.
+var ErrNotReady = errors.New("natsserver: server not ready for connections")
+
+// ServerConfig configures StartServer. The zero value listens on
+// DefaultListen and keeps the JetStream store in a temporary folder chosen
+// by the server.
+type ServerConfig struct {
+	// Listen is the client address, host:port. Port 0 picks a free port
+	// (read it back with s.ClientURL() or s.Addr()).
+	Listen string
+	// DataDir is the JetStream store folder (file storage). Empty lets the
+	// server choose a folder under the system temporary directory.
+	DataDir string
+	// Log sends the server's own log lines to stderr; off by default.
+	Log bool
+	// Debug adds debug lines to that log.
+	Debug bool
+}
+
+// StartServer starts an embedded NATS server with JetStream enabled and
+// waits until it accepts connections. The caller owns the server and stops
+// it with s.Shutdown(); s.WaitForShutdown() waits for that. The server
+// installs no signal handlers.
+func StartServer(cfg ServerConfig) (*server.Server, error) {
+	listen := cfg.Listen
+	if listen == "" {
+		listen = DefaultListen
+	}
+	host, portText, err := net.SplitHostPort(listen)
+	if err != nil {
+		return nil, fmt.Errorf("natsserver: listen address %q: %w", listen, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port < 0 || port > 65535 {
+		return nil, fmt.Errorf("natsserver: listen port %q: invalid", portText)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	opts := &server.Options{
+		ServerName: "vigil",
+		Host:       host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   cfg.DataDir,
+		NoLog:      !cfg.Log,
+		NoSigs:     true,
+		Debug:      cfg.Debug,
+	}
+	s, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("natsserver: %w", err)
+	}
+	if cfg.Log {
+		s.ConfigureLogger()
+	}
+	go s.Start()
+	if !s.ReadyForConnections(readyTimeout) {
+		s.Shutdown()
+		return nil, ErrNotReady
+	}
+	return s, nil
+}
