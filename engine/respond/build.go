@@ -195,14 +195,14 @@ func dissect(p *field.Packet) (dissected, error) {
 		return d, ErrLinkLayer
 	}
 	d.raw, d.l2, d.l3 = raw, raw[:l3], l3
+	if m.Fragment {
+		return d, ErrFragment
+	}
 	if raw[0]&1 != 0 {
 		return d, ErrMulticast
 	}
 	if raw[6]&1 != 0 {
 		return d, ErrSource
-	}
-	if m.Fragment {
-		return d, ErrFragment
 	}
 	var declEnd int // end of the datagram as its header declares it
 	if et == 0x0800 {

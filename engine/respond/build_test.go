@@ -401,3 +401,74 @@ func checkRow(t *testing.T, what string, o origin, f Frame, k int, row map[strin
 		eq1("icmp.checksum.status", "1")
 	}
 }
+
+// TestBuildQuote checks what an ICMP error quotes: the original datagram
+// from its IP header, cut to 576 bytes in all for IPv4 and 1280 for IPv6,
+// and never the Ethernet trailer after the datagram.
+func TestBuildQuote(t *testing.T) {
+	withTrailer := append(slices.Clone(frameN(t, "sv-dns-dhcp-sofacy.pcap", 7)), 0xde, 0xad, 0xbe, 0xef)
+	cases := []struct {
+		name     string
+		frame    []byte
+		v6       bool
+		wantCode byte
+	}{
+		{"ipv4 udp with ethernet trailer", withTrailer, false, 3},
+		{"ipv4 udp", frameN(t, "sv-dns-dhcp-sofacy.pcap", 8), false, 3},
+		{"ipv4 large icmp echo reply", frameN(t, "sv-ipv4-frags-icmp.pcap", 3), false, 2},
+		{"ipv4 icmp echo first fragment", frameN(t, "sv-ipv4-frags-icmp.pcap", 1), false, 2},
+		{"ipv6 udp first fragment", frameN(t, "zeek-ipv6-frag-dns.pcap", 6), true, 4},
+		{"ipv6 udp", frameN(t, "zeek-ipv6-frag-dns.pcap", 2), true, 4},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := fillPacket(tc.frame)
+			frames, err := Build(p, Both, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(frames) != 1 {
+				t.Fatalf("%d frames, want 1", len(frames))
+			}
+			pkt := gopacket.NewPacket(frames[0].Data, layers.LayerTypeEthernet, gopacket.Default)
+			var quote []byte
+			var ipLen, limit int
+			var code byte
+			if tc.v6 {
+				ip, _ := pkt.Layer(layers.LayerTypeIPv6).(*layers.IPv6)
+				icmp, _ := pkt.Layer(layers.LayerTypeICMPv6).(*layers.ICMPv6)
+				if ip == nil || icmp == nil {
+					t.Fatal("no ipv6/icmpv6 in the built frame")
+				}
+				ipLen, limit, code = 40+int(ip.Length), 1280, icmp.TypeCode.Code()
+				quote = icmp.Payload[4:]
+			} else {
+				ip, _ := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+				icmp, _ := pkt.Layer(layers.LayerTypeICMPv4).(*layers.ICMPv4)
+				if ip == nil || icmp == nil {
+					t.Fatal("no ipv4/icmp in the built frame")
+				}
+				ipLen, limit, code = int(ip.Length), 576, icmp.TypeCode.Code()
+				quote = icmp.Payload
+			}
+			if code != tc.wantCode {
+				t.Errorf("code %d, want %d", code, tc.wantCode)
+			}
+			orig := gopacket.NewPacket(tc.frame, layers.LayerTypeEthernet, gopacket.Default).NetworkLayer()
+			dg := append(slices.Clone(orig.LayerContents()), orig.LayerPayload()...)
+			want := dg[:min(len(dg), limit-(ipLen-len(quote)))]
+			if !bytes.Equal(quote, want) {
+				t.Errorf("quote of %d bytes is not the first %d bytes of the %d-byte datagram", len(quote), len(want), len(dg))
+			}
+			if ipLen > limit {
+				t.Errorf("icmp error of %d bytes exceeds %d", ipLen, limit)
+			}
+			if len(dg) > len(want) && ipLen != limit {
+				t.Errorf("quote cut to %d bytes in all, want %d", ipLen, limit)
+			}
+			if len(quote) < len(orig.LayerContents())+8 {
+				t.Errorf("quote of %d bytes has fewer than 8 bytes past the IP header", len(quote))
+			}
+		})
+	}
+}

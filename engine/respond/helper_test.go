@@ -92,6 +92,11 @@ func fillPacket(data []byte) *field.Packet {
 		case *layers.IPv6Fragment:
 			p.Meta.IPProto = int(l.NextHeader)
 			p.Meta.Fragment = l.FragmentOffset != 0
+			if !p.Meta.Fragment && len(l.Payload) > 0 {
+				// gopacket stops at a fragment; the decoder goes on
+				// into the first fragment's transport header.
+				p.Meta.L4 = offsetIn(data, l.Payload)
+			}
 		case *layers.TCP:
 			p.Meta.L4 = offsetIn(data, l.Contents)
 			p.Meta.IPProto = 6
