@@ -321,3 +321,36 @@ func TestFormatFromPath(t *testing.T) {
 		t.Fatalf("Create out.txt: %v", err)
 	}
 }
+
+func TestTruncatedPcap(t *testing.T) {
+	full, err := os.ReadFile(capturesDir + "sv-arp.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Packet boundaries: after the 24-byte file header, 16-byte record
+	// headers with little-endian capture lengths.
+	bounds := map[int]int{24: 0}
+	for off, k := 24, 1; off < len(full); k++ {
+		off += 16 + int(binary.LittleEndian.Uint32(full[off+8:]))
+		bounds[off] = k
+	}
+	for n := 24; n <= len(full); n++ {
+		r, err := NewReader(bytes.NewReader(full[:n]), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := 0
+		for ; ; k++ {
+			if _, err = r.Next(); err != nil {
+				break
+			}
+		}
+		want, atBoundary := bounds[n]
+		if atBoundary != (err == io.EOF) || (atBoundary && k != want) {
+			t.Fatalf("cut at %d: %d packets, %v", n, k, err)
+		}
+		if !atBoundary && !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("cut at %d: %v, want io.ErrUnexpectedEOF", n, err)
+		}
+	}
+}

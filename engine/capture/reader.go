@@ -143,9 +143,13 @@ func (r *pcapReader) Next() (*ncf.Record, error) {
 	}
 	data, ci, err := r.src.ZeroCopyReadPacketData()
 	if err != nil {
-		if errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		switch {
+		case err == io.EOF && ci.CaptureLength == 0:
 			r.err = io.EOF
-		} else {
+		case err == io.EOF:
+			// The file ends right after a packet header.
+			r.err = fmt.Errorf("capture: %s packet %d: %w", r.format, r.n+1, io.ErrUnexpectedEOF)
+		default:
 			r.err = fmt.Errorf("capture: %s packet %d: %w", r.format, r.n+1, err)
 		}
 		return nil, r.err
