@@ -91,7 +91,9 @@ func New() *Decoder { return &Decoder{} }
 //
 // Decode owns every field of p except Frame.Time, Frame.Number, Frame.Len,
 // Sensor, NCF and Flow, which the engine fills (before or after Decode;
-// Decode leaves them alone). It first clears the fields it owns, then sets
+// Decode leaves them alone). Nobody else writes the fields Decode owns: p
+// must be zero (new or Reset) or hold a previous Decode's output, because
+// Decode clears only the layers whose Present flag is set. It then sets
 // Frame.Present, Frame.CapLen, Frame.Bytes and Meta.Raw, and the fields of
 // every layer it finds. Strings alias frame and p (see the package doc).
 //
@@ -125,25 +127,61 @@ func (d *Decoder) Decode(p *field.Packet, link Link, frame []byte) error {
 }
 
 // clearDecoded zeroes what Decode owns, leaving the engine's fields and
-// the scratch arrays (which only back strings set again below).
+// the scratch arrays (which only back strings set again below). A layer
+// is cleared only when its Present flag is set: the decoder sets a
+// layer's fields only after its flag, and Reset zeroes everything, so a
+// layer whose flag is false is already zero. Clearing the whole 2 KB
+// Packet would cost more than decoding it.
 func clearDecoded(p *field.Packet) {
 	p.Frame.Present, p.Frame.CapLen, p.Frame.Bytes = false, 0, ""
-	p.WLAN = field.WLAN{}
-	p.Eth = field.Eth{}
-	p.VLAN = field.VLAN{}
-	p.MPLS = field.MPLS{}
-	p.ARP = field.ARP{}
-	p.IP = field.IPv4{}
-	p.IPv6 = field.IPv6{}
-	p.TCP = field.TCP{}
-	p.UDP = field.UDP{}
-	p.ICMP = field.ICMP{}
-	p.ICMPv6 = field.ICMPv6{}
-	p.DNS = field.DNS{}
-	p.HTTP = field.HTTP{}
-	p.TLS = field.TLS{}
-	p.FTP = field.FTP{}
-	p.SSH = field.SSH{}
+	if p.WLAN.Present {
+		p.WLAN = field.WLAN{}
+	}
+	if p.Eth.Present {
+		p.Eth = field.Eth{}
+	}
+	if p.VLAN.Present {
+		p.VLAN = field.VLAN{}
+	}
+	if p.MPLS.Present {
+		p.MPLS = field.MPLS{}
+	}
+	if p.ARP.Present {
+		p.ARP = field.ARP{}
+	}
+	if p.IP.Present {
+		p.IP = field.IPv4{}
+	}
+	if p.IPv6.Present {
+		p.IPv6 = field.IPv6{}
+	}
+	if p.TCP.Present {
+		p.TCP = field.TCP{}
+	}
+	if p.UDP.Present {
+		p.UDP = field.UDP{}
+	}
+	if p.ICMP.Present {
+		p.ICMP = field.ICMP{}
+	}
+	if p.ICMPv6.Present {
+		p.ICMPv6 = field.ICMPv6{}
+	}
+	if p.DNS.Present {
+		p.DNS = field.DNS{}
+	}
+	if p.HTTP.Present {
+		p.HTTP = field.HTTP{}
+	}
+	if p.TLS.Present {
+		p.TLS = field.TLS{}
+	}
+	if p.FTP.Present {
+		p.FTP = field.FTP{}
+	}
+	if p.SSH.Present {
+		p.SSH = field.SSH{}
+	}
 	p.Payload, p.SrcIP, p.DestIP, p.SrcPort, p.DestPort, p.Proto = "", "", "", 0, 0, ""
 	m := &p.Meta
 	m.Raw = nil

@@ -44,7 +44,7 @@ func (d *Decoder) ipv4(b []byte, off int) {
 	ip.Proto = int(h[9])
 	ip.Checksum = be16(h[10:])
 	src, dst := netip.AddrFrom4([4]byte(h[12:16])), netip.AddrFrom4([4]byte(h[16:20]))
-	ip.Src, ip.Dst = d.addr(src), d.addr(dst)
+	ip.Src, ip.Dst = d.ipv4Text(h[12:16]), d.ipv4Text(h[16:20])
 	d.setIP(off, src, dst, ip.Src, ip.Dst, ip.Proto)
 	if ihl < 20 {
 		d.fail("ip", off, ErrMalformed, "IPv4 header length below 20")

@@ -1,7 +1,5 @@
 package decode
 
-import "net/netip"
-
 // EtherTypes and LLC values the decoder follows.
 const (
 	etIPv4      = 0x0800
@@ -105,6 +103,10 @@ func (d *Decoder) mpls(b []byte, off int) {
 			break
 		}
 	}
+	if len(b) == off {
+		d.fail("mpls", off, ErrTruncated, "nothing after the MPLS label stack")
+		return
+	}
 	d.rawIP(b, off)
 }
 
@@ -138,9 +140,9 @@ func (d *Decoder) arp(b []byte, off int) {
 	}
 	if hlen == 6 && plen == 4 {
 		p.ARP.Src.HWMac = d.mac(b[a : a+6])
-		p.ARP.Src.ProtoIPv4 = d.addr(netip.AddrFrom4([4]byte(b[a+6 : a+10])))
+		p.ARP.Src.ProtoIPv4 = d.ipv4Text(b[a+6 : a+10])
 		p.ARP.Dst.HWMac = d.mac(b[a+10 : a+16])
-		p.ARP.Dst.ProtoIPv4 = d.addr(netip.AddrFrom4([4]byte(b[a+16 : a+20])))
+		p.ARP.Dst.ProtoIPv4 = d.ipv4Text(b[a+16 : a+20])
 	}
 }
 
