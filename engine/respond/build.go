@@ -104,7 +104,8 @@ type Frame struct {
 //
 // The error wraps ErrNotAnswerable when the packet must not or cannot be
 // answered: a reset, an ICMP error, a non-first fragment, a broadcast or
-// multicast destination, a non-unicast source, no IP, a non-Ethernet link.
+// multicast or unspecified destination, a non-unicast source, no IP, a
+// non-Ethernet link.
 func Build(p *field.Packet, t Target, strafe int) ([]Frame, error) {
 	if p == nil {
 		return nil, ErrNoIP
@@ -199,7 +200,7 @@ func dissect(p *field.Packet) (dissected, error) {
 		return d, ErrFragment
 	}
 	if raw[0]&1 != 0 {
-		return d, ErrMulticast
+		return d, ErrDestination
 	}
 	if raw[6]&1 != 0 {
 		return d, ErrSource
@@ -222,8 +223,8 @@ func dissect(p *field.Packet) (dissected, error) {
 		d.l4 = l3 + ihl
 		declEnd = l3 + total
 		src, dst := netip.AddrFrom4([4]byte(d.src)), netip.AddrFrom4([4]byte(d.dst))
-		if dst.IsMulticast() || dst == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
-			return d, ErrMulticast
+		if dst.IsMulticast() || dst.IsUnspecified() || dst == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+			return d, ErrDestination
 		}
 		if src.IsUnspecified() || src.IsMulticast() || src == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
 			return d, ErrSource
@@ -242,8 +243,8 @@ func dissect(p *field.Packet) (dissected, error) {
 			return d, ErrMalformed
 		}
 		src, dst := netip.AddrFrom16([16]byte(d.src)), netip.AddrFrom16([16]byte(d.dst))
-		if dst.IsMulticast() {
-			return d, ErrMulticast
+		if dst.IsMulticast() || dst.IsUnspecified() {
+			return d, ErrDestination
 		}
 		if src.IsUnspecified() || src.IsMulticast() {
 			return d, ErrSource

@@ -28,9 +28,9 @@ var (
 	ErrICMPError = fmt.Errorf("%w: packet is an icmp error", ErrNotAnswerable)
 	// ErrFragment: the packet is a non-first fragment.
 	ErrFragment = fmt.Errorf("%w: packet is a non-first fragment", ErrNotAnswerable)
-	// ErrMulticast: the destination is a broadcast or multicast address
-	// (MAC or IP).
-	ErrMulticast = fmt.Errorf("%w: broadcast or multicast destination", ErrNotAnswerable)
+	// ErrDestination: the destination is not a unicast address: a
+	// broadcast or multicast MAC or IP, or an unspecified IP.
+	ErrDestination = fmt.Errorf("%w: broadcast, multicast or unspecified destination", ErrNotAnswerable)
 	// ErrSource: the source is not a unicast address (unspecified,
 	// broadcast or multicast MAC or IP), so no answer can reach it.
 	ErrSource = fmt.Errorf("%w: source is not a unicast address", ErrNotAnswerable)
