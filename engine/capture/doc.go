@@ -8,8 +8,9 @@
 //
 // Link types: pcap and pcapng Ethernet (1) frames become Ethernet records;
 // 802.11 (105) WiFi records; 802.11 with radiotap (127) WiFi records with
-// the radiotap header stripped and its rate, channel, signal and noise put
-// in the NCF header fields. Captures that NCF cannot hold as such, Linux
+// the radiotap header stripped and its rate, channel, signal, noise and
+// bad-FCS flag put in the NCF header fields (a trailing FCS that radiotap
+// announces is stripped too, so WiFi records never end with one). Captures that NCF cannot hold as such, Linux
 // cooked (SLL, 113), BSD loopback (NULL 0, LOOP 108) and raw IP (101, 228,
 // 229), are re-linked to Ethernet with a synthetic 14-byte header:
 // destination 02:00:00:00:00:02 (ff:ff:ff:ff:ff:ff for SLL broadcasts),
@@ -20,8 +21,9 @@
 //
 // Writers choose the format from the output name (FormatFromPath) or the
 // caller. WiFi records are written to pcap and pcapng as 802.11 with a
-// radiotap header (link type 127) carrying their rate (when it fits
-// radiotap's 8-bit field), channel, signal and noise; Ethernet records as
+// radiotap header (link type 127) carrying their rate (only up to 127.5
+// Mbit/s, radiotap's 8-bit rate field: faster 802.11n/ac rates are
+// dropped), channel, signal, noise and bad-FCS flag; Ethernet records as
 // link type 1, Token Ring as 6. A pcap file holds a single link type, so
 // mixing media in one pcap is an error; pcapng gets one interface per
 // medium. The radiotap channel flags cannot express NCF's 802.11n bands:

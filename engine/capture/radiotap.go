@@ -18,7 +18,9 @@ const (
 	rtNoise   = 6
 	rtExt     = 31
 
+	rtFlagFCS    = 0x10
 	rtFlagBadFCS = 0x40
+	fcsLen       = 4
 
 	chanTurbo = 0x0010
 	chanCCK   = 0x0020
@@ -35,17 +37,18 @@ var rtFields = [rtNoise + 1]struct{ align, size int }{
 }
 
 // parseRadiotap reads the radiotap header at the start of frame into h
-// (Rate, Channel, Band, SignalDBm, NoiseDBm, Broken) and returns its length.
-func parseRadiotap(frame []byte, h *ncf.Header) (int, error) {
+// (Rate, Channel, Band, SignalDBm, NoiseDBm, Broken) and returns its length
+// and the length of the FCS that ends the frame (0 or 4).
+func parseRadiotap(frame []byte, h *ncf.Header) (rtLen, fcs int, err error) {
 	if len(frame) < 8 {
-		return 0, fmt.Errorf("%w: %d bytes", ErrRadiotap, len(frame))
+		return 0, 0, fmt.Errorf("%w: %d bytes", ErrRadiotap, len(frame))
 	}
 	if frame[0] != 0 {
-		return 0, fmt.Errorf("%w: version %d", ErrRadiotap, frame[0])
+		return 0, 0, fmt.Errorf("%w: version %d", ErrRadiotap, frame[0])
 	}
-	rtLen := int(binary.LittleEndian.Uint16(frame[2:4]))
+	rtLen = int(binary.LittleEndian.Uint16(frame[2:4]))
 	if rtLen < 8 || rtLen > len(frame) {
-		return 0, fmt.Errorf("%w: length %d for a %d-byte frame", ErrRadiotap, rtLen, len(frame))
+		return 0, 0, fmt.Errorf("%w: length %d for a %d-byte frame", ErrRadiotap, rtLen, len(frame))
 	}
 	hdr := frame[:rtLen]
 	present := binary.LittleEndian.Uint32(hdr[4:8])
@@ -53,7 +56,7 @@ func parseRadiotap(frame []byte, h *ncf.Header) (int, error) {
 	off := 8
 	for w := present; w&(1<<rtExt) != 0; {
 		if off+4 > rtLen {
-			return 0, fmt.Errorf("%w: present bitmaps run past its length", ErrRadiotap)
+			return 0, 0, fmt.Errorf("%w: present bitmaps run past its length", ErrRadiotap)
 		}
 		w = binary.LittleEndian.Uint32(hdr[off:])
 		off += 4
@@ -65,12 +68,15 @@ func parseRadiotap(frame []byte, h *ncf.Header) (int, error) {
 		f := rtFields[bit]
 		off = (off + f.align - 1) &^ (f.align - 1)
 		if off+f.size > rtLen {
-			return 0, fmt.Errorf("%w: field %d runs past its length", ErrRadiotap, bit)
+			return 0, 0, fmt.Errorf("%w: field %d runs past its length", ErrRadiotap, bit)
 		}
 		v := hdr[off : off+f.size]
 		switch bit {
 		case rtFlags:
 			h.Broken = v[0]&rtFlagBadFCS != 0
+			if v[0]&rtFlagFCS != 0 && len(frame)-rtLen >= fcsLen {
+				fcs = fcsLen
+			}
 		case rtRate:
 			h.Rate = uint16(v[0])
 		case rtChannel:
@@ -84,7 +90,7 @@ func parseRadiotap(frame []byte, h *ncf.Header) (int, error) {
 		}
 		off += f.size
 	}
-	return rtLen, nil
+	return rtLen, fcs, nil
 }
 
 func absDBm(v int8) uint8 {

@@ -172,13 +172,13 @@ func (r *pcapReader) Next() (*ncf.Record, error) {
 		h.Medium = ncf.WiFi
 	case layers.LinkTypeIEEE80211Radio:
 		h.Medium = ncf.WiFi
-		n, err := parseRadiotap(data, h)
+		n, fcs, err := parseRadiotap(data, h)
 		if err != nil {
 			r.err = fmt.Errorf("capture: %s packet %d: %w", r.format, r.n+1, err)
 			return nil, r.err
 		}
-		data = data[n:]
-		h.WireLen = max(h.WireLen-n, len(data))
+		data = data[n : len(data)-fcs]
+		h.WireLen = max(h.WireLen-n-fcs, len(data))
 	default:
 		h.Medium = ncf.Ethernet
 		relinked, err := r.relink(link, data)
