@@ -1,0 +1,35 @@
+# Vigil: rule-based network IDS for CommView mirror streams.
+GO        ?= go
+PKGS      := ./...
+BIN       := bin/vigil
+FUZZTIME  ?= 20s
+
+.PHONY: build run test bench benchdata fuzz lint cover clean
+
+build: ## build bin/vigil
+	$(GO) build -o $(BIN) ./cmd/vigil
+
+run: build ## listen for CommView on 127.0.0.1:5555 with embedded NATS and the default rules
+	./$(BIN) run --data-dir .vigil-data
+
+test: ## unit, integration and interoperability tests (fuzz seeds included), with the race detector
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+bench: ## the performance table of PRODUCT.md §5
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=1x ./engine/... >/dev/null 2>&1 || true
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 -timeout 30m $(PKGS)
+
+fuzz: ## a short run of every fuzz target
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+lint: ## gofmt, go vet, staticcheck
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
+
+clean:
+	rm -rf bin .vigil-data

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/vigil-ids/vigil/alerts"
+)
+
+func cmdAlerts(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "alerts", "[flags]",
+		"Subscribes to the alert subjects and prints each alert as one readable line\n(or as its JSON with --json) until interrupted.")
+	url := fs.String("nats", nats.DefaultURL, "NATS server URL")
+	prefix := fs.String("subject-prefix", alerts.DefaultPrefix, "alert subject prefix")
+	sensor := fs.String("sensor", "", "only this sensor")
+	severity := fs.String("severity", "", "only this severity (critical, high, medium, low, info)")
+	sid := fs.Int("sid", 0, "only this rule")
+	asJSON := fs.Bool("json", false, "print the alert JSON, one per line")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	nc, err := nats.Connect(*url, nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("connecting to NATS at %s: %w", *url, err)
+	}
+	defer nc.Close()
+	subject := alerts.FilterSubject(*prefix, *sensor, *severity, *sid)
+	msgs := make(chan *nats.Msg, 4096)
+	sub, err := nc.ChanSubscribe(subject, msgs)
+	if err != nil {
+		return err
+	}
+	defer sub.Unsubscribe()
+	fmt.Fprintf(env.stderr, "listening on %s\n", subject)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case m := <-msgs:
+			if *asJSON {
+				fmt.Fprintf(env.stdout, "%s\n", m.Data)
+				continue
+			}
+			a, err := alerts.Decode(m.Data)
+			if err != nil {
+				fmt.Fprintf(env.stderr, "%s: %v\n", m.Subject, err)
+				continue
+			}
+			fmt.Fprintln(env.stdout, alerts.FormatText(a))
+		}
+	}
+}

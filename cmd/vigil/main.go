@@ -1,0 +1,125 @@
+// Command vigil is a rule-based network IDS for CommView mirror streams.
+//
+//	vigil run      listen for CommView sensors, evaluate rules, alert on NATS
+//	vigil test     run rules over capture files, alerts as JSON lines
+//	vigil lint     check rule files and run their inline tests
+//	vigil replay   stream captures to Vigil as CommView would
+//	vigil convert  convert between NCF, pcap and pcapng
+//	vigil alerts   print the alerts published on NATS
+//	vigil fields   print the fields conditions may use
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand.
+type command struct {
+	name  string
+	usage string // one line
+	run   func(ctx context.Context, env *cliEnv, args []string) error
+}
+
+// cliEnv is what a command may touch besides its arguments.
+type cliEnv struct {
+	stdout, stderr io.Writer
+	// hup delivers SIGHUP to `vigil run` (nil when not wired).
+	hup <-chan os.Signal
+}
+
+var commands = []command{
+	{"run", "listen for CommView sensors, evaluate rules, publish alerts to NATS", cmdRun},
+	{"test", "run rules over capture files; alerts as JSON lines on stdout", cmdTest},
+	{"lint", "check rule files and folders and run their inline tests", cmdLint},
+	{"replay", "stream captures to Vigil as CommView does (mirror mode)", cmdReplay},
+	{"convert", "convert a capture between NCF, pcap and pcapng", cmdConvert},
+	{"alerts", "subscribe to the alert subjects and print alerts", cmdAlerts},
+	{"fields", "print the field catalog: every name a condition may use", cmdFields},
+}
+
+// errUsage reports bad arguments; the usage has already been printed.
+var errUsage = errors.New("usage")
+
+// exitError carries an exit status without printing anything more.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	env := &cliEnv{stdout: os.Stdout, stderr: os.Stderr, hup: hup}
+	os.Exit(exitCode(run(ctx, env, os.Args[1:]), env.stderr))
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	var ee exitError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintln(stderr, "vigil:", err)
+	return 1
+}
+
+// run dispatches args to a subcommand.
+func run(ctx context.Context, env *cliEnv, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(env.stdout)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, env, args[1:])
+		}
+	}
+	fmt.Fprintf(env.stderr, "vigil: unknown command %q\n\n", args[0])
+	usage(env.stderr)
+	return errUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Vigil: a rule-based network IDS for CommView mirror streams.\n\nUsage: vigil COMMAND [flags] [args]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.usage)
+	}
+	fmt.Fprintln(w, "\nRun 'vigil COMMAND --help' for the flags of a command.")
+}
+
+// newFlags returns a FlagSet whose usage prints the command's synopsis.
+func newFlags(env *cliEnv, name, synopsis, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet("vigil "+name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: vigil %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args; on a usage error it returns errUsage.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// collector exports a stats snapshot as Prometheus metrics, taken at each
+// scrape so the hot path keeps only its own counters.
+type collector struct{ d *daemon }
+
+var (
+	descPackets    = prometheus.NewDesc("vigil_packets_total", "Packets evaluated.", nil, nil)
+	descBytes      = prometheus.NewDesc("vigil_bytes_total", "Frame bytes evaluated.", nil, nil)
+	descDrops      = prometheus.NewDesc("vigil_drops_total", "Packets dropped under overload.", nil, nil)
+	descDecodeErrs = prometheus.NewDesc("vigil_decode_errors_total", "Packets with malformed headers.", nil, nil)
+	descAlerts     = prometheus.NewDesc("vigil_alerts_total", "Alerts raised.", nil, nil)
+	descSensorPkts = prometheus.NewDesc("vigil_sensor_packets_total", "Packets received per connected sensor.", []string{"sensor"}, nil)
+	descSensorDrop = prometheus.NewDesc("vigil_sensor_drops_total", "Packets dropped per connected sensor.", []string{"sensor"}, nil)
+	descSensors    = prometheus.NewDesc("vigil_sensors_connected", "Connected sensors.", nil, nil)
+	descRuleMatch  = prometheus.NewDesc("vigil_rule_matches_total", "Condition matches per rule.", []string{"sid"}, nil)
+	descRuleEvals  = prometheus.NewDesc("vigil_rule_evaluations_total", "Condition evaluations per rule.", []string{"sid"}, nil)
+	descRuleErrs   = prometheus.NewDesc("vigil_rule_errors_total", "Run-time errors per rule.", []string{"sid"}, nil)
+	descRuleSecs   = prometheus.NewDesc("vigil_rule_seconds_total", "Evaluation time per rule.", []string{"sid"}, nil)
+	descPublished  = prometheus.NewDesc("vigil_alerts_published_total", "Alerts delivered to NATS.", nil, nil)
+	descPending    = prometheus.NewDesc("vigil_alerts_pending", "Alerts waiting for NATS (memory and spool).", nil, nil)
+	descDropped    = prometheus.NewDesc("vigil_alerts_dropped_total", "Alerts that could not be kept.", nil, nil)
+)
+
+func (c collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	s := c.d.snapshot()
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	counter(descPackets, s.Engine.Packets)
+	counter(descBytes, s.Engine.Bytes)
+	counter(descDrops, s.Engine.Drops)
+	counter(descDecodeErrs, s.Engine.DecodeErrors)
+	counter(descAlerts, s.Engine.Alerts)
+	ch <- prometheus.MustNewConstMetric(descSensors, prometheus.GaugeValue, float64(len(s.Sensors.Sensors)))
+	for _, sn := range s.Sensors.Sensors {
+		counter(descSensorPkts, sn.Packets, sn.Name)
+		counter(descSensorDrop, sn.Drops, sn.Name)
+	}
+	for _, r := range s.Rules {
+		sid := strconv.Itoa(r.SID)
+		counter(descRuleMatch, r.Matches, sid)
+		counter(descRuleEvals, r.Evaluations, sid)
+		counter(descRuleErrs, r.Errors, sid)
+		ch <- prometheus.MustNewConstMetric(descRuleSecs, prometheus.CounterValue, r.Time.Seconds(), sid)
+	}
+	counter(descPublished, s.Publisher.Published)
+	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(s.Publisher.Pending))
+	counter(descDropped, s.Publisher.Dropped)
+}
+
+// serveMetrics serves /metrics on addr and returns its shutdown function.
+func serveMetrics(addr string, d *daemon) (func(context.Context) error, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector{d}, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: mux}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	d.log.Info("metrics", "url", "http://"+l.Addr().String()+"/metrics")
+	return srv.Shutdown, nil
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/vigil-ids/vigil/engine/capture"
+	"github.com/vigil-ids/vigil/engine/replay"
+	"github.com/vigil-ids/vigil/ncf"
+)
+
+func cmdReplay(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "replay", "--to HOST:PORT [flags] CAPTURE...",
+		"A CommView stand-in: connects to Vigil as CommView's mirror mode does\n(retrying every 15 s), streams the captures as NCF records, and saves the\nframes Vigil sends back for injection.")
+	to := fs.String("to", "127.0.0.1:5555", "Vigil's sensor address")
+	rate := fs.Float64("rate", 0, "packets per second (0: as fast as possible)")
+	loop := fs.Bool("loop", false, "stream the captures again and again until interrupted")
+	retry := fs.Duration("retry", 15*time.Second, "wait between connection attempts")
+	linger := fs.Duration("linger", 2*time.Second, "how long to wait for injected frames after the last record")
+	save := fs.String("save-injected", "", "write the frames Vigil sends back to this capture file (.pcap, .pcapng or .ncf)")
+	tz := fs.String("tz", "UTC", "time zone of NCF timestamps (IANA name)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	zone, err := loadZone(*tz)
+	if err != nil {
+		return err
+	}
+	cfg := replay.Config{Addr: *to, Files: fs.Args(), Rate: *rate, Loop: *loop, Retry: *retry, Linger: *linger, Zone: zone}
+	var w capture.Writer
+	var writeErr error
+	if *save != "" {
+		if w, err = capture.Create(*save, zone); err != nil {
+			return err
+		}
+		cfg.Injected = func(frame []byte) {
+			rec := ncf.Record{Header: ncf.Header{Time: time.Now(), WireLen: len(frame), Direction: ncf.Out}, Data: frame}
+			if err := w.Write(&rec); err != nil && writeErr == nil {
+				writeErr = err
+			}
+		}
+	}
+	st, err := replay.Run(ctx, cfg)
+	if w != nil {
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+	}
+	fmt.Fprintf(env.stderr, "%d records (%d bytes) sent, %d frames received for injection\n", st.Records, st.Bytes, st.Injected)
+	if err == nil {
+		err = writeErr
+	}
+	return err
+}

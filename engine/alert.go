@@ -1,0 +1,57 @@
+package engine
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/vigil-ids/vigil/alerts"
+	"github.com/vigil-ids/vigil/rules"
+	"github.com/vigil-ids/vigil/rules/field"
+)
+
+// newAlert builds the alert of rule r on packet p. Strings are copied: p is
+// reused for the next packet.
+func newAlert(r *rules.Rule, p *field.Packet, src *Source, flowID uint64) *alerts.Alert {
+	a := &alerts.Alert{
+		Timestamp:    p.Frame.Time,
+		Sensor:       src.cfg.Name,
+		FlowID:       flowID,
+		PcapCnt:      p.Frame.Number,
+		PcapFilename: src.cfg.Filename,
+		SrcIP:        strings.Clone(p.SrcIP),
+		SrcPort:      p.SrcPort,
+		DestIP:       strings.Clone(p.DestIP),
+		DestPort:     p.DestPort,
+		Proto:        strings.Clone(p.Proto),
+		Direction:    p.NCF.Direction,
+		Action:       "allowed",
+		GID:          1,
+		SID:          r.SID,
+		Rev:          r.Rev,
+		Signature:    r.Name,
+		Category:     r.Category,
+		Severity:     r.Severity.EVE(),
+		SeverityWord: r.Severity.String(),
+		Tags:         r.Tags,
+		ID:           alertID(src, p.Frame.Number, r.SID),
+	}
+	if r.Message != nil {
+		a.Message = r.Message.Render(p)
+	}
+	return a
+}
+
+// alertID is the alert's Nats-Msg-Id: the engine instance, the source, the
+// packet and the rule make it unique, and it is fixed before the first
+// publish so retries repeat it.
+func alertID(src *Source, number, sid int) string {
+	b := make([]byte, 0, 48)
+	b = append(b, src.e.instance...)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, uint64(src.id), 10)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, int64(number), 10)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, int64(sid), 10)
+	return string(b)
+}

@@ -1,0 +1,18 @@
+// Package engine runs rules over packets: the path from a packet source (a
+// CommView sensor connection or a capture file) through decoding, flow
+// tracking and rule evaluation to alerts and active responses.
+//
+// The pipeline:
+//
+//	Source.Push ──batches──▶ worker (one goroutine each, chosen by a
+//	direction-symmetric flow hash) ──▶ decode ─▶ flow ─▶ rules ─▶ Sink
+//
+// A Source copies each record into a batch bound for the worker that owns
+// the record's flow, so a flow's packets are evaluated in order on one
+// goroutine and per-flow state (flow table, flowbits, reset sequence
+// numbers) needs no locks. Batches are recycled: the read → decode →
+// evaluate path allocates nothing per packet when no rule matches.
+//
+// Time in the engine is packet time (the capture timestamps), so a capture
+// replayed live and the same capture tested offline give the same alerts.
+package engine

@@ -1,0 +1,205 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/vigil-ids/vigil/alerts"
+	"github.com/vigil-ids/vigil/rules"
+)
+
+// Overload says what a Source does when its worker's queue is full.
+type Overload uint8
+
+const (
+	// Block waits for room: back-pressure into the sensor's TCP stream.
+	Block Overload = iota
+	// Drop discards the packet and counts it on the Source.
+	Drop
+)
+
+// ParseOverload parses "block" or "drop".
+func ParseOverload(s string) (Overload, error) {
+	switch s {
+	case "", "block":
+		return Block, nil
+	case "drop":
+		return Drop, nil
+	}
+	return 0, errors.New(`engine: overload must be "block" or "drop"`)
+}
+
+// Sink receives the alerts of all workers. Emit is called concurrently from
+// worker goroutines, must not block for long, and owns a after the call.
+type Sink interface {
+	Emit(a *alerts.Alert)
+}
+
+// Config configures an Engine. The zero value of every field but Rules and
+// Sink is a documented default.
+type Config struct {
+	// Rules is the rule set to run; Reload replaces it.
+	Rules *rules.Set
+	// Sink receives alerts.
+	Sink Sink
+	// Workers is the number of evaluation goroutines (default GOMAXPROCS).
+	Workers int
+	// QueueBatches is each worker's queue length in batches of up to
+	// BatchSize packets (default 64).
+	QueueBatches int
+	// Overload is the policy when a worker queue is full (default Block).
+	Overload Overload
+	// Logger receives run-time errors (default slog.Default()).
+	Logger *slog.Logger
+	// Stateful configures flows, thresholds and responses.
+	Stateful StatefulConfig
+}
+
+// BatchSize is the number of packets handed from a Source to a worker at once.
+const BatchSize = 64
+
+// Engine evaluates rules over packets pushed by Sources. Create it with New,
+// then Start; Stop drains every queued packet before it returns.
+type Engine struct {
+	cfg     Config
+	log     *slog.Logger
+	state   atomic.Pointer[ruleState]
+	workers []*worker
+	wg      sync.WaitGroup
+	started atomic.Bool
+	stopped atomic.Bool
+	srcMu   sync.Mutex
+	srcSeq  uint64
+	shared  *sharedState
+	// instance makes alert IDs unique across runs of Vigil.
+	instance string
+
+	packets, bytes, drops, decodeErrs, ruleErrs atomic.Uint64
+	alertCount, ownFrames                       atomic.Uint64
+}
+
+// New checks cfg and builds an Engine; no goroutine runs before Start.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Rules == nil {
+		return nil, errors.New("engine: no rule set")
+	}
+	if cfg.Sink == nil {
+		return nil, errors.New("engine: no alert sink")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.QueueBatches <= 0 {
+		cfg.QueueBatches = 64
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	e := &Engine{cfg: cfg, log: cfg.Logger, instance: newInstanceID()}
+	shared, err := newSharedState(cfg.Stateful)
+	if err != nil {
+		return nil, err
+	}
+	e.shared = shared
+	rs, err := newRuleState(cfg.Rules, cfg.Workers)
+	if err != nil {
+		return nil, err
+	}
+	e.state.Store(rs)
+	for i := 0; i < cfg.Workers; i++ {
+		e.workers = append(e.workers, newWorker(e, i))
+	}
+	return e, nil
+}
+
+// Start launches the workers.
+func (e *Engine) Start() {
+	if e.started.Swap(true) {
+		return
+	}
+	for _, w := range e.workers {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			w.run()
+		}()
+	}
+}
+
+// Stop closes the worker queues and waits until every queued packet has
+// been evaluated, or ctx ends. Sources must be closed first.
+func (e *Engine) Stop(ctx context.Context) error {
+	if e.stopped.Swap(true) {
+		return nil
+	}
+	for _, w := range e.workers {
+		close(w.in)
+	}
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		e.shared.flush(e)
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Reload swaps in a new rule set. Workers pick it up at their next batch;
+// no queued packet is lost. It returns the rule set it replaced; on error
+// the running set stays.
+func (e *Engine) Reload(set *rules.Set) (*rules.Set, error) {
+	rs, err := newRuleState(set, len(e.workers))
+	if err != nil {
+		return nil, err
+	}
+	return e.state.Swap(rs).set, nil
+}
+
+// Rules returns the rule set in force.
+func (e *Engine) Rules() *rules.Set { return e.state.Load().set }
+
+// Stats are the engine's cumulative counters.
+type Stats struct {
+	Packets      uint64        `json:"packets"`
+	Bytes        uint64        `json:"bytes"`
+	Drops        uint64        `json:"drops"`
+	DecodeErrors uint64        `json:"decode_errors"`
+	RuleErrors   uint64        `json:"rule_errors"`
+	Alerts       uint64        `json:"alerts"`
+	OwnFrames    uint64        `json:"own_frames_ignored"`
+	Responses    ResponseStats `json:"responses"`
+	Suppressed   uint64        `json:"suppressed"`
+}
+
+// Stats returns the counters so far.
+func (e *Engine) Stats() Stats {
+	s := Stats{
+		Packets:      e.packets.Load(),
+		Bytes:        e.bytes.Load(),
+		Drops:        e.drops.Load(),
+		DecodeErrors: e.decodeErrs.Load(),
+		RuleErrors:   e.ruleErrs.Load(),
+		Alerts:       e.alertCount.Load(),
+		OwnFrames:    e.ownFrames.Load(),
+	}
+	s.Responses, s.Suppressed = e.shared.stats()
+	return s
+}
+
+// RuleStats returns per-rule counters of the rule set in force, in the
+// set's order.
+func (e *Engine) RuleStats() []RuleStats { return e.state.Load().totals() }
+
+func newInstanceID() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

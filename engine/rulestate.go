@@ -1,0 +1,70 @@
+package engine
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/vigil-ids/vigil/rules"
+)
+
+// RuleStats counts the work of one rule.
+type RuleStats struct {
+	SID         int           `json:"sid"`
+	Name        string        `json:"name"`
+	Evaluations uint64        `json:"evaluations"`
+	Matches     uint64        `json:"matches"`
+	Alerts      uint64        `json:"alerts"`
+	Errors      uint64        `json:"errors"`
+	Time        time.Duration `json:"time_ns"`
+}
+
+// ruleCounter is written by one worker only; atomics make reads from other
+// goroutines safe without contention.
+type ruleCounter struct {
+	evals, matches, alerts, errors, nanos atomic.Uint64
+	_                                     [24]byte // keep neighbours off this cache line
+}
+
+// ruleState is one loaded rule set with its per-worker counters.
+type ruleState struct {
+	ruleStatefulParts
+	set     *rules.Set
+	active  []*rules.Rule // enabled rules, in set order
+	index   []int         // active[i] is set.Rules[index[i]]
+	counter [][]ruleCounter
+}
+
+func newRuleState(set *rules.Set, workers int) (*ruleState, error) {
+	parts, err := prepareStateful(set)
+	if err != nil {
+		return nil, err
+	}
+	s := &ruleState{ruleStatefulParts: parts, set: set}
+	for i, r := range set.Rules {
+		if r.Enabled {
+			s.active = append(s.active, r)
+			s.index = append(s.index, i)
+		}
+	}
+	s.counter = make([][]ruleCounter, workers)
+	for w := range s.counter {
+		s.counter[w] = make([]ruleCounter, len(s.active))
+	}
+	return s, nil
+}
+
+func (s *ruleState) totals() []RuleStats {
+	out := make([]RuleStats, len(s.active))
+	for i, r := range s.active {
+		out[i] = RuleStats{SID: r.SID, Name: r.Name}
+		for w := range s.counter {
+			c := &s.counter[w][i]
+			out[i].Evaluations += c.evals.Load()
+			out[i].Matches += c.matches.Load()
+			out[i].Alerts += c.alerts.Load()
+			out[i].Errors += c.errors.Load()
+			out[i].Time += time.Duration(c.nanos.Load())
+		}
+	}
+	return out
+}

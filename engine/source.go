@@ -1,0 +1,187 @@
+package engine
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigil-ids/vigil/engine/decode"
+	"github.com/vigil-ids/vigil/engine/flow"
+	"github.com/vigil-ids/vigil/ncf"
+	"github.com/vigil-ids/vigil/rules/field"
+)
+
+// Injector sends response frames back toward the wire through the sensor
+// that captured the packet. at is the time of the packet answered. Inject
+// must not block and must not keep frame; it reports false when the frame
+// was not queued (queue full, connection gone).
+type Injector interface {
+	Inject(frame []byte, at time.Time) bool
+}
+
+// SourceConfig names a packet source.
+type SourceConfig struct {
+	// Name is the sensor name carried by alerts (the `sensor` field).
+	Name string
+	// Filename is set for capture files; alerts carry it as pcap_filename.
+	Filename string
+	// Injector receives response frames; nil means responses are built,
+	// counted and reported but sent nowhere.
+	Injector Injector
+}
+
+// Source feeds the records of one sensor connection or capture file into
+// the engine, numbering them from 1 (frame.number, pcap_cnt). A Source is
+// used by one goroutine; its counters may be read from any.
+type Source struct {
+	e       *Engine
+	cfg     SourceConfig
+	id      uint32
+	dec     *decode.Decoder
+	pkt     field.Packet
+	pending []*batch // per worker
+	number  int
+	// inflight counts batches queued to workers and not yet evaluated.
+	inflight sync.WaitGroup
+
+	packets, bytes, drops atomic.Uint64
+}
+
+// NewSource registers a packet source. Close it when its input ends.
+func (e *Engine) NewSource(cfg SourceConfig) *Source {
+	e.srcMu.Lock()
+	e.srcSeq++
+	id := uint32(e.srcSeq)
+	e.srcMu.Unlock()
+	return &Source{e: e, cfg: cfg, id: id, dec: decode.New(), pending: make([]*batch, len(e.workers))}
+}
+
+// Name is the sensor name.
+func (s *Source) Name() string { return s.cfg.Name }
+
+// SourceStats are one source's counters.
+type SourceStats struct {
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+	Drops   uint64 `json:"drops"`
+}
+
+// Stats returns the source's counters.
+func (s *Source) Stats() SourceStats {
+	return SourceStats{Packets: s.packets.Load(), Bytes: s.bytes.Load(), Drops: s.drops.Load()}
+}
+
+// Push numbers rec and queues a copy of it for the worker that owns its
+// flow; rec may be reused as soon as Push returns. Under the Drop policy a
+// full queue drops the batch and counts its packets; under Block, Push
+// waits.
+func (s *Source) Push(rec *ncf.Record) {
+	s.number++
+	s.packets.Add(1)
+	s.bytes.Add(uint64(len(rec.Data)))
+	w := 0
+	if n := len(s.pending); n > 1 {
+		s.dec.Decode(&s.pkt, linkOf(rec.Medium), rec.Data)
+		w = int(flow.Hash(&s.pkt) % uint64(n))
+	}
+	b := s.pending[w]
+	if b == nil {
+		b = getBatch(s)
+		s.pending[w] = b
+	}
+	b.add(rec, s.number)
+	if len(b.items) == BatchSize || len(b.arena) >= batchArenaFlush {
+		s.send(w)
+	}
+}
+
+// Flush hands every partly filled batch to its worker. A live reader calls
+// it when no more input is buffered, so quiet links still see low latency.
+func (s *Source) Flush() {
+	for w := range s.pending {
+		if s.pending[w] != nil {
+			s.send(w)
+		}
+	}
+}
+
+// Close flushes the source and waits until the workers have evaluated all
+// of its packets, so responses to them have been handed to the Injector.
+// The Source must not be used afterwards.
+func (s *Source) Close() {
+	s.Flush()
+	s.inflight.Wait()
+}
+
+func (s *Source) send(w int) {
+	b := s.pending[w]
+	s.pending[w] = nil
+	q := s.e.workers[w].in
+	s.inflight.Add(1)
+	if s.e.cfg.Overload == Drop {
+		select {
+		case q <- b:
+		default:
+			s.inflight.Done()
+			n := uint64(len(b.items))
+			s.drops.Add(n)
+			s.e.drops.Add(n)
+			putBatch(b)
+		}
+		return
+	}
+	q <- b
+}
+
+func linkOf(m ncf.Medium) decode.Link {
+	if m == ncf.WiFi {
+		return decode.WiFi
+	}
+	return decode.Ethernet
+}
+
+// batchArenaFlush sends a batch early once its frame bytes pass this size.
+const batchArenaFlush = 256 << 10
+
+// item is one queued record; data points into its batch's arena.
+type item struct {
+	hdr    ncf.Header
+	data   []byte
+	number int
+}
+
+// batch carries up to BatchSize records of one source to one worker.
+type batch struct {
+	src   *Source
+	items []item
+	arena []byte
+}
+
+var batchPool = sync.Pool{New: func() any {
+	return &batch{items: make([]item, 0, BatchSize), arena: make([]byte, 0, 64<<10)}
+}}
+
+func getBatch(s *Source) *batch {
+	b := batchPool.Get().(*batch)
+	b.src = s
+	return b
+}
+
+func putBatch(b *batch) {
+	b.src = nil
+	b.items = b.items[:0]
+	b.arena = b.arena[:0]
+	batchPool.Put(b)
+}
+
+func (b *batch) add(rec *ncf.Record, number int) {
+	if cap(b.arena)-len(b.arena) < len(rec.Data) {
+		// Items slice the arena: growing it must not move earlier frames,
+		// so a batch whose arena is full gets a fresh, larger one and keeps
+		// the old alive through the items that point into it.
+		b.arena = make([]byte, 0, max(2*cap(b.arena), len(rec.Data)))
+	}
+	start := len(b.arena)
+	b.arena = append(b.arena, rec.Data...)
+	b.items = append(b.items, item{hdr: rec.Header, data: b.arena[start:len(b.arena):len(b.arena)], number: number})
+}

@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/vigil-ids/vigil/engine/decode"
+	"github.com/vigil-ids/vigil/ncf"
+	"github.com/vigil-ids/vigil/rules"
+	"github.com/vigil-ids/vigil/rules/field"
+)
+
+// worker evaluates the packets of the flows hashed to it, in order.
+type worker struct {
+	e     *Engine
+	id    int
+	in    chan *batch
+	dec   *decode.Decoder
+	ev    rules.Evaluator
+	vm    vm.VM // for distinct-field programs
+	pkt   field.Packet
+	state *statefulWorker
+	cands []int
+}
+
+func newWorker(e *Engine, id int) *worker {
+	return &worker{
+		e:     e,
+		id:    id,
+		in:    make(chan *batch, e.cfg.QueueBatches),
+		dec:   decode.New(),
+		state: newStatefulWorker(e.cfg.Stateful, id),
+	}
+}
+
+func (w *worker) run() {
+	for b := range w.in {
+		rs := w.e.state.Load()
+		var bytes uint64
+		for i := range b.items {
+			it := &b.items[i]
+			bytes += uint64(len(it.data))
+			w.process(rs, b.src, it)
+		}
+		w.e.packets.Add(uint64(len(b.items)))
+		w.e.bytes.Add(bytes)
+		src := b.src
+		if n := len(b.items); n > 0 {
+			w.e.shared.tick(w.e, b.items[n-1].hdr.Time)
+		}
+		putBatch(b)
+		src.inflight.Done()
+	}
+}
+
+// process decodes one packet and runs the rules on it.
+func (w *worker) process(rs *ruleState, src *Source, it *item) {
+	p := &w.pkt
+	if err := w.dec.Decode(p, linkOf(it.hdr.Medium), it.data); err != nil {
+		w.e.decodeErrs.Add(1)
+	}
+	fillFrame(p, &it.hdr, it.number, src.cfg.Name)
+	if w.isOwnFrame(p) {
+		w.e.ownFrames.Add(1)
+		return
+	}
+	w.state.track(p, src.id)
+	counters := rs.counter[w.id]
+	for i, r := range rs.active {
+		c := &counters[i]
+		start := time.Now()
+		ok, err := w.ev.Eval(r, p)
+		c.nanos.Add(uint64(time.Since(start)))
+		c.evals.Add(1)
+		if err != nil {
+			c.errors.Add(1)
+			w.e.ruleErrs.Add(1)
+			w.e.logRuleError(r, p, err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		c.matches.Add(1)
+		if w.onMatch(r, rs, p, src) {
+			c.alerts.Add(1)
+		}
+	}
+}
+
+// fillFrame sets the fields that come from the record header, not the bytes.
+func fillFrame(p *field.Packet, h *ncf.Header, number int, sensor string) {
+	p.Frame.Time = h.Time
+	p.Frame.Number = number
+	p.Frame.Len = h.WireLen
+	if p.Frame.Len < len(p.Meta.Raw) {
+		p.Frame.Len = len(p.Meta.Raw)
+	}
+	p.Sensor = sensor
+	n := &p.NCF
+	n.Medium = h.Medium.String()
+	n.Decrypted, n.Broken, n.Compressed = h.Decrypted, h.Broken, h.Compressed
+	if h.Medium == ncf.WiFi {
+		n.SignalPct = int(h.SignalPercent)
+		n.SignalDBm = -int(h.SignalDBm)
+		n.NoiseDBm = -int(h.NoiseDBm)
+		n.Channel = int(h.Channel)
+		n.Rate = h.RateMbps()
+		n.Band = int(h.Band)
+		n.Direction = ""
+	} else {
+		n.Direction = h.Direction.String()
+		n.SignalPct, n.SignalDBm, n.NoiseDBm, n.Channel, n.Rate, n.Band = 0, 0, 0, 0, 0, 0
+	}
+}
+
+// logRuleError logs a rule's run-time error, at most once per rule per
+// minute of packet time, so a broken rule cannot flood the log.
+func (e *Engine) logRuleError(r *rules.Rule, p *field.Packet, err error) {
+	if !e.shared.shouldLog(r.SID, p.Frame.Time) {
+		return
+	}
+	e.log.Warn("rule failed at run time", "sid", r.SID, "rule", r.Pos.String(), "sensor", p.Sensor, "frame", p.Frame.Number, "err", err)
+}
