@@ -1,0 +1,57 @@
+package natsserver
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func TestStartServerJetStreamFileStore(t *testing.T) {
+	dir := t.TempDir()
+	s, err := StartServer(ServerConfig{Listen: "127.0.0.1:0", DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "t.x", []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	var files int
+	_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, _ error) error {
+		if d != nil && !d.IsDir() {
+			files++
+		}
+		return nil
+	})
+	if files == 0 {
+		t.Errorf("no JetStream files under the data dir")
+	}
+}
+
+func TestStartServerBadListen(t *testing.T) {
+	for _, listen := range []string{"nohost", "127.0.0.1:x", "127.0.0.1:70000"} {
+		if s, err := StartServer(ServerConfig{Listen: listen, DataDir: t.TempDir()}); err == nil {
+			s.Shutdown()
+			t.Errorf("StartServer(%q) succeeded", listen)
+		}
+	}
+}
