@@ -36,7 +36,11 @@ type ReaderConfig struct {
 // a record; a *HeaderError means the bytes cannot be an NCF header, and since
 // NCF has no sync marker the stream cannot be resynchronised: drop the
 // connection or stop reading the file. Other errors come from the underlying
-// reader.
+// reader (a read timeout is sticky too).
+//
+// Checks are per field: a day past the end of its month (Feb 31) is
+// normalised by time.Date rather than refused, the year is not checked, and
+// a record with data_len 0 is accepted, as Wireshark does.
 type Reader struct {
 	br      *bufio.Reader
 	loc     *time.Location
