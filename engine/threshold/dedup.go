@@ -58,7 +58,7 @@ func NewDeduper(maxEntries int) *Deduper {
 	if maxEntries <= 0 {
 		maxEntries = DefaultMaxEntries
 	}
-	return &Deduper{max: maxEntries, index: make(map[tkey]int32, maxEntries), head: -1, tail: -1}
+	return &Deduper{max: maxEntries, index: make(map[tkey]int32, min(maxEntries, 1024)), head: -1, tail: -1}
 }
 
 // Stats returns the Deduper's counters.

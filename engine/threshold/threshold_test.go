@@ -255,6 +255,7 @@ func BenchmarkAllow(b *testing.B) {
 	spec := &Spec{Type: "threshold", Track: "by_src", Count: 20, Seconds: 10}
 	p := srcPkt("10.0.0.1", "10.0.0.2")
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		tr.Allow(1, spec, KeyFor(spec.Track, p, 0), 0, t0.Add(time.Duration(i)*time.Millisecond))
 	}

@@ -49,7 +49,7 @@ func NewTracker(maxEntries int) *Tracker {
 	}
 	return &Tracker{
 		max:   maxEntries,
-		index: make(map[tkey]int32, maxEntries),
+		index: make(map[tkey]int32, min(maxEntries, 1024)),
 		head:  -1, tail: -1,
 	}
 }
