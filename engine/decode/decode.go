@@ -4,9 +4,10 @@
 // the start of DNS, HTTP/1.x, TLS, FTP and SSH messages.
 //
 // Decoding is hand-written over encoding/binary, in place, and allocates
-// nothing: on the hot path it costs tens of nanoseconds a packet, where
-// gopacket's DecodingLayerParser costs 60–90 ns for the same layers and
-// would still need its layers copied into the Packet.
+// nothing. It is on the hot path: a typical packet costs well under 200 ns
+// including the text of its addresses. gopacket's DecodingLayerParser
+// alone costs 60–90 ns for the link, network and transport layers and
+// would still need its layers copied into the Packet, so it is not used.
 //
 // # Aliasing
 //

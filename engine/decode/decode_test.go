@@ -226,6 +226,25 @@ func TestDecodeCrafted(t *testing.T) {
 			},
 		},
 		{
+			// 802.11 data, no DS bits (DA, SA, BSSID), LLC/SNAP, IPv6 with
+			// 39-character addresses, UDP: every address fits the scratch buffer.
+			name: "wifi ipv6 long addresses",
+			link: WiFi,
+			frame: func() []byte {
+				ip := ipv6Hdr(17, 8)
+				copy(ip[8:], hx("11 11 22 22 33 33 44 44 55 55 66 66 77 77 88 88 ff ff ee ee dd dd cc cc bb bb aa aa 99 99 88 88"))
+				return cat(hx("08 00 00 00 02 00 00 00 00 03 02 00 00 00 00 02 02 00 00 00 00 01 10 00 aa aa 03 00 00 00 86 dd"), ip, udpHdr(1, 2, 0))
+			}(),
+			check: func(t *testing.T, p *field.Packet) {
+				eq(t, "wlan", p.WLAN, field.WLAN{Present: true, FC: field.WLANFC{Type: 2},
+					DA: "02:00:00:00:00:03", SA: "02:00:00:00:00:02", BSSID: "02:00:00:00:00:01"})
+				eq(t, "ipv6.src", p.IPv6.Src, "1111:2222:3333:4444:5555:6666:7777:8888")
+				eq(t, "ipv6.dst", p.IPv6.Dst, "ffff:eeee:dddd:cccc:bbbb:aaaa:9999:8888")
+				eq(t, "dest_ip", p.DestIP, p.IPv6.Dst)
+				eq(t, "udp", p.UDP.Present, true)
+			},
+		},
+		{
 			// 802.11 data, FromDS, protected: not decoded past the header.
 			name:  "wifi protected",
 			link:  WiFi,
@@ -432,5 +451,11 @@ func eq[T comparable](t *testing.T, what string, got, want T) {
 	t.Helper()
 	if got != want {
 		t.Errorf("%s:\n got %+v\nwant %+v", what, got, want)
+	}
+}
+
+func TestLinkString(t *testing.T) {
+	for l, want := range map[Link]string{Ethernet: "ethernet", WiFi: "wifi", RawIP: "raw-ip", Link(7): "link(7)"} {
+		eq(t, "link", l.String(), want)
 	}
 }

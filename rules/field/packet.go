@@ -142,7 +142,7 @@ type Eth struct {
 // VLAN is the outermost 802.1Q tag.
 type VLAN struct {
 	Present  bool `expr:"present" doc:"802.1Q/802.1ad VLAN tag present"`
-	ID       int  `expr:"id" doc:"outermost VLAN id, 0 if untagged"` // 0 if untagged
+	ID       int  `expr:"id" doc:"outermost VLAN id, 0 if untagged (Wireshark matches any tag of the stack)"` // 0 if untagged
 	Priority int  `expr:"priority" doc:"outermost VLAN priority (PCP)"`
 	Count    int  `expr:"count" doc:"number of stacked VLAN tags"`                    // number of stacked tags (QinQ)
 	InnerID  int  `expr:"inner_id" doc:"innermost VLAN id, 0 if fewer than two tags"` // innermost tag's id, 0 if fewer than two tags
@@ -181,7 +181,7 @@ type IPv4 struct {
 	HdrLen     int       `expr:"hdr_len" doc:"IPv4 header length, in bytes"` // bytes
 	DSField    int       `expr:"dsfield" doc:"IPv4 differentiated services field (DSCP and ECN byte)"`
 	Flags      IPv4Flags `expr:"flags"`
-	FragOffset int       `expr:"frag_offset" doc:"IPv4 fragment offset, in bytes"` // in bytes, as Wireshark shows it
+	FragOffset int       `expr:"frag_offset" doc:"IPv4 fragment offset in bytes (Wireshark shows bytes; its filter value counts 8-byte units)"` // in bytes, as Wireshark shows it
 	Checksum   int       `expr:"checksum" doc:"IPv4 header checksum"`
 }
 
