@@ -143,7 +143,6 @@ func TestEval(t *testing.T) {
 	}
 }
 
-
 func TestEvalExceptions(t *testing.T) {
 	extra := `    exceptions:
       - {field: ip.src, values: ["192.168.0.0/16", "10.0.0.6"]}
