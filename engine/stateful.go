@@ -155,10 +155,16 @@ func (w *worker) onMatch(r *rules.Rule, rs *ruleState, p *field.Packet, src *Sou
 		key := threshold.KeyFor(r.Dedup.Track, p, sw.flowID)
 		sh.mu.Lock()
 		emit := sh.dedup.Observe(r.SID, key, now, time.Duration(r.Dedup.Seconds)*time.Second)
+		var ended []*alerts.Alert
 		if emit {
+			// A window of this key may have just ended: its summary goes
+			// out before the new window's first alert takes its place.
+			sh.summaries = sh.dedup.Expired(now, sh.summaries[:0])
+			ended = sh.summaryAlerts()
 			sh.firsts[dedupKey{r.SID, key}] = a
 		}
 		sh.mu.Unlock()
+		emitAll(w.e, ended)
 		if !emit {
 			return false
 		}

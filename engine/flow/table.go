@@ -281,6 +281,7 @@ func (t *Table) Update(p *field.Packet, sensor uint32) uint64 {
 		Age:           float64(age) / 1e9,
 		State:         stateNames[e.state],
 		Established:   e.state == stateEstablished,
+		Bits:          int(e.bits),
 	}
 	return e.id
 }

@@ -401,6 +401,10 @@ type Flow struct {
 	Age           float64 `expr:"age" doc:"seconds since the flow's first packet"`          // seconds since the flow's first packet
 	State         string  `expr:"state" doc:"flow state: new, established or closed (TCP)"` // TCP: "new", "established", "closed"; others: "new", "established"
 	Established   bool    `expr:"established" doc:"flow is established"`
+	// Bits holds the flow's flowbits, one bit per name; conditions use
+	// isset("name") and notset("name"), which the rule compiler turns
+	// into tests of Bits.
+	Bits int `expr:"bits" doc:"the flow's flowbits as a bit mask (use isset/notset)"`
 }
 
 // Reset clears p for the next packet, keeping nothing that aliases the

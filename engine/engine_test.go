@@ -1,0 +1,333 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigil-ids/vigil/alerts"
+	"github.com/vigil-ids/vigil/engine/capture"
+	"github.com/vigil-ids/vigil/ncf"
+	"github.com/vigil-ids/vigil/rules"
+)
+
+const capDir = "../testdata/captures/"
+
+// collectSink keeps every alert.
+type collectSink struct {
+	mu   sync.Mutex
+	list []*alerts.Alert
+}
+
+func (s *collectSink) Emit(a *alerts.Alert) {
+	s.mu.Lock()
+	s.list = append(s.list, a)
+	s.mu.Unlock()
+}
+
+// keys returns "sid/pcap_cnt" of every non-summary alert, sorted.
+func (s *collectSink) keys() []string {
+	var out []string
+	for _, a := range s.list {
+		if a.Summary == nil {
+			out = append(out, fmt.Sprintf("%d/%d", a.SID, a.PcapCnt))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func mustParse(t testing.TB, src string) *rules.Set {
+	t.Helper()
+	set, err := rules.Parse("test.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// runCaptures runs set over the captures with n workers.
+func runCaptures(t testing.TB, set *rules.Set, workers int, inj Injector, files ...string) (*collectSink, *Engine) {
+	t.Helper()
+	sink := &collectSink{}
+	e, err := New(Config{Rules: set, Sink: sink, Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Start()
+	for _, f := range files {
+		if _, err := e.RunFile(context.Background(), capDir+f, nil, inj, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return sink, e
+}
+
+const mixedRules = `
+lists:
+  admin_ports: [21, 22, 23, 3389]
+macros:
+  syn_only: tcp.flags.syn && !tcp.flags.ack
+rules:
+  - sid: 1
+    name: syn to admin port
+    condition: syn_only && tcp.dstport in admin_ports
+  - sid: 2
+    name: testmyids
+    condition: payload contains "uid=0(root)"
+  - sid: 3
+    name: ftp pass
+    condition: ftp.request.command == "PASS"
+  - sid: 4
+    name: icmp echo
+    severity: low
+    condition: icmp.type == 8
+  - sid: 5
+    name: per source syn threshold
+    condition: syn_only
+    threshold: {type: both, track: by_src, count: 5, seconds: 60}
+`
+
+var mixedCaptures = []string{"sv-telnet.pcap", "sv-http-testmyids.pcap", "zeek-ftp-bruteforce.pcap", "sv-icmpv4-ping.pcap", "sv-syn-flood.pcap"}
+
+// TestWorkersAgree checks that the flow-pinned worker pool gives the same
+// alerts as one worker. A threshold tracked by source sees the matches of
+// the source's flows in the order the workers reach them, so which packet
+// crosses the count may differ; how many alerts it gives may not.
+func TestWorkersAgree(t *testing.T) {
+	set := mustParse(t, mixedRules)
+	one, e1 := runCaptures(t, set, 1, nil, mixedCaptures...)
+	two, e2 := runCaptures(t, set, 2, nil, mixedCaptures...)
+	if len(one.keys()) == 0 {
+		t.Fatal("no alerts at all")
+	}
+	stateless := func(keys []string) (out []string, thresholded int) {
+		for _, k := range keys {
+			if k[:2] == "5/" {
+				thresholded++
+			} else {
+				out = append(out, k)
+			}
+		}
+		return out, thresholded
+	}
+	k1, n1 := stateless(one.keys())
+	k2, n2 := stateless(two.keys())
+	if !slices.Equal(k1, k2) || n1 != n2 || n1 == 0 {
+		t.Errorf("1 worker: %v (%d thresholded)\n2 workers: %v (%d thresholded)", k1, n1, k2, n2)
+	}
+	if a, b := e1.Stats().Packets, e2.Stats().Packets; a != b || a == 0 {
+		t.Errorf("packets %d vs %d", a, b)
+	}
+	for _, sid := range []int{1, 2, 3, 4, 5} {
+		found := false
+		for _, k := range one.keys() {
+			if k[:len(fmt.Sprint(sid))+1] == fmt.Sprintf("%d/", sid) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("sid %d never alerted", sid)
+		}
+	}
+}
+
+// TestRunTimeErrorCounted checks that a condition failing at run time is
+// counted for its rule and evaluation goes on.
+func TestRunTimeErrorCounted(t *testing.T) {
+	set := mustParse(t, `rules:
+  - sid: 1
+    name: divides by a zero port
+    condition: tcp && 100 % udp.dstport == 0
+  - sid: 2
+    name: any tcp
+    condition: tcp
+`)
+	sink, e := runCaptures(t, set, 1, nil, "sv-telnet.pcap")
+	st := e.RuleStats()
+	if st[0].Errors == 0 || st[0].Errors != st[0].Evaluations {
+		t.Errorf("rule 1: %d errors in %d evaluations", st[0].Errors, st[0].Evaluations)
+	}
+	if st[1].Matches == 0 || int(st[1].Matches) != len(sink.list) {
+		t.Errorf("rule 2: %d matches, %d alerts", st[1].Matches, len(sink.list))
+	}
+}
+
+// TestFlowbits checks that a rule sees what an earlier packet of the same
+// flow set.
+func TestFlowbits(t *testing.T) {
+	set := mustParse(t, `rules:
+  - sid: 1
+    name: user sent
+    condition: ftp.request.command == "USER"
+    flowbits: {set: [ftp_user]}
+  - sid: 2
+    name: pass after user
+    condition: ftp.request.command == "PASS" && isset("ftp_user")
+  - sid: 3
+    name: pass without user
+    condition: ftp.request.command == "PASS" && notset("ftp_user")
+`)
+	sink, _ := runCaptures(t, set, 2, nil, "zeek-ftp-bruteforce.pcap")
+	var user, pass, orphan int
+	for _, a := range sink.list {
+		switch a.SID {
+		case 1:
+			user++
+		case 2:
+			pass++
+		case 3:
+			orphan++
+		}
+	}
+	if user == 0 || pass == 0 || orphan != 0 {
+		t.Errorf("USER %d, PASS after USER %d, PASS without USER %d", user, pass, orphan)
+	}
+}
+
+// TestDedupSummaries checks that folded alerts are never silent: the first
+// alert plus the summaries' counts add up to the matches.
+func TestDedupSummaries(t *testing.T) {
+	set := mustParse(t, `rules:
+  - sid: 1
+    name: echo requests
+    condition: icmp.type == 8
+    dedup: {track: by_src, seconds: 30}
+`)
+	sink, e := runCaptures(t, set, 2, nil, "sv-icmpv4-ping.pcap")
+	matches := int(e.RuleStats()[0].Matches)
+	alertsN, summed := 0, 0
+	for _, a := range sink.list {
+		if a.Summary != nil {
+			summed += a.Summary.Count - 1
+			if a.Summary.LastSeen.Before(a.Summary.FirstSeen) {
+				t.Errorf("summary last %v before first %v", a.Summary.LastSeen, a.Summary.FirstSeen)
+			}
+		} else {
+			alertsN++
+		}
+	}
+	if matches != 75 || alertsN+summed != matches || alertsN >= matches {
+		t.Errorf("%d matches, %d alerts, %d folded", matches, alertsN, summed)
+	}
+}
+
+// frameInjector keeps injected frames.
+type frameInjector struct {
+	mu     sync.Mutex
+	frames [][]byte
+	times  []time.Time
+}
+
+func (f *frameInjector) Inject(frame []byte, at time.Time) bool {
+	f.mu.Lock()
+	f.frames = append(f.frames, slices.Clone(frame))
+	f.times = append(f.times, at)
+	f.mu.Unlock()
+	return true
+}
+
+// TestResetAndOwnFrames checks that a reset rule injects frames, says
+// "blocked", and that its own frames mirrored back are ignored.
+func TestResetAndOwnFrames(t *testing.T) {
+	set := mustParse(t, `rules:
+  - sid: 1
+    name: reset telnet
+    condition: tcp.dstport == 23 && tcp.len > 0
+    actions: [reset]
+  - sid: 2
+    name: any reset
+    condition: tcp.flags.reset
+`)
+	inj := &frameInjector{}
+	sink, e := runCaptures(t, set, 1, inj, "sv-telnet.pcap")
+	blocked := 0
+	for _, a := range sink.list {
+		if a.SID == 1 && a.Action == alerts.ActionBlocked {
+			blocked++
+			if len(a.Injected) != 2 {
+				t.Errorf("alert %d: %d injected frames, want 2", a.PcapCnt, len(a.Injected))
+			}
+		}
+	}
+	if blocked == 0 || len(inj.frames) == 0 {
+		t.Fatalf("%d blocked alerts, %d frames", blocked, len(inj.frames))
+	}
+	// The per-flow interval (1 s) holds most matches back.
+	if rs := e.Stats().Responses; rs.Suppressed["flow"] == 0 && rs.Suppressed["per_flow"] == 0 && len(rs.Suppressed) == 0 {
+		t.Errorf("no response suppressed by the caps: %+v", rs)
+	}
+
+	// Mirror the injected frames back through the same engine: they are
+	// recognised and neither evaluated nor answered.
+	sink2 := &collectSink{}
+	e2, err := New(Config{Rules: set, Sink: sink2, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2.shared.guard = e.shared.guard
+	e2.Start()
+	src := e2.NewSource(SourceConfig{Name: "mirror"})
+	for i, f := range inj.frames {
+		at := inj.times[i].Add(time.Millisecond) // CommView mirrors at once
+		src.Push(&ncf.Record{Header: ncf.Header{Time: at, WireLen: len(f)}, Data: f})
+	}
+	src.Close()
+	e2.Stop(context.Background())
+	if got := e2.Stats().OwnFrames; got != uint64(len(inj.frames)) {
+		t.Errorf("%d own frames recognised of %d", got, len(inj.frames))
+	}
+	if len(sink2.list) != 0 {
+		t.Errorf("own frames raised %d alerts", len(sink2.list))
+	}
+}
+
+// TestDropPolicyCounts checks that the drop policy counts what it drops
+// and never loses count of a packet.
+func TestDropPolicyCounts(t *testing.T) {
+	set := mustParse(t, `rules:
+  - sid: 1
+    name: slow regex
+    condition: payload matches "(a|b)*c$"
+`)
+	sink := &collectSink{}
+	e, err := New(Config{Rules: set, Sink: sink, Workers: 1, QueueBatches: 1, Overload: Drop})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Start()
+	r, err := capture.Open(capDir+"zeek-http-bro-org.pcap", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := e.NewSource(SourceConfig{Name: "s"})
+	pushed := 0
+	for range 5 {
+		r2, _ := capture.Open(capDir+"zeek-http-bro-org.pcap", nil)
+		for {
+			rec, err := r2.Next()
+			if err != nil {
+				break
+			}
+			src.Push(rec)
+			pushed++
+		}
+		r2.Close()
+	}
+	r.Close()
+	src.Close()
+	e.Stop(context.Background())
+	st := e.Stats()
+	if st.Packets+st.Drops != uint64(pushed) {
+		t.Errorf("evaluated %d + dropped %d != pushed %d", st.Packets, st.Drops, pushed)
+	}
+	if src.Stats().Drops != st.Drops {
+		t.Errorf("source drops %d, engine drops %d", src.Stats().Drops, st.Drops)
+	}
+}
