@@ -426,7 +426,7 @@ func (d *dissected) unreachable() Frame {
 		}
 	}
 	n := 8 + len(quote)
-	id := ipID(uint64(len(quote))<<16|uint64(typ)<<8|uint64(code), sum(0, quote[:min(len(quote), 32)]))
+	id := ipID(uint64(len(quote))<<16|uint64(typ)<<8|uint64(code), uint64(sum(0, quote[:min(len(quote), 32)])))
 	b, off := d.header(true, proto, n, id)
 	h := b[off : off+n]
 	h[0], h[1] = typ, code
@@ -440,8 +440,8 @@ func (d *dissected) unreachable() Frame {
 }
 
 // ipID derives an IPv4 identification from two values (splitmix64 finaliser).
-func ipID[T ~uint32 | ~uint64](a uint64, b T) uint16 {
-	x := a ^ uint64(b)*0x9e3779b97f4a7c15
+func ipID(a, b uint64) uint16 {
+	x := a ^ b*0x9e3779b97f4a7c15
 	x ^= x >> 30
 	x *= 0xbf58476d1ce4e5b9
 	x ^= x >> 27

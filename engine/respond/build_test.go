@@ -472,3 +472,41 @@ func TestBuildQuote(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildSnapLen checks that a frame cut short by the capture's snap
+// length, or followed by an Ethernet trailer, gets the same resets as the
+// whole frame: the payload length comes from the IP header, not from what
+// was captured.
+func TestBuildSnapLen(t *testing.T) {
+	for _, name := range []string{"sv-telnet.pcap", "sv-http-ipv6.pcap", "zeek-vlan-mpls-mixed.pcap"} {
+		for i, full := range readFrames(t, name) {
+			want, err := Build(fillPacket(full), Both, 2)
+			if err != nil {
+				continue
+			}
+			p := fillPacket(full)
+			variants := map[string][]byte{
+				"cut after the tcp header": full[:p.Meta.L4+20],
+				"trailer":                  append(slices.Clone(full), 1, 2, 3, 4, 5, 6, 7, 8),
+			}
+			for what, raw := range variants {
+				q := fillPacket(full) // offsets as the decoder found them
+				q.Meta.Raw = raw
+				got, err := Build(q, Both, 2)
+				if err != nil {
+					t.Errorf("%s frame %d %s: %v", name, i+1, what, err)
+					continue
+				}
+				if len(got) != len(want) {
+					t.Errorf("%s frame %d %s: %d frames, want %d", name, i+1, what, len(got), len(want))
+					continue
+				}
+				for k := range got {
+					if !bytes.Equal(got[k].Data, want[k].Data) {
+						t.Errorf("%s frame %d %s: frame %d differs", name, i+1, what, k)
+					}
+				}
+			}
+		}
+	}
+}

@@ -112,3 +112,32 @@ func TestGuardEvictsOldest(t *testing.T) {
 		t.Errorf("guard holds %d entries, cap %d", len(g.seen), size)
 	}
 }
+
+// TestGuardConcurrent remembers and looks up from several goroutines, as
+// the writer and the engine workers do (run with -race).
+func TestGuardConcurrent(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	var sent [][]Frame
+	for _, raw := range readFrames(t, "sv-http-testmyids.pcap") {
+		if fs, err := Build(fillPacket(raw), Both, 1); err == nil {
+			sent = append(sent, fs)
+		}
+	}
+	g := NewGuard(len(sent)*4, time.Minute)
+	done := make(chan bool)
+	for _, fs := range sent {
+		go func() {
+			g.Remember(fs, now)
+			ok := true
+			for _, f := range fs {
+				ok = ok && g.IsOwn(f.Data, now)
+			}
+			done <- ok
+		}()
+	}
+	for range sent {
+		if !<-done {
+			t.Error("a goroutine's own frames were not recognised")
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 )
@@ -88,7 +89,8 @@ func NewLimiter(pol Policy) (*Limiter, error) {
 	if pol.PerFlowInterval < 0 || pol.GlobalRate < 0 || pol.Burst < 0 || pol.MaxFlows < 0 {
 		return nil, fmt.Errorf("%w: negative interval, rate, burst or max flows", ErrPolicy)
 	}
-	for _, p := range append(pol.Allow[:len(pol.Allow):len(pol.Allow)], pol.Deny...) {
+	pol.Allow, pol.Deny = slices.Clone(pol.Allow), slices.Clone(pol.Deny)
+	for _, p := range slices.Concat(pol.Allow, pol.Deny) {
 		if !p.IsValid() {
 			return nil, fmt.Errorf("%w: invalid prefix %v", ErrPolicy, p)
 		}
