@@ -401,5 +401,6 @@ func (c *compiler) compileRule(r *ruleSpec) {
 	res, _ := c.compileExpr(src, scalar{f: r.file, node: r.cond}, first, first+lines-1, r.exceptPos, true, nil)
 	if res != nil {
 		rl.Program, rl.Node = res.prog, res.node
+		rl.fast = compileFast(res.node, c.fn)
 	}
 }

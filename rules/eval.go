@@ -19,6 +19,14 @@ type Evaluator struct {
 // that fails at run time (or panics inside expr) returns false and an
 // error wrapping [ErrEval]; the caller counts it and goes on.
 func (e *Evaluator) Eval(r *Rule, p *field.Packet) (match bool, err error) {
+	if r.fast != nil {
+		return r.fast(p), nil
+	}
+	return e.evalVM(r, p)
+}
+
+// evalVM runs r.Program on the expr VM.
+func (e *Evaluator) evalVM(r *Rule, p *field.Packet) (match bool, err error) {
 	defer func() {
 		if x := recover(); x != nil {
 			match, err = false, fmt.Errorf("%w: sid %d: %v", ErrEval, r.SID, x)

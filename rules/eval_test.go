@@ -125,6 +125,7 @@ func TestEval(t *testing.T) {
 		{`any(["x", "GET"], {# == http.request.method})`, http, true},
 	}
 	var ev Evaluator
+	fast := 0
 	for _, tc := range cases {
 		// written as a double-quoted YAML scalar
 		r := compileOne(t, `"`+strings.ReplaceAll(strings.ReplaceAll(tc.cond, `\`, `\\`), `"`, `\"`)+`"`, "")
@@ -139,6 +140,38 @@ func TestEval(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("%s: got %v, want %v (compiled as %s)", tc.cond, got, tc.want, r.Node)
+		}
+		// the closures and the VM agree
+		if vmGot, err := ev.evalVM(r, p); err != nil || vmGot != got {
+			t.Errorf("%s: VM gives %v, %v; Eval %v", tc.cond, vmGot, err, got)
+		}
+		if r.fast != nil {
+			fast++
+		}
+	}
+	t.Logf("%d of %d conditions run as closures", fast, len(cases))
+}
+
+func TestFastPathCoverage(t *testing.T) {
+	for _, c := range []struct {
+		cond string
+		fast bool
+	}{
+		{"tcp.flags.syn && !tcp.flags.ack && tcp.dstport == 23", true},
+		{"admin_syn", true},
+		{"tcp && frame contains 'x' && payload startsWith 'y'", true},
+		{"dns.qry.name in bad_domains || udp.dstport in [53, 5353]", true},
+		{"cidr(ip.src, '10.0.0.0/8') && icontains(http.host, 'x') && byte_at(payload, 3) == 1", true},
+		{"len(payload) > 3 && ncf.rate >= 5.5 && ip.ttl + 1 > 64", true},
+		{"payload matches 'a.c'", true},
+		{"tcp.dstport % 2 == 0", false},
+		{"payload[0:2] == 'ab'", false},
+		{"cidr(ip.src, ip.dst + '/8')", false},
+		{"b64decode(payload) contains 'x'", false},
+	} {
+		r := compileOne(t, `"`+c.cond+`"`, "")
+		if (r.fast != nil) != c.fast {
+			t.Errorf("%s: fast path %v, want %v", c.cond, r.fast != nil, c.fast)
 		}
 	}
 }
@@ -264,17 +297,29 @@ func BenchmarkEval(b *testing.B) {
 		{"cidr", `cidr(ip.src, "10.0.0.0/8")`},
 	}
 	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			r := compileOne(b, c.cond, "")
-			p := telnetSYN()
-			p.Payload = payload
-			var ev Evaluator
-			b.ReportAllocs()
-			for b.Loop() {
-				if ok, err := ev.Eval(r, p); !ok || err != nil {
-					b.Fatal(ok, err)
-				}
+		for _, vm := range []bool{false, true} {
+			name := c.name
+			if vm {
+				name += "/vm"
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				r := compileOne(b, c.cond, "")
+				if r.fast == nil {
+					b.Fatal("no fast path")
+				}
+				if vm {
+					r.fast = nil
+				}
+				p := telnetSYN()
+				p.Payload = payload
+				var ev Evaluator
+				b.ReportAllocs()
+				for b.Loop() {
+					if ok, err := ev.Eval(r, p); !ok || err != nil {
+						b.Fatal(ok, err)
+					}
+				}
+			})
+		}
 	}
 }

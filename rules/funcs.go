@@ -83,14 +83,20 @@ func (f *funcs) cidr(addr, prefix string) (bool, error) {
 			return false, fmt.Errorf("cidr: bad prefix %q", prefix)
 		}
 	}
+	return prefixContains(p, addr), nil
+}
+
+// prefixContains reports whether addr (text) is inside p; false when addr
+// is not an address.
+func prefixContains(p netip.Prefix, addr string) bool {
 	if addr == "" {
-		return false, nil
+		return false
 	}
 	a, err := netip.ParseAddr(addr)
 	if err != nil {
-		return false, nil
+		return false
 	}
-	return p.Contains(a.Unmap()) || p.Contains(a), nil
+	return p.Contains(a.Unmap()) || p.Contains(a)
 }
 
 // decodeHex turns "de ad be ef", "deadbeef" or "de:ad" into bytes.

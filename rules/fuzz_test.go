@@ -37,8 +37,14 @@ func FuzzParse(f *testing.F) {
 		var ev Evaluator
 		p := &field.Packet{}
 		p.Reset()
+		q := telnetSYN()
 		for _, r := range set.Rules {
-			_, _ = ev.Eval(r, p)
+			for _, pkt := range []*field.Packet{p, q} {
+				got, err := ev.Eval(r, pkt)
+				if vm, vmErr := ev.evalVM(r, pkt); r.fast != nil && (vm != got || vmErr != nil || err != nil) {
+					t.Fatalf("%s: closures %v, VM %v, %v", r.Condition, got, vm, vmErr)
+				}
+			}
 			if r.Message != nil {
 				_ = r.Message.Render(p)
 			}

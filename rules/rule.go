@@ -3,6 +3,8 @@ package rules
 import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/vigil-ids/vigil/rules/field"
 )
 
 // Set is a compiled rule set: every rule of the files loaded together.
@@ -72,6 +74,10 @@ type Rule struct {
 	Tests []Test
 	// Pos is where the rule starts (its sid key's list item).
 	Pos Position
+
+	// fast is Program compiled into closures, nil when the condition
+	// uses something only the VM runs (see fast.go).
+	fast func(*field.Packet) bool
 }
 
 // Response says how a reset rule answers.

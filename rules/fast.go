@@ -1,0 +1,341 @@
+package rules
+
+import (
+	"reflect"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/expr-lang/expr/ast"
+
+	"github.com/vigil-ids/vigil/rules/field"
+)
+
+// The fast path: a condition made only of field loads, literals,
+// comparisons, boolean logic, string operators, constant `in` sets and the
+// total functions (cidr with a constant prefix, icontains, byte_at, u16,
+// u32, len) is also compiled from Rule.Node into Go closures that read
+// the Packet's fields in place. expr's VM boxes every loaded field into an
+// interface (one allocation per load); the closures allocate nothing.
+// Conditions with anything else run on the VM. Both give the same result:
+// every construct accepted here cannot fail at run time.
+
+type kind int
+
+const (
+	kBool kind = iota + 1
+	kInt
+	kFloat
+	kString
+)
+
+// fastNode is a compiled expression of one kind; the matching function is
+// set.
+type fastNode struct {
+	k kind
+	b func(*field.Packet) bool
+	i func(*field.Packet) int
+	f func(*field.Packet) float64
+	s func(*field.Packet) string
+}
+
+// fieldSlot is where a field lives inside field.Packet.
+type fieldSlot struct {
+	off uintptr
+	k   kind
+}
+
+var packetSlots = func() map[string]fieldSlot {
+	out := map[string]fieldSlot{}
+	var walk func(t reflect.Type, prefix string, base uintptr)
+	walk = func(t reflect.Type, prefix string, base uintptr) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := f.Tag.Get("expr")
+			if tag == "" || tag == "-" || !f.IsExported() {
+				continue
+			}
+			name, off := prefix+tag, base+f.Offset
+			switch f.Type.Kind() {
+			case reflect.Struct:
+				if f.Type != reflect.TypeOf(struct{}{}) && f.Type.PkgPath() == reflect.TypeOf(field.Packet{}).PkgPath() {
+					walk(f.Type, name+".", off)
+				}
+			case reflect.Bool:
+				out[name] = fieldSlot{off, kBool}
+			case reflect.Int:
+				out[name] = fieldSlot{off, kInt}
+			case reflect.Float64:
+				out[name] = fieldSlot{off, kFloat}
+			case reflect.String:
+				out[name] = fieldSlot{off, kString}
+			}
+		}
+	}
+	walk(reflect.TypeOf(field.Packet{}), "", 0)
+	return out
+}()
+
+func loadSlot(s fieldSlot) fastNode {
+	off := s.off
+	switch s.k {
+	case kBool:
+		return fastNode{k: kBool, b: func(p *field.Packet) bool { return *(*bool)(unsafe.Add(unsafe.Pointer(p), off)) }}
+	case kInt:
+		return fastNode{k: kInt, i: func(p *field.Packet) int { return *(*int)(unsafe.Add(unsafe.Pointer(p), off)) }}
+	case kFloat:
+		return fastNode{k: kFloat, f: func(p *field.Packet) float64 { return *(*float64)(unsafe.Add(unsafe.Pointer(p), off)) }}
+	default:
+		return fastNode{k: kString, s: func(p *field.Packet) string { return *(*string)(unsafe.Add(unsafe.Pointer(p), off)) }}
+	}
+}
+
+func constant(v any) (fastNode, bool) {
+	switch v := v.(type) {
+	case bool:
+		return fastNode{k: kBool, b: func(*field.Packet) bool { return v }}, true
+	case int:
+		return fastNode{k: kInt, i: func(*field.Packet) int { return v }}, true
+	case float64:
+		return fastNode{k: kFloat, f: func(*field.Packet) float64 { return v }}, true
+	case string:
+		return fastNode{k: kString, s: func(*field.Packet) string { return v }}, true
+	}
+	return fastNode{}, false
+}
+
+// compileFast returns the closure for a bool condition, or nil when the
+// condition uses something the fast path does not cover.
+func compileFast(n ast.Node, fn *funcs) func(*field.Packet) bool {
+	c, ok := fastCompile(n, fn)
+	if !ok || c.k != kBool {
+		return nil
+	}
+	return c.b
+}
+
+func fastCompile(n ast.Node, fn *funcs) (fastNode, bool) {
+	switch n := n.(type) {
+	case *ast.BoolNode:
+		return constant(n.Value)
+	case *ast.IntegerNode:
+		return constant(n.Value)
+	case *ast.FloatNode:
+		return constant(n.Value)
+	case *ast.StringNode:
+		return constant(n.Value)
+	case *ast.ConstantNode:
+		return constant(n.Value)
+	case *ast.IdentifierNode, *ast.MemberNode:
+		path, root := chain(n)
+		if root == nil {
+			return fastNode{}, false
+		}
+		s, ok := packetSlots[path]
+		if !ok {
+			return fastNode{}, false
+		}
+		return loadSlot(s), true
+	case *ast.UnaryNode:
+		x, ok := fastCompile(n.Node, fn)
+		if !ok {
+			return fastNode{}, false
+		}
+		switch {
+		case (n.Operator == "!" || n.Operator == "not") && x.k == kBool:
+			return fastNode{k: kBool, b: func(p *field.Packet) bool { return !x.b(p) }}, true
+		case n.Operator == "-" && x.k == kInt:
+			return fastNode{k: kInt, i: func(p *field.Packet) int { return -x.i(p) }}, true
+		}
+	case *ast.BinaryNode:
+		return fastBinary(n, fn)
+	case *ast.CallNode:
+		return fastCall(n, fn)
+	case *ast.BuiltinNode:
+		return fastBuiltin(n, fn)
+	}
+	return fastNode{}, false
+}
+
+func fastBinary(n *ast.BinaryNode, fn *funcs) (fastNode, bool) {
+	no := fastNode{}
+	l, ok := fastCompile(n.Left, fn)
+	if !ok {
+		return no, false
+	}
+	if n.Operator == "in" {
+		if c, ok := n.Right.(*ast.ConstantNode); ok {
+			switch set := c.Value.(type) {
+			case map[int]struct{}:
+				if l.k == kInt {
+					return fastNode{k: kBool, b: func(p *field.Packet) bool { _, in := set[l.i(p)]; return in }}, true
+				}
+			case map[string]struct{}:
+				if l.k == kString {
+					return fastNode{k: kBool, b: func(p *field.Packet) bool { _, in := set[l.s(p)]; return in }}, true
+				}
+			}
+		}
+		return no, false
+	}
+	if n.Operator == "matches" {
+		s, ok := n.Right.(*ast.StringNode)
+		if !ok || l.k != kString {
+			return no, false
+		}
+		re, err := regexp.Compile(s.Value)
+		if err != nil {
+			return no, false
+		}
+		return fastNode{k: kBool, b: func(p *field.Packet) bool { return re.MatchString(l.s(p)) }}, true
+	}
+	r, ok := fastCompile(n.Right, fn)
+	if !ok || l.k != r.k {
+		return no, false
+	}
+	bool2 := func(f func(p *field.Packet) bool) (fastNode, bool) { return fastNode{k: kBool, b: f}, true }
+	switch l.k {
+	case kBool:
+		switch n.Operator {
+		case "&&", "and":
+			return bool2(func(p *field.Packet) bool { return l.b(p) && r.b(p) })
+		case "||", "or":
+			return bool2(func(p *field.Packet) bool { return l.b(p) || r.b(p) })
+		case "==":
+			return bool2(func(p *field.Packet) bool { return l.b(p) == r.b(p) })
+		case "!=":
+			return bool2(func(p *field.Packet) bool { return l.b(p) != r.b(p) })
+		}
+	case kInt:
+		switch n.Operator {
+		case "==":
+			return bool2(func(p *field.Packet) bool { return l.i(p) == r.i(p) })
+		case "!=":
+			return bool2(func(p *field.Packet) bool { return l.i(p) != r.i(p) })
+		case "<":
+			return bool2(func(p *field.Packet) bool { return l.i(p) < r.i(p) })
+		case "<=":
+			return bool2(func(p *field.Packet) bool { return l.i(p) <= r.i(p) })
+		case ">":
+			return bool2(func(p *field.Packet) bool { return l.i(p) > r.i(p) })
+		case ">=":
+			return bool2(func(p *field.Packet) bool { return l.i(p) >= r.i(p) })
+		case "+":
+			return fastNode{k: kInt, i: func(p *field.Packet) int { return l.i(p) + r.i(p) }}, true
+		case "-":
+			return fastNode{k: kInt, i: func(p *field.Packet) int { return l.i(p) - r.i(p) }}, true
+		case "*":
+			return fastNode{k: kInt, i: func(p *field.Packet) int { return l.i(p) * r.i(p) }}, true
+		}
+	case kFloat:
+		switch n.Operator {
+		case "==":
+			return bool2(func(p *field.Packet) bool { return l.f(p) == r.f(p) })
+		case "!=":
+			return bool2(func(p *field.Packet) bool { return l.f(p) != r.f(p) })
+		case "<":
+			return bool2(func(p *field.Packet) bool { return l.f(p) < r.f(p) })
+		case "<=":
+			return bool2(func(p *field.Packet) bool { return l.f(p) <= r.f(p) })
+		case ">":
+			return bool2(func(p *field.Packet) bool { return l.f(p) > r.f(p) })
+		case ">=":
+			return bool2(func(p *field.Packet) bool { return l.f(p) >= r.f(p) })
+		}
+	case kString:
+		switch n.Operator {
+		case "==":
+			return bool2(func(p *field.Packet) bool { return l.s(p) == r.s(p) })
+		case "!=":
+			return bool2(func(p *field.Packet) bool { return l.s(p) != r.s(p) })
+		case "<":
+			return bool2(func(p *field.Packet) bool { return l.s(p) < r.s(p) })
+		case "<=":
+			return bool2(func(p *field.Packet) bool { return l.s(p) <= r.s(p) })
+		case ">":
+			return bool2(func(p *field.Packet) bool { return l.s(p) > r.s(p) })
+		case ">=":
+			return bool2(func(p *field.Packet) bool { return l.s(p) >= r.s(p) })
+		case "contains":
+			return bool2(func(p *field.Packet) bool { return strings.Contains(l.s(p), r.s(p)) })
+		case "startsWith":
+			return bool2(func(p *field.Packet) bool { return strings.HasPrefix(l.s(p), r.s(p)) })
+		case "endsWith":
+			return bool2(func(p *field.Packet) bool { return strings.HasSuffix(l.s(p), r.s(p)) })
+		}
+	}
+	return no, false
+}
+
+func fastArgs(args []ast.Node, fn *funcs, kinds ...kind) ([]fastNode, bool) {
+	if len(args) != len(kinds) {
+		return nil, false
+	}
+	out := make([]fastNode, len(args))
+	for i, a := range args {
+		c, ok := fastCompile(a, fn)
+		if !ok || c.k != kinds[i] {
+			return nil, false
+		}
+		out[i] = c
+	}
+	return out, true
+}
+
+func fastCall(n *ast.CallNode, fn *funcs) (fastNode, bool) {
+	no := fastNode{}
+	id, ok := n.Callee.(*ast.IdentifierNode)
+	if !ok {
+		return no, false
+	}
+	switch id.Value {
+	case "cidr":
+		a, ok := fastArgs(n.Arguments, fn, kString, kString)
+		if !ok {
+			return no, false
+		}
+		s, ok := n.Arguments[1].(*ast.StringNode)
+		if !ok {
+			return no, false // a prefix computed at run time may fail
+		}
+		prefix, ok := fn.prefixes[s.Value]
+		if !ok {
+			return no, false
+		}
+		addr := a[0].s
+		return fastNode{k: kBool, b: func(p *field.Packet) bool { return prefixContains(prefix, addr(p)) }}, true
+	case "icontains":
+		a, ok := fastArgs(n.Arguments, fn, kString, kString)
+		if !ok {
+			return no, false
+		}
+		return fastNode{k: kBool, b: func(p *field.Packet) bool { return icontains(a[0].s(p), a[1].s(p)) }}, true
+	case "byte_at", "u16", "u32":
+		a, ok := fastArgs(n.Arguments, fn, kString, kInt)
+		if !ok {
+			return no, false
+		}
+		f := map[string]func(string, int) int{"byte_at": byteAt, "u16": u16, "u32": u32}[id.Value]
+		return fastNode{k: kInt, i: func(p *field.Packet) int { return f(a[0].s(p), a[1].i(p)) }}, true
+	}
+	return no, false
+}
+
+func fastBuiltin(n *ast.BuiltinNode, fn *funcs) (fastNode, bool) {
+	switch n.Name {
+	case "len":
+		a, ok := fastArgs(n.Arguments, fn, kString)
+		if !ok {
+			return fastNode{}, false
+		}
+		return fastNode{k: kInt, i: func(p *field.Packet) int { return utf8.RuneCountInString(a[0].s(p)) }}, true
+	case "bitand":
+		a, ok := fastArgs(n.Arguments, fn, kInt, kInt)
+		if !ok {
+			return fastNode{}, false
+		}
+		return fastNode{k: kInt, i: func(p *field.Packet) int { return a[0].i(p) & a[1].i(p) }}, true
+	}
+	return fastNode{}, false
+}
