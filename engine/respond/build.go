@@ -12,6 +12,7 @@ package respond
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 
 	"github.com/vigil-ids/vigil/rules/field"
@@ -65,9 +66,11 @@ type Frame struct {
 	Seq, Ack uint32
 }
 
-// Build returns the frames answering p toward t. p must be an Ethernet
-// frame (optionally 802.1Q/802.1ad tagged) carrying IPv4 or IPv6; Build
-// reads header values from p.Meta.Raw at p.Meta.L3 and p.Meta.L4 (checking
+// Build returns the frames answering p toward t: those to the source
+// first, then those to the destination, each direction's base reset before
+// its extra ones. p must be an Ethernet frame (p.Eth.Present, optionally
+// 802.1Q/802.1ad tagged) carrying IPv4 or IPv6 (p.IP.Present or
+// p.IPv6.Present); Build reads header values from p.Meta.Raw at p.Meta.L3 and p.Meta.L4 (checking
 // every offset against the frame, so a hostile or inconsistent Packet gives
 // ErrMalformed, never a panic) and uses p.Meta.IPProto and p.Meta.Fragment
 // for IPv6, whose extension headers it does not walk. The returned frames
@@ -107,6 +110,9 @@ type Frame struct {
 // multicast or unspecified destination, a non-unicast source, no IP, a
 // non-Ethernet link.
 func Build(p *field.Packet, t Target, strafe int) ([]Frame, error) {
+	if t > Dest {
+		return nil, fmt.Errorf("%w %d", ErrTarget, t)
+	}
 	if p == nil {
 		return nil, ErrNoIP
 	}

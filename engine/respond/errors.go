@@ -39,7 +39,8 @@ var (
 	ErrDestOnly = fmt.Errorf("%w: icmp unreachable goes to the source only", ErrNotAnswerable)
 )
 
-// ErrTarget is returned by ParseTarget for an unknown name.
+// ErrTarget is returned by ParseTarget for an unknown name and by Build
+// for a Target out of range.
 var ErrTarget = errors.New("respond: unknown target")
 
 // ErrPolicy is returned by NewLimiter for an invalid Policy.

@@ -64,6 +64,13 @@ func TestBuildRefuses(t *testing.T) {
 	}
 }
 
+func TestBuildBadTarget(t *testing.T) {
+	frames, err := Build(fillPacket(frameN(t, "sv-telnet.pcap", 4)), Dest+1, 0)
+	if !errors.Is(err, ErrTarget) || frames != nil {
+		t.Errorf("Build with target %d = %d frames, %v; want ErrTarget", Dest+1, len(frames), err)
+	}
+}
+
 func TestParseTarget(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
