@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -58,6 +59,14 @@ func TestCompileErrors(t *testing.T) {
 			}},
 		{"macro cycle", "macros:\n  a: b && tcp\n  b: a\n" + rule1("a"),
 			[]string{`t.yaml:3:6: macro cycle: b -> a -> b`}},
+		{"exponential macros", "macros:\n  m0: tcp && udp\n" + func() string {
+			var b strings.Builder
+			for i := 1; i <= 30; i++ {
+				b.WriteString("  m" + strconv.Itoa(i) + ": m" + strconv.Itoa(i-1) + " && m" + strconv.Itoa(i-1) + "\n")
+			}
+			return b.String()
+		}() + rule1("m30"),
+			[]string{`t.yaml:14:15: macro expansion too large (more than 20000 nodes)`}},
 		{"list name taken by a field", "lists:\n  tcp: [1]\n" + rule1("true"),
 			[]string{`t.yaml:2:3: list name "tcp" is taken by a field, function or keyword`}},
 		{"duplicate list", "lists:\n  p: [1]\nmacros:\n  p: tcp\n" + rule1("true"),

@@ -39,7 +39,14 @@ type patcher struct {
 	brokenMacro bool
 	stack       []string // macros being expanded, for cycles
 	root        *ast.Node
+	// budget is the number of AST nodes macro expansion may still add to
+	// this condition, shared with nested expansions: macros that use each
+	// other twice over would otherwise grow exponentially.
+	budget *int
 }
+
+// maxExpansion bounds the AST nodes that macros may add to one condition.
+const maxExpansion = 20000
 
 type patchErr struct {
 	from int
@@ -330,14 +337,26 @@ func (p *patcher) expand(m *macroSpec, at *ast.IdentifierNode) ast.Node {
 		p.brokenMacro = true
 		return &ast.BoolNode{}
 	}
+	if p.budget == nil {
+		p.budget = new(int)
+		*p.budget = maxExpansion
+	}
+	*p.budget -= countNodes(tree.Node)
+	if *p.budget < 0 {
+		if *p.budget > -1<<40 { // report once
+			p.errorf(at, "macro expansion too large (more than %d nodes)", maxExpansion)
+			*p.budget = -1 << 41
+		}
+		return &ast.BoolNode{}
+	}
 	child := &patcher{
 		c: p.c, src: m.cond.Value, marks: p.marks, unknownPaths: map[int]string{},
-		stack: append(append([]string{}, p.stack...), m.name),
+		stack: append(append([]string{}, p.stack...), m.name), budget: p.budget,
 	}
 	ast.Walk(&tree.Node, child)
 	if len(child.errs) > 0 {
 		for _, e := range child.errs {
-			if strings.HasPrefix(e.msg, "macro cycle") {
+			if strings.HasPrefix(e.msg, "macro cycle") || strings.HasPrefix(e.msg, "macro expansion") {
 				p.errorf(at, "%s", e.msg)
 				continue
 			}
@@ -378,3 +397,13 @@ func setLocation(n ast.Node, loc file.Location) {
 type locSetter file.Location
 
 func (l locSetter) Visit(n *ast.Node) { (*n).SetLocation(file.Location(l)) }
+
+type nodeCounter int
+
+func (c *nodeCounter) Visit(*ast.Node) { *c++ }
+
+func countNodes(n ast.Node) int {
+	var c nodeCounter
+	ast.Walk(&n, &c)
+	return int(c)
+}
