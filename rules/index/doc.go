@@ -1,0 +1,64 @@
+// Package index is the rule prefilter: it files each compiled rule under
+// what a packet must have for the rule's condition to be true, and per
+// packet returns the few rules worth evaluating.
+//
+// # What is indexed
+//
+// Build walks each rule's patched AST (rules.Rule.Node) and derives a key
+// of up to two parts, both necessary conditions:
+//
+//   - a header part: equality of an integer field with a constant
+//     (tcp.dstport == 23, ip.proto in [6, 17]), a bool field that must be
+//     true (tcp.present, which a bare `tcp` becomes, tcp.flags.syn), or an
+//     integer field that must be non-zero because it is ordered against a
+//     constant that excludes 0 (ip.ttl > 5);
+//   - a literal part: a constant that a text field must contain (contains,
+//     startsWith, endsWith, icontains, hasPrefix, hasSuffix, == and in on
+//     strings; hex("...") is a string constant by then), for text fields
+//     the decoder slices from the frame (payload, frame.bytes, http.*,
+//     ftp.*, tls SNI, ssh.protocol).
+//
+// Each part is a disjunction of atoms. For a && b the rarer part of each
+// kind is kept; for a || b a part is kept only when both branches have one
+// (their atoms united); negations, regexes, function results and other
+// tests add nothing. A rule with neither part is unindexed and is a
+// candidate for every packet; Explain says which and why.
+//
+// Per packet, header atoms are looked up per field (a 64 K-bit map of the
+// small values, then a Go map), and one Aho–Corasick pass over the part of
+// the frame that holds the text sources finds the literals, only when a
+// rule with a literal part is still in play.
+//
+// # Soundness
+//
+// Candidates must never leave out a rule that matches. The argument:
+//
+//  1. Every atom is implied by the truth of the leaf it comes from, under
+//     expr's semantics: int == int is numeric equality; `in` on constants
+//     is equality with one of them; contains/startsWith/endsWith/
+//     hasPrefix/hasSuffix/== on strings imply that the constant occurs in
+//     the field; icontains implies it occurs with ASCII case ignored; a
+//     bool member that is true is true; x > c with c >= 0 (and the like)
+//     excludes x == 0; `false` and `x in []` are never true (an empty
+//     disjunction). && and || combine as analyze documents, so the rule's
+//     key holds whenever the condition is true.
+//  2. Atoms are checked against the very values the condition reads: the
+//     index reads each field at its offset in field.Packet (found by
+//     reflection over the expr tags at build time), never assuming that an
+//     absent layer's fields are zero.
+//  3. Literals: a literal can only occur in a text field where its first
+//     maxPattern bytes occur folded to lower case, which is what the
+//     automaton looks for. A text field is located in the frame by
+//     address; a match counts for it only inside its window (at its start
+//     for anchored tests). A non-empty text field that is not a slice of
+//     the frame counts as containing every literal, so the rule stays a
+//     candidate.
+//  4. A rule is returned when its header part (if any) holds and its
+//     literal part (if any) holds; rules with neither are always
+//     returned.
+//
+// The equivalence test checks the whole argument against the naive
+// engine: thousands of generated rules over every frame of the test
+// captures give the same matches whether every rule is evaluated or only
+// the candidates.
+package index

@@ -1,0 +1,381 @@
+package index
+
+import (
+	"slices"
+	"strings"
+	"unsafe"
+
+	"github.com/vigil-ids/vigil/rules"
+	"github.com/vigil-ids/vigil/rules/field"
+)
+
+// Index files the rules of a set under what a packet needs for each to
+// match, and answers which rules may match a packet. The tables are
+// immutable once built; the scratch space used by Candidates is not, so an
+// Index must not be used by two goroutines at once: give each worker its
+// own [Index.Clone], which shares the tables.
+type Index struct {
+	t *tables
+
+	gen    uint32   // stamp of the current Candidates call
+	hdr    []uint32 // per rule: gen when its header key held
+	out    []uint32 // per rule: gen when it was put in dst
+	useGen []uint32 // per use: gen when it was found
+	found  []int32  // uses found in this call
+	win    []window // per text source: its place in the frame
+}
+
+// tables is the shared, read-only part of an Index.
+type tables struct {
+	n      int
+	always []int // unindexed rules, ascending
+	eqs    []eqTable
+	nzs    []nzTable
+	hasHdr []bool // per rule
+	hasLit []bool // per rule
+	// litOnly is true when some rule has a literal key and no header key:
+	// the literal pass then runs on every packet.
+	litOnly bool
+	m       *matcher
+	uses    []use
+	patUses [][]int32 // per pattern: its uses
+	srcs    []fieldRef
+	srcUses [][]int32 // per text source: its uses
+	expl    []Explanation
+}
+
+// eqTable files rules under values of one integer field.
+type eqTable struct {
+	f     fieldRef
+	small [1024]uint64 // bit v set when byVal has v, for 0 <= v < 65536
+	byVal map[int][]int32
+}
+
+// nzTable lists the rules that need one field non-zero (a bool true).
+type nzTable struct {
+	f     fieldRef
+	rules []int32
+}
+
+// use is one literal requirement: pattern pat found inside text source
+// src (at its start when anchored), needed by rules.
+type use struct {
+	pat      int32
+	src      int32
+	anchored bool
+	rules    []int32
+}
+
+// window is a text source's byte range [lo, hi) in the frame; ok is false
+// when the source is not empty and lies outside the frame.
+type window struct {
+	lo, hi int
+	ok     bool
+}
+
+// Explanation says how one rule is indexed, for `vigil lint --explain`.
+type Explanation struct {
+	// Pos is the rule's position in the slice given to Build.
+	Pos int
+	SID int
+	// Keys is what a packet must have for the rule to be a candidate,
+	// e.g. `tcp.dstport==23` or `tcp.present && payload∋"passwd"`; an
+	// atom list in parentheses joined by || means any of them.
+	Keys string
+	// Indexed is false for a rule evaluated on every packet.
+	Indexed bool
+	// Why says why the rule is not indexed ("" when it is).
+	Why string
+}
+
+// Build indexes rs, the enabled rules in evaluation order; the Index
+// refers to them by their position in rs.
+func Build(rs []*rules.Rule) *Index {
+	t := &tables{n: len(rs), hasHdr: make([]bool, len(rs)), hasLit: make([]bool, len(rs))}
+	eqByName := map[string]int{}
+	nzByName := map[string]int{}
+	patID := map[string]int32{}
+	var pats []string
+	type useKey struct {
+		pat, src int32
+		anchored bool
+	}
+	useID := map[useKey]int32{}
+	srcID := map[string]int32{}
+
+	for pos, r := range rs {
+		e := Explanation{Pos: pos}
+		var nd need
+		if r != nil {
+			e.SID = r.SID
+			if r.Node != nil {
+				nd = analyze(r.Node)
+			}
+		}
+		if !nd.hasHdr && !nd.hasLit {
+			e.Why = "no rule"
+			if r != nil {
+				e.Why = whyNot(r.Node)
+			}
+			e.Keys = "always"
+			t.always = append(t.always, pos)
+			t.expl = append(t.expl, e)
+			continue
+		}
+		e.Indexed = true
+		var keys []string
+		if nd.hasHdr {
+			t.hasHdr[pos] = true
+			keys = append(keys, joinAtoms(nd.hdr))
+			for _, a := range nd.hdr {
+				if a.eq {
+					i, ok := eqByName[a.f.name]
+					if !ok {
+						i = len(t.eqs)
+						eqByName[a.f.name] = i
+						t.eqs = append(t.eqs, eqTable{f: a.f, byVal: map[int][]int32{}})
+					}
+					tb := &t.eqs[i]
+					if !slices.Contains(tb.byVal[a.v], int32(pos)) {
+						tb.byVal[a.v] = append(tb.byVal[a.v], int32(pos))
+					}
+					if uint(a.v) < 65536 {
+						tb.small[a.v>>6] |= 1 << (a.v & 63)
+					}
+					continue
+				}
+				i, ok := nzByName[a.f.name]
+				if !ok {
+					i = len(t.nzs)
+					nzByName[a.f.name] = i
+					t.nzs = append(t.nzs, nzTable{f: a.f})
+				}
+				if rl := t.nzs[i].rules; len(rl) == 0 || rl[len(rl)-1] != int32(pos) {
+					t.nzs[i].rules = append(rl, int32(pos))
+				}
+			}
+		}
+		if nd.hasLit {
+			t.hasLit[pos] = true
+			if !nd.hasHdr {
+				t.litOnly = true
+			}
+			keys = append(keys, joinAtoms(nd.lit))
+			for _, a := range nd.lit {
+				p := capFold(a.lit)
+				pid, ok := patID[p]
+				if !ok {
+					pid = int32(len(pats))
+					patID[p] = pid
+					pats = append(pats, p)
+					t.patUses = append(t.patUses, nil)
+				}
+				sid, ok := srcID[a.src.name]
+				if !ok {
+					sid = int32(len(t.srcs))
+					srcID[a.src.name] = sid
+					t.srcs = append(t.srcs, a.src)
+					t.srcUses = append(t.srcUses, nil)
+				}
+				k := useKey{pid, sid, a.anchored}
+				uid, ok := useID[k]
+				if !ok {
+					uid = int32(len(t.uses))
+					useID[k] = uid
+					t.uses = append(t.uses, use{pat: pid, src: sid, anchored: a.anchored})
+					t.patUses[pid] = append(t.patUses[pid], uid)
+					t.srcUses[sid] = append(t.srcUses[sid], uid)
+				}
+				u := &t.uses[uid]
+				if len(u.rules) == 0 || u.rules[len(u.rules)-1] != int32(pos) {
+					u.rules = append(u.rules, int32(pos))
+				}
+			}
+		}
+		e.Keys = strings.Join(keys, " && ")
+		t.expl = append(t.expl, e)
+	}
+	if len(pats) > 0 {
+		t.m = newMatcher(pats)
+	}
+	return t.newIndex()
+}
+
+// capFold is the automaton's form of a literal: folded, at most
+// maxPattern bytes.
+func capFold(s string) string {
+	if len(s) > maxPattern {
+		s = s[:maxPattern]
+	}
+	b := []byte(s)
+	for i, c := range b {
+		b[i] = foldASCII(c)
+	}
+	return string(b)
+}
+
+func (t *tables) newIndex() *Index {
+	return &Index{
+		t:      t,
+		hdr:    make([]uint32, t.n),
+		out:    make([]uint32, t.n),
+		useGen: make([]uint32, len(t.uses)),
+		found:  make([]int32, 0, len(t.uses)),
+		win:    make([]window, len(t.srcs)),
+	}
+}
+
+// Clone returns an Index sharing ix's tables with scratch space of its
+// own, for another worker.
+func (ix *Index) Clone() *Index { return ix.t.newIndex() }
+
+// Len returns the number of rules indexed.
+func (ix *Index) Len() int { return ix.t.n }
+
+// Explain describes how each rule is indexed, in rule order.
+func (ix *Index) Explain() []Explanation { return slices.Clone(ix.t.expl) }
+
+// Candidates appends to dst the positions of every rule that may match p,
+// in ascending order, and returns the extended slice. A rule it leaves
+// out cannot match p. It allocates nothing when dst has room. p is only
+// read; it need not outlive the call.
+func (ix *Index) Candidates(p *field.Packet, dst []int) []int {
+	t := ix.t
+	start := len(dst)
+	dst = append(dst, t.always...)
+	ix.gen++
+	if ix.gen == 0 { // wrapped: old stamps could be mistaken for new ones
+		clear(ix.hdr)
+		clear(ix.out)
+		clear(ix.useGen)
+		ix.gen = 1
+	}
+	needLit := t.litOnly
+	for i := range t.eqs {
+		e := &t.eqs[i]
+		v := e.f.int(p)
+		if uint(v) < 65536 && e.small[v>>6]&(1<<(v&63)) == 0 {
+			continue
+		}
+		for _, r := range e.byVal[v] {
+			dst, needLit = ix.hdrHit(dst, r, needLit)
+		}
+	}
+	for i := range t.nzs {
+		z := &t.nzs[i]
+		var hit bool
+		if z.f.kind == kindBool {
+			hit = z.f.bool(p)
+		} else {
+			hit = z.f.int(p) != 0
+		}
+		if !hit {
+			continue
+		}
+		for _, r := range z.rules {
+			dst, needLit = ix.hdrHit(dst, r, needLit)
+		}
+	}
+	if needLit {
+		dst = ix.literals(p, dst)
+	}
+	if len(dst)-start > len(t.always) { // always alone is sorted already
+		slices.Sort(dst[start:])
+	}
+	return dst
+}
+
+// hdrHit records that rule r's header key holds.
+func (ix *Index) hdrHit(dst []int, r int32, needLit bool) ([]int, bool) {
+	if ix.hdr[r] == ix.gen {
+		return dst, needLit
+	}
+	ix.hdr[r] = ix.gen
+	if ix.t.hasLit[r] {
+		return dst, true
+	}
+	ix.out[r] = ix.gen
+	return append(dst, int(r)), needLit
+}
+
+// literals runs the automaton once over the part of the frame that holds
+// the text sources, and appends the rules whose literal key is found and
+// whose header key held (or who have none).
+func (ix *Index) literals(p *field.Packet, dst []int) []int {
+	t := ix.t
+	frame := p.Frame.Bytes
+	ix.found = ix.found[:0]
+	lo, hi := len(frame), 0
+	for s := range t.srcs {
+		w := locate(frame, t.srcs[s].string(p))
+		ix.win[s] = w
+		if !w.ok { // cannot tell from the frame: take its literals as found
+			for _, u := range t.srcUses[s] {
+				ix.markUse(u)
+			}
+			continue
+		}
+		if w.lo < w.hi {
+			lo, hi = min(lo, w.lo), max(hi, w.hi)
+		}
+	}
+	if t.m != nil && lo < hi {
+		m := t.m
+		trans, class, nclass := m.trans, &m.class, uint32(m.nclass)
+		st := m.state0
+		for i := lo; i < hi; i++ {
+			v := trans[st+uint32(class[frame[i]])]
+			st = v &^ outFlag
+			if v&outFlag == 0 {
+				continue
+			}
+			for _, pid := range m.outs[st/nclass] {
+				from := i + 1 - m.lens[pid]
+				for _, u := range t.patUses[pid] {
+					if ix.useGen[u] == ix.gen {
+						continue
+					}
+					us := &t.uses[u]
+					w := ix.win[us.src]
+					if w.ok && from >= w.lo && i < w.hi && (!us.anchored || from == w.lo) {
+						ix.markUse(u)
+					}
+				}
+			}
+		}
+	}
+	for _, u := range ix.found {
+		for _, r := range t.uses[u].rules {
+			if ix.out[r] == ix.gen || t.hasHdr[r] && ix.hdr[r] != ix.gen {
+				continue
+			}
+			ix.out[r] = ix.gen
+			dst = append(dst, int(r))
+		}
+	}
+	return dst
+}
+
+func (ix *Index) markUse(u int32) {
+	if ix.useGen[u] != ix.gen {
+		ix.useGen[u] = ix.gen
+		ix.found = append(ix.found, u)
+	}
+}
+
+// locate finds s inside frame by address: the decoder's text fields are
+// slices of the frame. An empty s gets an empty window (it contains no
+// literal); an s elsewhere in memory gets ok false.
+func locate(frame, s string) window {
+	if len(s) == 0 {
+		return window{ok: true}
+	}
+	if len(frame) == 0 {
+		return window{}
+	}
+	d := uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.StringData(frame)))
+	if d > uintptr(len(frame)) || uintptr(len(s)) > uintptr(len(frame))-d {
+		return window{}
+	}
+	return window{lo: int(d), hi: int(d) + len(s), ok: true}
+}

@@ -1,0 +1,243 @@
+package index
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/vigil-ids/vigil/rules"
+	"github.com/vigil-ids/vigil/rules/field"
+)
+
+func TestExplain(t *testing.T) {
+	tests := []struct {
+		cond    string
+		keys    string
+		indexed bool
+		why     string
+	}{
+		{cond: "tcp.dstport == 23", keys: "tcp.dstport==23", indexed: true},
+		{cond: "tcp && tcp.dstport == 23", keys: "tcp.dstport==23", indexed: true},
+		{cond: "23 == tcp.dstport && tcp.flags.syn", keys: "tcp.dstport==23", indexed: true},
+		{cond: "tcp.dstport in [80, 443]", keys: "(tcp.dstport==80 || tcp.dstport==443)", indexed: true},
+		{cond: "udp.dstport == 53 || tcp.dstport == 53", keys: "(udp.dstport==53 || tcp.dstport==53)", indexed: true},
+		{cond: "tcp && payload contains \"passwd\"", keys: `tcp.present && payload∋"passwd"`, indexed: true},
+		{cond: "frame contains \"root\"", keys: `frame.bytes∋"root"`, indexed: true},
+		{cond: `payload startsWith "GET "`, keys: `payload^="GET "`, indexed: true},
+		{cond: `icontains(payload, "Admin")`, keys: `payload∋i"Admin"`, indexed: true},
+		{cond: `payload contains hex("de ad be ef")`, keys: `payload∋"\xde\xad\xbe\xef"`, indexed: true},
+		{cond: `http.request.method in ["GET", "POST"]`, keys: `(http.request.method^="GET" || http.request.method^="POST")`, indexed: true},
+		{cond: "ip.ttl > 200", keys: "ip.ttl!=0", indexed: true},
+		{cond: "tcp.flags.syn == 1 && !tcp.flags.ack", keys: "tcp.flags.syn", indexed: true},
+		{cond: "udp.dstport in 1..1024", keys: "udp.dstport!=0", indexed: true},
+		{cond: "false && tcp.dstport == 1", keys: "false", indexed: true},
+		{cond: "ip.ttl < 5", keys: "always", why: "no equality, presence or literal test on an indexed field"},
+		{cond: "tcp.dstport == 23 || payload contains \"x\"", keys: "always", why: "|| at top level without a key in every branch"},
+		{cond: "!tcp", keys: "always", why: "negation only"},
+		{cond: `dns.qry.name contains "evil"`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
+		{cond: `payload matches "a.c"`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
+	}
+	conds := make([]string, len(tests))
+	for i, tt := range tests {
+		conds[i] = tt.cond
+	}
+	ex := Build(parse(t, conds, nil)).Explain()
+	for i, tt := range tests {
+		e := ex[i]
+		if e.Pos != i || e.SID != i+1 || e.Keys != tt.keys || e.Indexed != tt.indexed || e.Why != tt.why {
+			t.Errorf("%s: got %+v, want keys %q indexed %v why %q", tt.cond, e, tt.keys, tt.indexed, tt.why)
+		}
+	}
+}
+
+// naive returns the rules of rs that match p, evaluating all of them.
+func naive(ev *rules.Evaluator, rs []*rules.Rule, p *field.Packet, dst []int) []int {
+	for i, r := range rs {
+		if ok, _ := ev.Eval(r, p); ok {
+			dst = append(dst, i)
+		}
+	}
+	return dst
+}
+
+// indexed returns the rules of rs that match p, evaluating candidates.
+func indexed(ix *Index, ev *rules.Evaluator, rs []*rules.Rule, p *field.Packet, cands, dst []int) ([]int, []int) {
+	cands = ix.Candidates(p, cands[:0])
+	for _, i := range cands {
+		if ok, _ := ev.Eval(rs[i], p); ok {
+			dst = append(dst, i)
+		}
+	}
+	return cands, dst
+}
+
+// TestEquivalence is the proof that the index changes nothing but speed:
+// thousands of generated rules over every frame of the test captures
+// match the same frames whether all rules run or only the candidates.
+func TestEquivalence(t *testing.T) {
+	pkts := loadPackets(t)
+	g := newGen(7, pkts)
+	n := 1500
+	if testing.Short() {
+		n = 400
+	}
+	conds := make([]string, n)
+	excs := make([]string, n)
+	for i := range conds {
+		conds[i] = g.cond(g.r.IntN(4))
+		excs[i] = g.exception()
+	}
+	rs := parse(t, conds, excs)
+	ix := Build(rs)
+	// two workers, as the engine would run them: an Evaluator and an
+	// Index clone each
+	type result struct {
+		matches, cands int
+		err            string
+	}
+	const workers = 2
+	res := make([]result, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ev rules.Evaluator
+			wix := ix.Clone()
+			var want, got, cands []int
+			r := &res[w]
+			for i := w; i < len(pkts); i += workers {
+				p := &pkts[i]
+				want = naive(&ev, rs, p, want[:0])
+				cands, got = indexed(wix, &ev, rs, p, cands, got[:0])
+				if !slices.IsSorted(cands) || len(slices.Compact(slices.Clone(cands))) != len(cands) {
+					r.err = fmt.Sprintf("frame %d: candidates not ascending and distinct: %v", i+1, cands)
+					return
+				}
+				for _, m := range want {
+					if !slices.Contains(got, m) {
+						r.err = fmt.Sprintf("frame %d: rule %d matches but is no candidate: %s (keys %s)", i+1, m, conds[m], ix.Explain()[m].Keys)
+						return
+					}
+				}
+				if len(got) != len(want) {
+					r.err = fmt.Sprintf("frame %d: indexed matches %v, naive %v", i+1, got, want)
+					return
+				}
+				r.matches += len(want)
+				r.cands += len(cands)
+			}
+		}()
+	}
+	wg.Wait()
+	var matches, candTotal int
+	for _, r := range res {
+		if r.err != "" {
+			t.Fatal(r.err)
+		}
+		matches += r.matches
+		candTotal += r.cands
+	}
+	evals := len(rs) * len(pkts)
+	unindexed := 0
+	for _, e := range ix.Explain() {
+		if !e.Indexed {
+			unindexed++
+		}
+	}
+	t.Logf("%d rules (%d unindexed) × %d frames: %d matches; %d candidate evaluations instead of %d (%.1f%%)",
+		len(rs), unindexed, len(pkts), matches, candTotal, evals, 100*float64(candTotal)/float64(evals))
+	if matches == 0 {
+		t.Fatal("no rule matched any frame: the test proves nothing")
+	}
+}
+
+// TestTextOutsideFrame: a text field that is not a slice of the frame
+// (a packet built by hand) keeps its literal rules as candidates.
+func TestTextOutsideFrame(t *testing.T) {
+	rs := parse(t, []string{`payload contains "passwd"`, `http.host == "example.com"`, `tcp.dstport == 23`}, nil)
+	ix := Build(rs)
+	tests := []struct {
+		name string
+		p    field.Packet
+		want []int
+	}{
+		{"payload elsewhere", field.Packet{Payload: "user passwd"}, []int{0}},
+		{"payload elsewhere, frame set", field.Packet{Payload: "user passwd", Frame: field.Frame{Bytes: "xxuser passwd"}}, []int{0}},
+		{"host elsewhere", field.Packet{HTTP: field.HTTP{Host: "example.com"}}, []int{1}},
+		{"empty", field.Packet{TCP: field.TCP{DstPort: 23}}, []int{2}},
+	}
+	for _, tt := range tests {
+		got := ix.Candidates(&tt.p, nil)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	// the same payload as a slice of the frame: found, and not found
+	frame := "\x00\x01user passwd"
+	p := field.Packet{Frame: field.Frame{Bytes: frame}, Payload: frame[2:]}
+	if got := ix.Candidates(&p, nil); !slices.Equal(got, []int{0}) {
+		t.Errorf("payload in frame: got %v, want [0]", got)
+	}
+	frame = "passwd: user"
+	p = field.Packet{Frame: field.Frame{Bytes: frame}, Payload: frame[7:]}
+	if got := ix.Candidates(&p, nil); len(got) != 0 {
+		t.Errorf("literal in the frame before the payload: got %v, want none", got)
+	}
+}
+
+// TestCandidatesNoAlloc: the per-packet path allocates nothing once dst
+// has room.
+func TestCandidatesNoAlloc(t *testing.T) {
+	pkts := loadPackets(t, "sv-http-testmyids.pcap", "sv-dns-dhcp-sofacy.pcap", "sv-telnet.pcap")
+	g := newGen(11, pkts)
+	conds := make([]string, 300)
+	for i := range conds {
+		conds[i] = g.cond(2)
+	}
+	ix := Build(parse(t, conds, nil))
+	dst := make([]int, 0, len(conds))
+	i := 0
+	allocs := testing.AllocsPerRun(1000, func() {
+		dst = ix.Candidates(&pkts[i%len(pkts)], dst[:0])
+		i++
+	})
+	if allocs != 0 {
+		t.Fatalf("Candidates: %.1f allocs per packet, want 0", allocs)
+	}
+}
+
+// TestClone: clones answer alike and do not share scratch.
+func TestClone(t *testing.T) {
+	pkts := loadPackets(t, "sv-http-testmyids.pcap")
+	g := newGen(3, pkts)
+	conds := make([]string, 200)
+	for i := range conds {
+		conds[i] = g.cond(2)
+	}
+	ix := Build(parse(t, conds, nil))
+	c := ix.Clone()
+	for i := range pkts {
+		a := ix.Candidates(&pkts[i], nil)
+		b := c.Candidates(&pkts[i], nil)
+		if !slices.Equal(a, b) {
+			t.Fatalf("frame %d: index %v, clone %v", i+1, a, b)
+		}
+	}
+	if ix.Len() != len(conds) || c.Len() != len(conds) {
+		t.Fatalf("Len: %d, %d; want %d", ix.Len(), c.Len(), len(conds))
+	}
+}
+
+func TestBuildEmpty(t *testing.T) {
+	ix := Build(nil)
+	if got := ix.Candidates(&field.Packet{}, nil); len(got) != 0 {
+		t.Fatalf("empty index gave %v", got)
+	}
+	if len(ix.Explain()) != 0 {
+		t.Fatal("empty index explains rules")
+	}
+	_ = strings.TrimSpace
+}
