@@ -29,7 +29,7 @@
 //	    exceptions:
 //	      - {field: ip.src, values: ["10.0.0.0/8", "192.168.1.5"]}
 //	    flowbits: {set: [login_seen], unset: [], toggle: []}
-//	    tests:
+//	    tests:                  # Load checks that each capture exists
 //	      - capture: ../testdata/captures/sv-telnet.pcap   # relative to this file
 //	        frames: [1, 5]      # exactly these frames match
 //	      - capture: other.pcap
@@ -108,4 +108,12 @@
 // over constants becomes a ConstantNode holding a map), for a prefilter
 // index. Flowbit masks, threshold, dedup and response are plain values for
 // the engine; the package keeps no run-time state.
+//
+// Conditions built only from field loads, literals, comparisons, boolean
+// logic, string operators, constant `in` sets and the functions that cannot
+// fail (cidr with a constant prefix, icontains, byte_at, u16, u32, len) are
+// also compiled into Go closures that read the Packet in place: the
+// Evaluator runs those without the VM and without allocating. Others run
+// on the VM (which boxes each loaded field: about one allocation per load).
+// Both give the same result; tests and the fuzz target compare them.
 package rules

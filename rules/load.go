@@ -12,6 +12,7 @@ import (
 
 // Load reads and compiles rule files. Each path is a file, or a folder
 // whose *.yaml and *.yml files are loaded recursively in sorted order.
+// Inline test captures must exist.
 // Lists, macros, sids and flowbits are shared by all the files of one
 // call. On any problem Load returns a nil Set and an [ErrorList] holding
 // every error of every file, sorted by file, line and column.
@@ -26,7 +27,8 @@ func LoadFS(fsys fs.FS, paths ...string) (*Set, error) {
 }
 
 // Parse compiles one rule file held in memory; name is used in errors and
-// to resolve inline test captures (relative to name's folder).
+// to resolve inline test captures (relative to name's folder). Unlike
+// Load, Parse does not check that the captures exist.
 func Parse(name string, data []byte) (*Set, error) {
 	e := &errs{}
 	f := &fileSpec{name: name, dir: filepath.Dir(name), join: joinOS}
@@ -41,6 +43,7 @@ type files interface {
 	read(p string) ([]byte, error)
 	dir(p string) string
 	join(dir, p string) string
+	exists(p string) bool
 }
 
 func isRuleFile(name string) bool {
@@ -74,6 +77,10 @@ func (osFiles) list(p string) ([]string, error) {
 func (osFiles) read(p string) ([]byte, error) { return os.ReadFile(p) }
 func (osFiles) dir(p string) string           { return filepath.Dir(p) }
 func (osFiles) join(dir, p string) string     { return joinOS(dir, p) }
+func (osFiles) exists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
 
 func joinOS(dir, p string) string {
 	if filepath.IsAbs(p) {
@@ -109,6 +116,10 @@ func (f fsFiles) list(p string) ([]string, error) {
 func (f fsFiles) read(p string) ([]byte, error) { return fs.ReadFile(f.fsys, p) }
 func (fsFiles) dir(p string) string             { return path.Dir(p) }
 func (fsFiles) join(dir, p string) string       { return path.Join(dir, p) }
+func (f fsFiles) exists(p string) bool {
+	st, err := fs.Stat(f.fsys, p)
+	return err == nil && !st.IsDir()
+}
 
 func load(src files, paths []string) (*Set, error) {
 	e := &errs{}
@@ -133,7 +144,7 @@ func load(src files, paths []string) (*Set, error) {
 				e.add(Position{File: name, Line: 1, Col: 1}, "%v", unwrapPath(err))
 				continue
 			}
-			f := &fileSpec{name: name, dir: src.dir(name), join: src.join}
+			f := &fileSpec{name: name, dir: src.dir(name), join: src.join, exists: src.exists}
 			parseFile(f, data, e)
 			specs = append(specs, f)
 		}

@@ -59,6 +59,7 @@ func TestLoadFS(t *testing.T) {
 		"rules/a.yaml":     {Data: []byte("lists:\n  ports: [23]\nrules:\n  - sid: 1\n    name: a\n    condition: tcp.dstport in ports\n    tests:\n      - {capture: ../caps/x.pcap, count: 1}\n")},
 		"rules/sub/b.yml":  {Data: []byte("macros:\n  syn: tcp.flags.syn\nrules:\n  - sid: 2\n    name: b\n    condition: syn && tcp.dstport in ports\n")},
 		"rules/notes.txt":  {Data: []byte("not rules")},
+		"caps/x.pcap":      {Data: []byte("a capture")},
 		"rules/z/c.yaml":   {Data: []byte("# empty\n")},
 		"other/skip.yaml":  {Data: []byte("nonsense: [")},
 		"rules/0first.yml": {Data: []byte("rules:\n  - sid: 3\n    name: c\n    condition: syn\n")},

@@ -16,6 +16,8 @@ type fileSpec struct {
 	name   string // as shown in errors
 	dir    string // folder that inline test captures are relative to
 	join   func(dir, p string) string
+	// exists, when not nil, tells whether an inline test capture exists.
+	exists func(p string) bool
 	lines  []string
 	lists  []*listSpec
 	macros []*macroSpec
@@ -536,6 +538,9 @@ func (d *decoder) test(n *yaml.Node) (Test, bool) {
 		case "capture":
 			if s, ok := d.str(v, "capture"); ok {
 				t.Capture = d.f.join(d.f.dir, s)
+				if d.f.exists != nil && !d.f.exists(t.Capture) {
+					d.errorf(v, "capture %s not found", t.Capture)
+				}
 			}
 		case "frames":
 			hasFrames = true
