@@ -13,9 +13,9 @@ import (
 // nodes (for positions), before anything is compiled.
 
 type fileSpec struct {
-	name   string // as shown in errors
-	dir    string // folder that inline test captures are relative to
-	join   func(dir, p string) string
+	name string // as shown in errors
+	dir  string // folder that inline test captures are relative to
+	join func(dir, p string) string
 	// exists, when not nil, tells whether an inline test capture exists.
 	exists func(p string) bool
 	lines  []string
