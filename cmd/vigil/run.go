@@ -69,9 +69,11 @@ type daemon struct {
 	metrics func(context.Context) error
 }
 
-func startDaemon(ctx context.Context, cfg *runConfig, log *slog.Logger) (d *daemon, err error) {
-	d = &daemon{cfg: cfg, log: log}
+func startDaemon(ctx context.Context, cfg *runConfig, log *slog.Logger) (_ *daemon, err error) {
+	d := &daemon{cfg: cfg, log: log}
 	defer func() {
+		// d, not the named result: a failed start returns nil, and what
+		// was started so far must still be stopped.
 		if err != nil {
 			d.stop()
 		}
