@@ -128,6 +128,13 @@ func stream(ctx context.Context, conn net.Conn, cfg *Config, st *Stats) error {
 	for {
 		for _, path := range cfg.Files {
 			if err := streamFile(ctx, path, w, bw, cfg, st, start); err != nil {
+				if ctx.Err() != nil {
+					// Interrupted: what was counted as sent must reach
+					// Vigil, so the counters on both sides agree.
+					if ferr := w.Flush(); ferr == nil {
+						bw.Flush()
+					}
+				}
 				return err
 			}
 		}
@@ -165,7 +172,13 @@ func streamFile(ctx context.Context, path string, w *ncf.Writer, bw *bufio.Write
 				if err := bw.Flush(); err != nil {
 					return err
 				}
-				time.Sleep(d)
+				t := time.NewTimer(d)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return ctx.Err()
+				case <-t.C:
+				}
 			}
 		}
 		if err := w.Write(&rec.Header, rec.Data); err != nil {
