@@ -142,7 +142,7 @@ func TestDecodeCrafted(t *testing.T) {
 			link:  Ethernet,
 			frame: cat(ethHdr(0x0800), ipv4Hdr(17, 4, 185, nil), []byte("frag")),
 			check: func(t *testing.T, p *field.Packet) {
-				eq(t, "frag_offset", p.IP.FragOffset, 1480)
+				eq(t, "frag_offset", p.IP.FragOffset, 185)
 				eq(t, "fragment", p.Meta.Fragment, true)
 				eq(t, "udp", p.UDP.Present, false)
 				eq(t, "payload", p.Payload, "frag")

@@ -39,7 +39,7 @@ func (d *Decoder) ipv4(b []byte, off int) {
 	ip.Flags.RB = fo&0x8000 != 0
 	ip.Flags.DF = fo&0x4000 != 0
 	ip.Flags.MF = fo&0x2000 != 0
-	ip.FragOffset = (fo & 0x1fff) * 8
+	ip.FragOffset = fo & 0x1fff // 8-byte units, as Wireshark 4.0 filters count it
 	ip.TTL = int(h[8])
 	ip.Proto = int(h[9])
 	ip.Checksum = be16(h[10:])

@@ -181,7 +181,7 @@ type IPv4 struct {
 	HdrLen     int       `expr:"hdr_len" doc:"IPv4 header length, in bytes"` // bytes
 	DSField    int       `expr:"dsfield" doc:"IPv4 differentiated services field (DSCP and ECN byte)"`
 	Flags      IPv4Flags `expr:"flags"`
-	FragOffset int       `expr:"frag_offset" doc:"IPv4 fragment offset in bytes (Wireshark shows bytes; its filter value counts 8-byte units)"` // in bytes, as Wireshark shows it
+	FragOffset int       `expr:"frag_offset" doc:"IPv4 fragment offset in 8-byte units, as Wireshark 4.0 display filters count it (the packet tree shows bytes)"`
 	Checksum   int       `expr:"checksum" doc:"IPv4 header checksum"`
 }
 
