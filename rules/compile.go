@@ -284,7 +284,8 @@ func (c *compiler) macroNames() []string {
 }
 
 // checkMacro compiles a macro on its own, so its errors are reported once,
-// at the macro.
+// at the macro. A macro may be a condition or any value
+// (`lower(urldecode(http.request.uri))`); its users' type checks apply.
 func (c *compiler) checkMacro(m *macroSpec) {
 	if m.checked {
 		return
@@ -292,7 +293,7 @@ func (c *compiler) checkMacro(m *macroSpec) {
 	m.checked = true
 	src := m.cond.Value
 	before := len(c.e.list)
-	res, p := c.compileExpr(src, scalar{f: m.file, node: m.cond}, 1, strings.Count(src, "\n")+1, m.pos, true, []string{m.name})
+	res, p := c.compileExpr(src, scalar{f: m.file, node: m.cond}, 1, strings.Count(src, "\n")+1, m.pos, false, []string{m.name})
 	if res == nil || p.brokenMacro || len(c.e.list) > before {
 		m.broken = true
 	}

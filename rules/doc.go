@@ -9,8 +9,9 @@
 //	lists:                      # named lists: `tcp.dstport in admin_ports`
 //	  admin_ports: [22, 23, 3389]
 //	  bad_domains: ["evil.example", "bad.test"]
-//	macros:                     # named sub-conditions, used as identifiers
+//	macros:                     # named sub-expressions, used as identifiers
 //	  tcp_syn: tcp.flags.syn && !tcp.flags.ack
+//	  uri: lower(urldecode(http.request.uri))   # a macro may be a value too
 //	rules:
 //	  - sid: 1000001            # integer > 0, unique across the files loaded together
 //	    rev: 1                  # default 1
@@ -29,7 +30,7 @@
 //	    exceptions:
 //	      - {field: ip.src, values: ["10.0.0.0/8", "192.168.1.5"]}
 //	    flowbits: {set: [login_seen], unset: [], toggle: []}
-//	    tests:                  # Load checks that each capture exists
+//	    tests:                  # Load (not LoadFS) checks that each capture exists
 //	      - capture: ../testdata/captures/sv-telnet.pcap   # relative to this file
 //	        frames: [1, 5]      # exactly these frames match
 //	      - capture: other.pcap

@@ -16,6 +16,7 @@ macros:
   tcp_syn: tcp.flags.syn && !tcp.flags.ack
   to_admin: tcp.dstport in admin_ports
   admin_syn: tcp_syn && to_admin
+  uri: lower(urldecode(http.request.uri))
 `
 
 // compileOne compiles one condition (with the lists and macros above) and
@@ -97,6 +98,7 @@ func TestEval(t *testing.T) {
 		{"tcp_syn", nil, true},
 		{"admin_syn && !to_admin == false", nil, true},
 		{"admin_syn", http, false},
+		{`uri startsWith "/a b" && len(uri) > 3`, http, true}, // a value macro
 		// cidr
 		{`cidr(ip.src, "10.0.0.0/8")`, nil, true},
 		{`cidr(ip.dst, "10.0.0.0/8")`, nil, false},
@@ -120,6 +122,16 @@ func TestEval(t *testing.T) {
 		{`b64decode(trimPrefix(http.authorization, "Basic ")) == "aladdin:opensesame"`, http, true},
 		{`b64decode("!!") == ""`, nil, true},
 		{`urldecode(http.request.uri) == "/a b c?q=..%zz"`, http, true},
+		// slices, predicates over constant arrays
+		{`frame[-5:] == "frame" && frame[100:] == "" && frame[5:2] == "" && frame[:-100] == ""`, nil, true},
+		{`payload[1:3] == hex("03 01")`, func(p *field.Packet) { p.Payload = tlsHello }, true},
+		{`any(["x.test", ".example.com"], lower(http.host) endsWith #)`, http, true},
+		{`any(bad_domains, lower(http.host) endsWith #)`, http, false},
+		{`any(["example.com"], lower(http.host) == # || lower(http.host) endsWith "." + #)`, http, true},
+		{`http.host + "/" + http.request.method == "WWW.Example.COM/GET"`, http, true},
+		{`all(admin_ports, # > 20) && none(admin_ports, # == tcp.srcport)`, nil, true},
+		{`all(admin_ports, # > tcp.dstport)`, nil, false},
+		{`upper(http.request.method) == "GET" && lower("ÄB") == "äb"`, http, true},
 		// expr built-ins stay available
 		{`lower(http.host) endsWith "example.com" && len(http.request.method) == 3`, http, true},
 		{`any(["x", "GET"], {# == http.request.method})`, http, true},
@@ -165,9 +177,13 @@ func TestFastPathCoverage(t *testing.T) {
 		{"len(payload) > 3 && ncf.rate >= 5.5 && ip.ttl + 1 > 64", true},
 		{"payload matches 'a.c'", true},
 		{"tcp.dstport % 2 == 0", false},
-		{"payload[0:2] == 'ab'", false},
+		{"payload[0:2] == 'ab' && payload[-3:] != payload[:1]", true},
+		{"b64decode(payload) contains 'x' && upper(urldecode(http.host)) == 'X'", true},
+		{"any(['a', 'b'], payload endsWith #) && none(admin_ports, # == tcp.srcport)", true},
 		{"cidr(ip.src, ip.dst + '/8')", false},
-		{"b64decode(payload) contains 'x'", false},
+		{"hex(payload) == 'x'", false},
+		{"ip.ttl > 1 ? tcp : udp", false},
+		{"any(split(payload, ','), # == 'a')", false},
 	} {
 		r := compileOne(t, `"`+c.cond+`"`, "")
 		if (r.fast != nil) != c.fast {
