@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vigil-ids/vigil/rules"
+	"github.com/vigil-ids/vigil/rules/index"
 )
 
 // RuleStats counts the work of one rule.
@@ -28,9 +29,11 @@ type ruleCounter struct {
 // ruleState is one loaded rule set with its per-worker counters.
 type ruleState struct {
 	ruleStatefulParts
-	set     *rules.Set
-	active  []*rules.Rule // enabled rules, in set order
-	index   []int         // active[i] is set.Rules[index[i]]
+	set    *rules.Set
+	active []*rules.Rule // enabled rules, in set order
+	// index[w] is worker w's prefilter over active: per packet it names
+	// the rules that may match, so expr runs only on those.
+	index   []*index.Index
 	counter [][]ruleCounter
 }
 
@@ -40,11 +43,15 @@ func newRuleState(set *rules.Set, workers int) (*ruleState, error) {
 		return nil, err
 	}
 	s := &ruleState{ruleStatefulParts: parts, set: set}
-	for i, r := range set.Rules {
+	for _, r := range set.Rules {
 		if r.Enabled {
 			s.active = append(s.active, r)
-			s.index = append(s.index, i)
 		}
+	}
+	ix := index.Build(s.active)
+	s.index = make([]*index.Index, workers)
+	for w := range s.index {
+		s.index[w] = ix.Clone()
 	}
 	s.counter = make([][]ruleCounter, workers)
 	for w := range s.counter {

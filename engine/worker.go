@@ -67,7 +67,9 @@ func (w *worker) process(rs *ruleState, src *Source, it *item) {
 	}
 	w.state.track(p, src.id)
 	counters := rs.counter[w.id]
-	for i, r := range rs.active {
+	w.cands = rs.index[w.id].Candidates(p, w.cands[:0])
+	for _, i := range w.cands {
+		r := rs.active[i]
 		c := &counters[i]
 		start := time.Now()
 		ok, err := w.ev.Eval(r, p)
