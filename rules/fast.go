@@ -36,10 +36,10 @@ const (
 type fastNode struct {
 	k     kind
 	konst bool // a constant: folded when combined with another
-	b func(*field.Packet) bool
-	i func(*field.Packet) int
-	f func(*field.Packet) float64
-	s func(*field.Packet) string
+	b     func(*field.Packet) bool
+	i     func(*field.Packet) int
+	f     func(*field.Packet) float64
+	s     func(*field.Packet) string
 }
 
 // fastCtx is what compiling a node needs besides the node.

@@ -3,6 +3,7 @@ package rules
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/vigil-ids/vigil/rules/field"
@@ -48,6 +49,45 @@ func FuzzParse(f *testing.F) {
 			if r.Message != nil {
 				_ = r.Message.Render(p)
 			}
+		}
+	})
+}
+
+// FuzzCondition compiles arbitrary conditions and, when one compiles,
+// checks that the closure path and the VM agree on packets built from the
+// fuzzed values.
+func FuzzCondition(f *testing.F) {
+	for _, c := range []string{
+		"tcp.flags.syn && !tcp.flags.ack && tcp.dstport in admin_ports",
+		`payload contains "ab" || frame matches "x.y"`,
+		`cidr(ip.src, "10.0.0.0/8") && icontains(http.host, "EX")`,
+		`byte_at(payload, 2) == 1 && u16(payload, 0) > 256 || u32(frame, 1) < 0`,
+		`payload[1:-1] startsWith "b" && len(payload) >= 3`,
+		`any(bad_domains, lower(dns.qry.name) endsWith "." + #)`,
+		`urldecode(payload) == b64decode(http.host) + "x"`,
+		`tcp.flags.syn == 1 && ncf.rate > 1.5 && tcp.dstport - 1 == 22`,
+	} {
+		f.Add(c, "ab\x01\x02cd", "10.1.2.3", 23, true)
+	}
+	f.Fuzz(func(t *testing.T, cond, payload, addr string, port int, syn bool) {
+		src := evalHeader + "rules:\n  - sid: 7\n    name: t\n    condition: " + strconv.Quote(cond) + "\n"
+		set, err := Parse("f.yaml", []byte(src))
+		if err != nil {
+			return
+		}
+		r := set.Rules[0]
+		if r.fast == nil {
+			return
+		}
+		p := telnetSYN()
+		p.Payload, p.Frame.Bytes = payload, payload+"frame"
+		p.IP.Src, p.SrcIP, p.HTTP.Host, p.DNS.Qry.Name = addr, addr, addr, addr
+		p.TCP.DstPort, p.TCP.Flags.SYN = port, syn
+		var ev Evaluator
+		got, _ := ev.Eval(r, p)
+		vm, err := ev.evalVM(r, p)
+		if err != nil || vm != got {
+			t.Fatalf("%s: closures %v, VM %v, %v", cond, got, vm, err)
 		}
 	})
 }
