@@ -4,7 +4,7 @@ package index
 // literal can only occur where its first maxPattern bytes occur, so
 // searching for the prefix is a sound (slightly weaker) filter, and it
 // bounds the automaton at maxPattern states per literal.
-const maxPattern = 12
+const maxPattern = 8
 
 // foldASCII maps A–Z to a–z, as the icontains function does.
 func foldASCII(c byte) byte {

@@ -33,15 +33,18 @@ type tables struct {
 	nzs    []nzTable
 	hasHdr []bool // per rule
 	hasLit []bool // per rule
-	// litOnly is true when some rule has a literal key and no header key:
-	// the literal pass then runs on every packet.
-	litOnly bool
-	m       *matcher
-	uses    []use
-	patUses [][]int32 // per pattern: its uses
-	srcs    []fieldRef
-	srcUses [][]int32 // per text source: its uses
-	expl    []Explanation
+	// lazy holds, per rule with a literal part, a header part too common
+	// to file (tcp.present): it is checked only once the literal is found.
+	lazy [][]hdrAtom
+	// litAlways is true when some rule has a literal part and no filed
+	// header part: the literal pass then runs on every packet.
+	litAlways bool
+	m         *matcher
+	uses      []use
+	patUses   [][]int32 // per pattern: its uses
+	srcs      []fieldRef
+	srcUses   [][]int32 // per text source: its uses
+	expl      []Explanation
 }
 
 // eqTable files rules under values of one integer field.
@@ -91,7 +94,7 @@ type Explanation struct {
 // Build indexes rs, the enabled rules in evaluation order; the Index
 // refers to them by their position in rs.
 func Build(rs []*rules.Rule) *Index {
-	t := &tables{n: len(rs), hasHdr: make([]bool, len(rs)), hasLit: make([]bool, len(rs))}
+	t := &tables{n: len(rs), hasHdr: make([]bool, len(rs)), hasLit: make([]bool, len(rs)), lazy: make([][]hdrAtom, len(rs))}
 	eqByName := map[string]int{}
 	nzByName := map[string]int{}
 	patID := map[string]int32{}
@@ -125,8 +128,14 @@ func Build(rs []*rules.Rule) *Index {
 		e.Indexed = true
 		var keys []string
 		if nd.hasHdr {
-			t.hasHdr[pos] = true
 			keys = append(keys, joinAtoms(nd.hdr))
+		}
+		if nd.hasHdr && nd.hasLit && hdrCost(nd.hdr) >= lazyCost {
+			t.lazy[pos] = nd.hdr
+			nd.hasHdr = false
+		}
+		if nd.hasHdr {
+			t.hasHdr[pos] = true
 			for _, a := range nd.hdr {
 				if a.eq {
 					i, ok := eqByName[a.f.name]
@@ -158,7 +167,7 @@ func Build(rs []*rules.Rule) *Index {
 		if nd.hasLit {
 			t.hasLit[pos] = true
 			if !nd.hasHdr {
-				t.litOnly = true
+				t.litAlways = true
 			}
 			keys = append(keys, joinAtoms(nd.lit))
 			for _, a := range nd.lit {
@@ -250,7 +259,7 @@ func (ix *Index) Candidates(p *field.Packet, dst []int) []int {
 		clear(ix.useGen)
 		ix.gen = 1
 	}
-	needLit := t.litOnly
+	needLit := t.litAlways
 	for i := range t.eqs {
 		e := &t.eqs[i]
 		v := e.f.int(p)
@@ -283,6 +292,34 @@ func (ix *Index) Candidates(p *field.Packet, dst []int) []int {
 		slices.Sort(dst[start:])
 	}
 	return dst
+}
+
+// lazyCost is the header cost from which a rule with a literal part has
+// its header part checked after the literal pass rather than filed: a
+// header that most packets have would only put the rule in play for
+// nothing, at a cost per packet and rule.
+const lazyCost = 0.1
+
+// anyHolds reports whether one of the header atoms holds for p.
+func anyHolds(as []hdrAtom, p *field.Packet) bool {
+	for i := range as {
+		a := &as[i]
+		switch {
+		case a.eq:
+			if a.f.int(p) == a.v {
+				return true
+			}
+		case a.f.kind == kindBool:
+			if a.f.bool(p) {
+				return true
+			}
+		default:
+			if a.f.int(p) != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hdrHit records that rule r's header key holds.
@@ -320,33 +357,14 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 		}
 	}
 	if t.m != nil && lo < hi {
-		m := t.m
-		trans, class, nclass := m.trans, &m.class, uint32(m.nclass)
-		st := m.state0
-		for i := lo; i < hi; i++ {
-			v := trans[st+uint32(class[frame[i]])]
-			st = v &^ outFlag
-			if v&outFlag == 0 {
-				continue
-			}
-			for _, pid := range m.outs[st/nclass] {
-				from := i + 1 - m.lens[pid]
-				for _, u := range t.patUses[pid] {
-					if ix.useGen[u] == ix.gen {
-						continue
-					}
-					us := &t.uses[u]
-					w := ix.win[us.src]
-					if w.ok && from >= w.lo && i < w.hi && (!us.anchored || from == w.lo) {
-						ix.markUse(u)
-					}
-				}
-			}
-		}
+		ix.scan(frame, lo, hi)
 	}
 	for _, u := range ix.found {
 		for _, r := range t.uses[u].rules {
 			if ix.out[r] == ix.gen || t.hasHdr[r] && ix.hdr[r] != ix.gen {
+				continue
+			}
+			if lz := t.lazy[r]; lz != nil && !anyHolds(lz, p) {
 				continue
 			}
 			ix.out[r] = ix.gen
@@ -354,6 +372,68 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 		}
 	}
 	return dst
+}
+
+// scan runs the automaton over frame[lo:hi] and marks the uses whose
+// pattern ends inside their source's window. A DFA step is one dependent
+// load, so its speed is bound by load latency; a text of some length is
+// cut in two halves scanned in the same loop, two independent chains the
+// CPU overlaps. The second half starts maxPattern-1 bytes early, so that
+// it sees every pattern that ends in it; a pattern ending inside that
+// overlap may be reported twice, which markUse ignores.
+func (ix *Index) scan(frame string, lo, hi int) {
+	m := ix.t.m
+	trans, class := m.trans, &m.class
+	var a, b uint32 = m.state0, m.state0
+	i, end := lo, hi
+	if hi-lo >= 4*maxPattern {
+		mid := lo + (hi-lo)/2
+		j := mid - (maxPattern - 1)
+		// text := frame[i:mid] and frame[j:hi] have the same length
+		for n := mid - i; n > 0; n-- {
+			va := trans[a+uint32(class[frame[i]])]
+			vb := trans[b+uint32(class[frame[j]])]
+			a, b = va&^outFlag, vb&^outFlag
+			if (va|vb)&outFlag != 0 {
+				if va&outFlag != 0 {
+					ix.hits(frame, i, a)
+				}
+				if vb&outFlag != 0 {
+					ix.hits(frame, j, b)
+				}
+			}
+			i++
+			j++
+		}
+		i, a = j, b // finish the second half alone
+	}
+	for ; i < end; i++ {
+		v := trans[a+uint32(class[frame[i]])]
+		a = v &^ outFlag
+		if v&outFlag != 0 {
+			ix.hits(frame, i, a)
+		}
+	}
+}
+
+// hits marks the uses of the patterns ending at frame[end] in state row
+// st that lie inside their source's window.
+func (ix *Index) hits(frame string, end int, st uint32) {
+	t := ix.t
+	m := t.m
+	for _, pid := range m.outs[st/uint32(m.nclass)] {
+		from := end + 1 - m.lens[pid]
+		for _, u := range t.patUses[pid] {
+			if ix.useGen[u] == ix.gen {
+				continue
+			}
+			us := &t.uses[u]
+			w := ix.win[us.src]
+			if w.ok && from >= w.lo && end < w.hi && (!us.anchored || from == w.lo) {
+				ix.markUse(u)
+			}
+		}
+	}
 }
 
 func (ix *Index) markUse(u int32) {

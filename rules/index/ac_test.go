@@ -1,0 +1,126 @@
+package index
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+type hit struct{ end, pat int }
+
+// bruteHits lists every (end, pattern) occurrence of the folded patterns
+// in the folded text.
+func bruteHits(text string, pats []string) []hit {
+	ft := capFoldAll(text)
+	var out []hit
+	for i := range ft {
+		for id, p := range pats {
+			if len(p) > 0 && i+1 >= len(p) && ft[i+1-len(p):i+1] == p {
+				out = append(out, hit{i, id})
+			}
+		}
+	}
+	return out
+}
+
+func capFoldAll(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		b[i] = foldASCII(c)
+	}
+	return string(b)
+}
+
+func scanHits(m *matcher, text string) []hit {
+	var out []hit
+	m.scan(text, func(end int, pats []int32) {
+		for _, p := range pats {
+			out = append(out, hit{end, int(p)})
+		}
+	})
+	slices.SortFunc(out, func(a, b hit) int {
+		if a.end != b.end {
+			return a.end - b.end
+		}
+		return a.pat - b.pat
+	})
+	return out
+}
+
+// checkMatcher builds the automaton for raw patterns and compares every
+// occurrence it reports with a brute-force search.
+func checkMatcher(t *testing.T, raw []string, text string) {
+	t.Helper()
+	var pats []string
+	seen := map[string]bool{}
+	for _, r := range raw {
+		p := capFold(r)
+		if p == "" || seen[p] {
+			continue
+		}
+		seen[p] = true
+		pats = append(pats, p)
+	}
+	if len(pats) == 0 {
+		return
+	}
+	m := newMatcher(pats)
+	got, want := scanHits(m, text), bruteHits(text, pats)
+	if !slices.Equal(got, want) {
+		t.Fatalf("patterns %q over %q:\n got  %v\n want %v", pats, text, got, want)
+	}
+}
+
+func TestMatcher(t *testing.T) {
+	tests := []struct {
+		pats []string
+		text string
+	}{
+		{[]string{"he", "she", "his", "hers"}, "ushers"},
+		{[]string{"a", "aa", "aaa"}, "aaaa"},
+		{[]string{"GET ", "get /"}, "GeT /index.html"},
+		{[]string{"\x00\xff", "\xff\x00"}, "\x00\xff\x00\xff"},
+		{[]string{"abcdefghijklmnopqrstuvwxyz"}, "xxABCDEFGHIJKLmnopq"}, // capped at maxPattern
+		{[]string{"x"}, ""},
+	}
+	for _, tt := range tests {
+		checkMatcher(t, tt.pats, tt.text)
+	}
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	checkMatcher(t, []string{string(all[:128]), string(all[128:]), string(all[200:210])}, string(all)+string(all))
+}
+
+// TestMatcherRandom compares the automaton with a brute-force search over
+// random patterns on a small alphabet, where overlaps abound.
+func TestMatcherRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	word := func(n int) string {
+		var b strings.Builder
+		for range n {
+			b.WriteByte("abAB\x00\xfe"[r.IntN(6)])
+		}
+		return b.String()
+	}
+	for range 300 {
+		pats := make([]string, 1+r.IntN(20))
+		for i := range pats {
+			pats[i] = word(1 + r.IntN(6))
+		}
+		checkMatcher(t, pats, word(r.IntN(200)))
+	}
+}
+
+func FuzzMatcher(f *testing.F) {
+	f.Add("he\nshe\nhis\nhers", "ushers")
+	f.Add("GET \n\x00\xff", "GeT \x00\xff")
+	f.Fuzz(func(t *testing.T, pats, text string) {
+		if len(pats) > 2000 || len(text) > 4000 {
+			return
+		}
+		checkMatcher(t, strings.Split(pats, "\n"), text)
+	})
+}
