@@ -339,3 +339,38 @@ func BenchmarkEval(b *testing.B) {
 		}
 	}
 }
+
+// TestEvalConcurrent runs one Set from several goroutines, each with its
+// own Evaluator, as the engine's workers do (meaningful under -race).
+func TestEvalConcurrent(t *testing.T) {
+	vmRule := compileOne(t, `"cidr(ip.src, ip.src + '/32') && tcp.dstport % 2 == 1"`, "    message: \"{{src_ip}}\"\n")
+	fastRule := compileOne(t, `"cidr(ip.src, '10.0.0.0/8') && tcp.dstport in admin_ports"`, "")
+	if vmRule.fast != nil || fastRule.fast == nil {
+		t.Fatal("want one rule on each path")
+	}
+	done := make(chan error)
+	for g := 0; g < 4; g++ {
+		go func() {
+			var ev Evaluator
+			p := telnetSYN()
+			for i := 0; i < 200; i++ {
+				for _, r := range []*Rule{vmRule, fastRule} {
+					if ok, err := ev.Eval(r, p); !ok || err != nil {
+						done <- errors.New("no match")
+						return
+					}
+				}
+				if vmRule.Message.Render(p) != "10.0.0.5" {
+					done <- errors.New("render")
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
