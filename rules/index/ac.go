@@ -41,6 +41,29 @@ type matcher struct {
 
 const outFlag = 1 << 31
 
+// maxDFABytes bounds the DFA's table; a larger pattern set uses qgram,
+// whose working set stays in the L1 cache.
+const maxDFABytes = 512 << 10
+
+// dfaBytes bounds the table size of the DFA for pats from above.
+func dfaBytes(pats []string) int {
+	var used [256]bool
+	states := 1
+	for _, p := range pats {
+		states += len(p)
+		for i := 0; i < len(p); i++ {
+			used[p[i]] = true
+		}
+	}
+	classes := 1
+	for _, u := range used {
+		if u {
+			classes++
+		}
+	}
+	return states * classes * 4
+}
+
 // newMatcher builds the automaton for pats (already folded and capped).
 func newMatcher(pats []string) *matcher {
 	m := &matcher{lens: make([]int, len(pats))}

@@ -39,13 +39,17 @@ func scanHits(m *matcher, text string) []hit {
 			out = append(out, hit{end, int(p)})
 		}
 	})
-	slices.SortFunc(out, func(a, b hit) int {
+	sortHits(out)
+	return out
+}
+
+func sortHits(h []hit) {
+	slices.SortFunc(h, func(a, b hit) int {
 		if a.end != b.end {
 			return a.end - b.end
 		}
 		return a.pat - b.pat
 	})
-	return out
 }
 
 // checkMatcher builds the automaton for raw patterns and compares every
@@ -66,9 +70,15 @@ func checkMatcher(t *testing.T, raw []string, text string) {
 		return
 	}
 	m := newMatcher(pats)
-	got, want := scanHits(m, text), bruteHits(text, pats)
+	want := bruteHits(text, pats)
+	if got := scanHits(m, text); !slices.Equal(got, want) {
+		t.Fatalf("dfa: patterns %q over %q:\n got  %v\n want %v", pats, text, got, want)
+	}
+	var got []hit
+	newQgram(pats).scan(text, 0, len(text), func(end int, pat int32) { got = append(got, hit{end, int(pat)}) })
+	sortHits(got)
 	if !slices.Equal(got, want) {
-		t.Fatalf("patterns %q over %q:\n got  %v\n want %v", pats, text, got, want)
+		t.Fatalf("qgram: patterns %q over %q:\n got  %v\n want %v", pats, text, got, want)
 	}
 }
 

@@ -39,7 +39,9 @@ type tables struct {
 	// litAlways is true when some rule has a literal part and no filed
 	// header part: the literal pass then runs on every packet.
 	litAlways bool
-	m         *matcher
+	m         *matcher // small pattern sets
+	q         *qgram   // large ones
+	lens      []int    // per pattern: its length in the automaton
 	uses      []use
 	patUses   [][]int32 // per pattern: its uses
 	srcs      []fieldRef
@@ -204,8 +206,16 @@ func Build(rs []*rules.Rule) *Index {
 		e.Keys = strings.Join(keys, " && ")
 		t.expl = append(t.expl, e)
 	}
-	if len(pats) > 0 {
+	t.lens = make([]int, len(pats))
+	for i, p := range pats {
+		t.lens[i] = len(p)
+	}
+	switch {
+	case len(pats) == 0:
+	case dfaBytes(pats) <= maxDFABytes:
 		t.m = newMatcher(pats)
+	default:
+		t.q = newQgram(pats)
 	}
 	return t.newIndex()
 }
@@ -356,8 +366,12 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 			lo, hi = min(lo, w.lo), max(hi, w.hi)
 		}
 	}
-	if t.m != nil && lo < hi {
+	switch {
+	case lo >= hi:
+	case t.m != nil:
 		ix.scan(frame, lo, hi)
+	case t.q != nil:
+		t.q.scan(frame, lo, hi, ix.hit)
 	}
 	for _, u := range ix.found {
 		for _, r := range t.uses[u].rules {
@@ -396,10 +410,10 @@ func (ix *Index) scan(frame string, lo, hi int) {
 			a, b = va&^outFlag, vb&^outFlag
 			if (va|vb)&outFlag != 0 {
 				if va&outFlag != 0 {
-					ix.hits(frame, i, a)
+					ix.hits(i, a)
 				}
 				if vb&outFlag != 0 {
-					ix.hits(frame, j, b)
+					ix.hits(j, b)
 				}
 			}
 			i++
@@ -411,27 +425,32 @@ func (ix *Index) scan(frame string, lo, hi int) {
 		v := trans[a+uint32(class[frame[i]])]
 		a = v &^ outFlag
 		if v&outFlag != 0 {
-			ix.hits(frame, i, a)
+			ix.hits(i, a)
 		}
 	}
 }
 
-// hits marks the uses of the patterns ending at frame[end] in state row
-// st that lie inside their source's window.
-func (ix *Index) hits(frame string, end int, st uint32) {
-	t := ix.t
-	m := t.m
+// hits calls hit for the patterns ending at frame[end] in state row st.
+func (ix *Index) hits(end int, st uint32) {
+	m := ix.t.m
 	for _, pid := range m.outs[st/uint32(m.nclass)] {
-		from := end + 1 - m.lens[pid]
-		for _, u := range t.patUses[pid] {
-			if ix.useGen[u] == ix.gen {
-				continue
-			}
-			us := &t.uses[u]
-			w := ix.win[us.src]
-			if w.ok && from >= w.lo && end < w.hi && (!us.anchored || from == w.lo) {
-				ix.markUse(u)
-			}
+		ix.hit(end, pid)
+	}
+}
+
+// hit marks the uses of pattern pid, found ending at frame[end], that lie
+// inside their source's window.
+func (ix *Index) hit(end int, pid int32) {
+	t := ix.t
+	from := end + 1 - t.lens[pid]
+	for _, u := range t.patUses[pid] {
+		if ix.useGen[u] == ix.gen {
+			continue
+		}
+		us := &t.uses[u]
+		w := ix.win[us.src]
+		if w.ok && from >= w.lo && end < w.hi && (!us.anchored || from == w.lo) {
+			ix.markUse(u)
 		}
 	}
 }
