@@ -34,6 +34,10 @@ type need struct {
 	lit    []litAtom
 	hasHdr bool
 	hasLit bool
+	// extra are further header parts that all hold as well (from other
+	// operands of &&), checked before a rule filed under hdr or lit is
+	// returned.
+	extra [][]hdrAtom
 }
 
 // analyze returns what the condition n requires. It only ever claims
@@ -82,8 +86,14 @@ func analyze(n ast.Node) need {
 // literal part, each from either side.
 func both(a, b need) need {
 	out := a
+	out.extra = append(slices.Clip(a.extra), b.extra...)
 	if b.hasHdr && (!a.hasHdr || hdrCost(b.hdr) < hdrCost(a.hdr)) {
 		out.hdr, out.hasHdr = b.hdr, true
+		if a.hasHdr {
+			out.extra = append(out.extra, a.hdr)
+		}
+	} else if b.hasHdr {
+		out.extra = append(out.extra, b.hdr)
 	}
 	if b.hasLit && (!a.hasLit || litCost(b.lit) < litCost(a.lit)) {
 		out.lit, out.hasLit = b.lit, true

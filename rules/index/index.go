@@ -33,9 +33,11 @@ type tables struct {
 	nzs    []nzTable
 	hasHdr []bool // per rule
 	hasLit []bool // per rule
-	// lazy holds, per rule with a literal part, a header part too common
-	// to file (tcp.present): it is checked only once the literal is found.
-	lazy [][]hdrAtom
+	// extra holds, per rule, header parts that must all hold too, checked
+	// once the rule is otherwise in play: the other header tests of its
+	// conjunction, and for a rule with a literal part a header part too
+	// common to file (tcp.present).
+	extra [][][]hdrAtom
 	// litAlways is true when some rule has a literal part and no filed
 	// header part: the literal pass then runs on every packet.
 	litAlways bool
@@ -96,7 +98,7 @@ type Explanation struct {
 // Build indexes rs, the enabled rules in evaluation order; the Index
 // refers to them by their position in rs.
 func Build(rs []*rules.Rule) *Index {
-	t := &tables{n: len(rs), hasHdr: make([]bool, len(rs)), hasLit: make([]bool, len(rs)), lazy: make([][]hdrAtom, len(rs))}
+	t := &tables{n: len(rs), hasHdr: make([]bool, len(rs)), hasLit: make([]bool, len(rs)), extra: make([][][]hdrAtom, len(rs))}
 	eqByName := map[string]int{}
 	nzByName := map[string]int{}
 	patID := map[string]int32{}
@@ -129,15 +131,23 @@ func Build(rs []*rules.Rule) *Index {
 		}
 		e.Indexed = true
 		var keys []string
-		if nd.hasHdr {
-			keys = append(keys, joinAtoms(nd.hdr))
-		}
+		extra := nd.extra
 		if nd.hasHdr && nd.hasLit && hdrCost(nd.hdr) >= lazyCost {
-			t.lazy[pos] = nd.hdr
+			extra = append(extra, nd.hdr)
 			nd.hasHdr = false
+		}
+		for _, x := range extra {
+			if len(x) <= maxExtraAtoms && len(t.extra[pos]) < maxExtra {
+				t.extra[pos] = append(t.extra[pos], x)
+			}
+		}
+		var then []string
+		for _, x := range t.extra[pos] {
+			then = append(then, joinAtoms(x))
 		}
 		if nd.hasHdr {
 			t.hasHdr[pos] = true
+			keys = append(keys, joinAtoms(nd.hdr))
 			for _, a := range nd.hdr {
 				if a.eq {
 					i, ok := eqByName[a.f.name]
@@ -204,6 +214,9 @@ func Build(rs []*rules.Rule) *Index {
 			}
 		}
 		e.Keys = strings.Join(keys, " && ")
+		if len(then) > 0 {
+			e.Keys += " (then " + strings.Join(then, " && ") + ")"
+		}
 		t.expl = append(t.expl, e)
 	}
 	t.lens = make([]int, len(pats))
@@ -277,7 +290,7 @@ func (ix *Index) Candidates(p *field.Packet, dst []int) []int {
 			continue
 		}
 		for _, r := range e.byVal[v] {
-			dst, needLit = ix.hdrHit(dst, r, needLit)
+			dst, needLit = ix.hdrHit(p, dst, r, needLit)
 		}
 	}
 	for i := range t.nzs {
@@ -292,7 +305,7 @@ func (ix *Index) Candidates(p *field.Packet, dst []int) []int {
 			continue
 		}
 		for _, r := range z.rules {
-			dst, needLit = ix.hdrHit(dst, r, needLit)
+			dst, needLit = ix.hdrHit(p, dst, r, needLit)
 		}
 	}
 	if needLit {
@@ -309,6 +322,22 @@ func (ix *Index) Candidates(p *field.Packet, dst []int) []int {
 // header that most packets have would only put the rule in play for
 // nothing, at a cost per packet and rule.
 const lazyCost = 0.1
+
+// Limits on the extra header parts a rule is checked against.
+const (
+	maxExtra      = 4
+	maxExtraAtoms = 4
+)
+
+// allHold reports whether each part has an atom that holds for p.
+func allHold(parts [][]hdrAtom, p *field.Packet) bool {
+	for _, as := range parts {
+		if !anyHolds(as, p) {
+			return false
+		}
+	}
+	return true
+}
 
 // anyHolds reports whether one of the header atoms holds for p.
 func anyHolds(as []hdrAtom, p *field.Packet) bool {
@@ -333,13 +362,16 @@ func anyHolds(as []hdrAtom, p *field.Packet) bool {
 }
 
 // hdrHit records that rule r's header key holds.
-func (ix *Index) hdrHit(dst []int, r int32, needLit bool) ([]int, bool) {
+func (ix *Index) hdrHit(p *field.Packet, dst []int, r int32, needLit bool) ([]int, bool) {
 	if ix.hdr[r] == ix.gen {
 		return dst, needLit
 	}
 	ix.hdr[r] = ix.gen
 	if ix.t.hasLit[r] {
 		return dst, true
+	}
+	if x := ix.t.extra[r]; x != nil && !allHold(x, p) {
+		return dst, needLit
 	}
 	ix.out[r] = ix.gen
 	return append(dst, int(r)), needLit
@@ -378,7 +410,7 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 			if ix.out[r] == ix.gen || t.hasHdr[r] && ix.hdr[r] != ix.gen {
 				continue
 			}
-			if lz := t.lazy[r]; lz != nil && !anyHolds(lz, p) {
+			if x := t.extra[r]; x != nil && !allHold(x, p) {
 				continue
 			}
 			ix.out[r] = ix.gen

@@ -19,11 +19,11 @@ func TestExplain(t *testing.T) {
 		why     string
 	}{
 		{cond: "tcp.dstport == 23", keys: "tcp.dstport==23", indexed: true},
-		{cond: "tcp && tcp.dstport == 23", keys: "tcp.dstport==23", indexed: true},
-		{cond: "23 == tcp.dstport && tcp.flags.syn", keys: "tcp.dstport==23", indexed: true},
+		{cond: "tcp && tcp.dstport == 23", keys: "tcp.dstport==23 (then tcp.present)", indexed: true},
+		{cond: "23 == tcp.dstport && tcp.flags.syn && ip.ttl > 1", keys: "tcp.dstport==23 (then tcp.flags.syn && ip.ttl!=0)", indexed: true},
 		{cond: "tcp.dstport in [80, 443]", keys: "(tcp.dstport==80 || tcp.dstport==443)", indexed: true},
 		{cond: "udp.dstport == 53 || tcp.dstport == 53", keys: "(udp.dstport==53 || tcp.dstport==53)", indexed: true},
-		{cond: "tcp && payload contains \"passwd\"", keys: `tcp.present && payload∋"passwd"`, indexed: true},
+		{cond: "tcp && payload contains \"passwd\"", keys: `payload∋"passwd" (then tcp.present)`, indexed: true},
 		{cond: "frame contains \"root\"", keys: `frame.bytes∋"root"`, indexed: true},
 		{cond: `payload startsWith "GET "`, keys: `payload^="GET "`, indexed: true},
 		{cond: `icontains(payload, "Admin")`, keys: `payload∋i"Admin"`, indexed: true},
@@ -31,6 +31,8 @@ func TestExplain(t *testing.T) {
 		{cond: `http.request.method in ["GET", "POST"]`, keys: `(http.request.method^="GET" || http.request.method^="POST")`, indexed: true},
 		{cond: "ip.ttl > 200", keys: "ip.ttl!=0", indexed: true},
 		{cond: "tcp.flags.syn == 1 && !tcp.flags.ack", keys: "tcp.flags.syn", indexed: true},
+		{cond: `udp.dstport == 53 && payload contains "abc"`, keys: `udp.dstport==53 && payload∋"abc"`, indexed: true},
+		{cond: `(tcp.dstport == 80 || tcp.dstport == 8080) && http.request`, keys: "(tcp.dstport==80 || tcp.dstport==8080) (then http.request.present)", indexed: true},
 		{cond: "udp.dstport in 1..1024", keys: "udp.dstport!=0", indexed: true},
 		{cond: "false && tcp.dstport == 1", keys: "false", indexed: true},
 		{cond: "ip.ttl < 5", keys: "always", why: "no equality, presence or literal test on an indexed field"},
