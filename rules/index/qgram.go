@@ -20,13 +20,14 @@ type qgram struct {
 	short bool            // some pattern has fewer than 3 bytes
 }
 
-func q3(a, b, c byte) uint32 {
-	return (uint32(a)<<16 | uint32(b)<<8 | uint32(c)) * 0x9e3779b1 >> 16
+// q3 hashes three bytes (x holds them as a<<16|b<<8|c) into two 16-bit
+// values, from one multiplication.
+func q3(x uint32) (h, h2 uint32) {
+	m := uint64(x) * 0x9e3779b97f4a7c15
+	return uint32(m >> 48), uint32(m>>32) & 0xffff
 }
 
-func q3b(a, b, c byte) uint32 {
-	return (uint32(a)<<16 | uint32(b)<<8 | uint32(c)) * 0x85ebca77 >> 16
-}
+func gram(a, b, c byte) uint32 { return uint32(a)<<16 | uint32(b)<<8 | uint32(c) }
 
 // newQgram indexes pats (folded, non-empty, distinct).
 func newQgram(pats []string) *qgram {
@@ -46,9 +47,8 @@ func newQgram(pats []string) *qgram {
 			q.twoB[v>>6] |= 1 << (v & 63)
 			q.short = true
 		default:
-			h := q3(p[0], p[1], p[2])
+			h, h2 := q3(gram(p[0], p[1], p[2]))
 			q.bits[h>>6] |= 1 << (h & 63)
-			h2 := q3b(p[0], p[1], p[2])
 			q.bits2[h2>>6] |= 1 << (h2 & 63)
 			count[h]++
 		}
@@ -60,7 +60,7 @@ func newQgram(pats []string) *qgram {
 	fill := make([]int32, 1<<16)
 	for id, p := range pats {
 		if len(p) >= 3 {
-			h := q3(p[0], p[1], p[2])
+			h, _ := q3(gram(p[0], p[1], p[2]))
 			q.ids[q.start[h]+fill[h]] = int32(id)
 			fill[h]++
 		}
@@ -86,9 +86,13 @@ func (q *qgram) has(text string, i int, p string) bool {
 func (q *qgram) scan(text string, lo, hi int, hit func(end int, pat int32)) {
 	text = text[:hi]
 	fold := &q.fold
+	var x uint32 // the folded bytes at i, i+1, i+2
+	if lo+1 < hi {
+		x = uint32(fold[text[lo]])<<8 | uint32(fold[text[lo+1]])
+	}
 	for i := lo; i+2 < hi; i++ {
-		a, b, c := fold[text[i]], fold[text[i+1]], fold[text[i+2]]
-		h, h2 := q3(a, b, c), q3b(a, b, c)
+		x = (x<<8 | uint32(fold[text[i+2]])) & 0xffffff
+		h, h2 := q3(x)
 		if q.bits[h>>6]&(1<<(h&63)) == 0 || q.bits2[h2>>6]&(1<<(h2&63)) == 0 {
 			continue
 		}
