@@ -25,9 +25,14 @@
 // candidate for every packet; Explain says which and why.
 //
 // Per packet, header atoms are looked up per field (a 64 K-bit map of the
-// small values, then a Go map), and one Aho–Corasick pass over the part of
-// the frame that holds the text sources finds the literals, only when a
-// rule with a literal part is still in play.
+// small values, then a Go map), and one pass over the part of the frame
+// that holds the text sources finds the literals, only when a rule with a
+// literal part is still in play: a hand-written Aho–Corasick DFA for
+// small literal sets, a q-gram Bloom filter with verification for large
+// ones (see matcher and qgram for why). A conjunction's other header tests
+// (the `tcp.flags.syn` of `tcp.dstport == 23 && tcp.flags.syn`) are
+// checked before a rule is returned, and a literal rule's common header
+// part (`tcp`) only after its literal was found.
 //
 // # Soundness
 //

@@ -3,10 +3,10 @@ package index
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
+	"github.com/vigil-ids/vigil/engine/decode"
 	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/field"
 )
@@ -241,5 +241,36 @@ func TestBuildEmpty(t *testing.T) {
 	if len(ix.Explain()) != 0 {
 		t.Fatal("empty index explains rules")
 	}
-	_ = strings.TrimSpace
+}
+
+// fuzzRules is a fixed rule set for FuzzCandidates, built once.
+var fuzzRules []*rules.Rule
+var fuzzIndex *Index
+
+// FuzzCandidates decodes arbitrary frames and checks that every rule the
+// naive engine matches is a candidate.
+func FuzzCandidates(f *testing.F) {
+	pkts := loadPackets(f, "sv-http-testmyids.pcap", "sv-dns-dhcp-sofacy.pcap", "sv-telnet.pcap", "sv-vlan-qinq.pcap")
+	if fuzzRules == nil {
+		g := newGen(5, pkts)
+		conds := make([]string, 300)
+		for i := range conds {
+			conds[i] = g.cond(g.r.IntN(3))
+		}
+		fuzzRules = parse(f, conds, nil)
+		fuzzIndex = Build(fuzzRules)
+	}
+	for i := 0; i < len(pkts); i += 7 {
+		f.Add([]byte(pkts[i].Frame.Bytes))
+	}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		var p field.Packet
+		_ = decode.New().Decode(&p, decode.Ethernet, frame)
+		var ev rules.Evaluator
+		want := naive(&ev, fuzzRules, &p, nil)
+		_, got := indexed(fuzzIndex, &ev, fuzzRules, &p, nil, nil)
+		if !slices.Equal(want, got) {
+			t.Fatalf("naive %v, indexed %v", want, got)
+		}
+	})
 }
