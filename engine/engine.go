@@ -59,6 +59,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Stateful configures flows, thresholds and responses.
 	Stateful StatefulConfig
+	// Instance is the first part of every alert ID (Nats-Msg-Id). The
+	// default is random, so IDs differ across runs of Vigil; an offline
+	// run sets a fixed one to make its output reproducible.
+	Instance string
 }
 
 // BatchSize is the number of packets handed from a Source to a worker at once.
@@ -101,7 +105,10 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, instance: newInstanceID()}
+	if cfg.Instance == "" {
+		cfg.Instance = newInstanceID()
+	}
+	e := &Engine{cfg: cfg, log: cfg.Logger, instance: cfg.Instance}
 	shared, err := newSharedState(cfg.Stateful)
 	if err != nil {
 		return nil, err

@@ -63,7 +63,7 @@ func cmdTest(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		inj = &fileInjector{w: w}
 	}
-	e, err := engine.New(engine.Config{Rules: set, Sink: sink, Workers: *workers})
+	e, err := engine.New(engine.Config{Rules: set, Sink: sink, Workers: *workers, Instance: "test"})
 	if err != nil {
 		return err
 	}
