@@ -1,0 +1,66 @@
+package defaults_test
+
+import (
+	"context"
+	"io/fs"
+	"testing"
+	"time"
+
+	"github.com/vigil-ids/vigil/engine"
+	"github.com/vigil-ids/vigil/rules"
+	"github.com/vigil-ids/vigil/rules/defaults"
+)
+
+// TestEmbeddedSet checks what `vigil run` gets without --rules: the embedded
+// files load without error, hold at least 30 rules, all enabled, with sids in
+// the range reserved for the defaults.
+func TestEmbeddedSet(t *testing.T) {
+	names, err := fs.Glob(defaults.FS, "*.yaml")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("embedded files: %v %v", names, err)
+	}
+	set, err := rules.LoadFS(defaults.FS, ".")
+	if err != nil {
+		t.Fatalf("LoadFS: %v", err)
+	}
+	if len(set.Rules) < 30 {
+		t.Errorf("%d rules, want at least 30", len(set.Rules))
+	}
+	for _, r := range set.Rules {
+		if r.SID < 2100001 || r.SID > 2199999 {
+			t.Errorf("sid %d (%s) outside 2100001..2199999", r.SID, r.Name)
+		}
+		if !r.Enabled {
+			t.Errorf("sid %d (%s) is disabled", r.SID, r.Name)
+		}
+		if r.Description == "" || r.Category == "" || len(r.Tags) == 0 {
+			t.Errorf("sid %d (%s) lacks a description, category or tags", r.SID, r.Name)
+		}
+	}
+}
+
+// TestInlineTests runs every rule's inline tests from the folder (the paths
+// in the files are relative to it) and requires each rule to have at least
+// one test where it must fire and one where it must stay silent.
+func TestInlineTests(t *testing.T) {
+	set, err := rules.Load(".")
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	for _, r := range set.Rules {
+		var pos, neg bool
+		for _, tc := range r.Tests {
+			if tc.HasCount && tc.Count == 0 {
+				neg = true
+			} else {
+				pos = true
+			}
+		}
+		if !pos || !neg {
+			t.Errorf("sid %d (%s): positive test %v, negative test %v; want both", r.SID, r.Name, pos, neg)
+		}
+	}
+	for _, e := range engine.RunInlineTests(context.Background(), set, time.UTC) {
+		t.Error(e)
+	}
+}
