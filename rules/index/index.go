@@ -268,9 +268,11 @@ func (ix *Index) Len() int { return ix.t.n }
 func (ix *Index) Explain() []Explanation { return slices.Clone(ix.t.expl) }
 
 // Candidates appends to dst the positions of every rule that may match p,
-// in ascending order, and returns the extended slice. A rule it leaves
-// out cannot match p. It allocates nothing when dst has room. p is only
-// read; it need not outlive the call.
+// in ascending order and without repeats, and returns the extended slice.
+// A rule it leaves out cannot match p. Call it with p as the rules will
+// see it (frame and flow fields filled); p is only read and need not
+// outlive the call. It allocates nothing when dst has room for every
+// rule (cap(dst)-len(dst) >= Len()).
 func (ix *Index) Candidates(p *field.Packet, dst []int) []int {
 	t := ix.t
 	start := len(dst)
