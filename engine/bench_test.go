@@ -83,13 +83,14 @@ type discardSink struct{}
 
 func (discardSink) Emit(*alerts.Alert) {}
 
-// benchWorker is one worker with its rule state, outside any goroutine.
-func benchWorker(b *testing.B, set *rules.Set) (*worker, *ruleState, *Source) {
+// benchWorker is one worker with its rule state, outside any goroutine,
+// and a batch to carry matches.
+func benchWorker(b *testing.B, set *rules.Set) (*worker, *ruleState, *batch) {
 	e, err := New(Config{Rules: set, Sink: discardSink{}, Workers: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return e.workers[0], e.state.Load(), e.NewSource(SourceConfig{Name: "bench"})
+	return e.workers[0], e.state.Load(), getBatch(e.NewSource(SourceConfig{Name: "bench"}))
 }
 
 // BenchmarkDecode is the decoder alone over the benchmark mix.
@@ -116,11 +117,12 @@ func BenchmarkProcess(b *testing.B) {
 	items := loadItems(b)
 	for _, n := range []int{10, 100, 1000, 10000} {
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
-			w, rs, src := benchWorker(b, mustParse(b, genRules(n, 42)))
+			w, rs, bt := benchWorker(b, mustParse(b, genRules(n, 42)))
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
-				w.process(rs, src, &items[i%len(items)])
+				w.process(rs, bt, &items[i%len(items)])
+				bt.matches = bt.matches[:0]
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 		})

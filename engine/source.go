@@ -43,6 +43,8 @@ type Source struct {
 	number  int
 	// inflight counts batches queued to workers and not yet evaluated.
 	inflight sync.WaitGroup
+	// ord releases the source's matches in packet order.
+	ord order
 
 	packets, bytes, drops atomic.Uint64
 }
@@ -88,6 +90,7 @@ func (s *Source) Push(rec *ncf.Record) {
 	if b == nil {
 		b = getBatch(s)
 		s.pending[w] = b
+		s.ord.opened(b, s.number)
 	}
 	b.add(rec, s.number)
 	if len(b.items) == BatchSize || len(b.arena) >= batchArenaFlush {
@@ -122,11 +125,12 @@ func (s *Source) send(w int) {
 		select {
 		case q <- b:
 		default:
-			s.inflight.Done()
 			n := uint64(len(b.items))
 			s.drops.Add(n)
 			s.e.drops.Add(n)
+			s.ord.completed(s.e, b)
 			putBatch(b)
+			s.inflight.Done()
 		}
 		return
 	}
@@ -150,11 +154,13 @@ type item struct {
 	number int
 }
 
-// batch carries up to BatchSize records of one source to one worker.
+// batch carries up to BatchSize records of one source to one worker, and
+// back the matches found in them.
 type batch struct {
-	src   *Source
-	items []item
-	arena []byte
+	src     *Source
+	items   []item
+	arena   []byte
+	matches []match
 }
 
 var batchPool = sync.Pool{New: func() any {

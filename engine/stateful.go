@@ -119,86 +119,98 @@ func (w *worker) isOwnFrame(p *field.Packet) bool {
 	return w.e.shared.guard.IsOwn(p.Meta.Raw, p.Frame.Time)
 }
 
-// onMatch applies flowbits, suppression, thresholds and de-duplication to a
-// match of r on p, then raises the alert and the response. It reports
-// whether an alert was emitted.
-func (w *worker) onMatch(r *rules.Rule, rs *ruleState, p *field.Packet, src *Source) bool {
+// onMatch handles a match of r on p in the worker: it applies flowbits
+// (the flow's next packet must see them) and global suppression, then
+// queues the match, with what the stateful stage will need from the packet,
+// on b for release in packet order.
+func (w *worker) onMatch(r *rules.Rule, pos int, rs *ruleState, p *field.Packet, b *batch, c *ruleCounter) {
 	sw := w.state
 	if r.FlowbitsSet|r.FlowbitsUnset|r.FlowbitsToggle != 0 {
 		sw.flows.SetBits(sw.flowID, uint64(r.FlowbitsSet), uint64(r.FlowbitsUnset), uint64(r.FlowbitsToggle))
 	}
-	sh := w.e.shared
 	if rs.suppressed(r.SID, p) {
-		sh.mu.Lock()
-		sh.suppressed++
-		sh.mu.Unlock()
-		return false
+		w.e.shared.mu.Lock()
+		w.e.shared.suppressed++
+		w.e.shared.mu.Unlock()
+		return
 	}
-	now := p.Frame.Time
+	m := match{frame: p.Frame.Number, pos: pos, rule: r, counter: c, at: p.Frame.Time}
 	if r.Threshold != nil {
 		spec := rs.thresholds[r.SID]
-		key := threshold.KeyFor(r.Threshold.Track, p, sw.flowID)
-		var distinct uint64
+		m.spec = &spec
+		m.thKey = threshold.KeyFor(r.Threshold.Track, p, sw.flowID)
 		if spec.Distinct != "" {
-			distinct = w.distinctValue(rs, r.SID, p)
-		}
-		sh.mu.Lock()
-		ok := sh.tracker.Allow(r.SID, &spec, key, distinct, now)
-		sh.mu.Unlock()
-		if !ok {
-			return false
+			m.distinct = w.distinctValue(rs, r.SID, p)
 		}
 	}
-	a := newAlert(r, p, src, sw.flowID)
-	a.CommunityID = flow.CommunityID(p, 0)
+	m.alert = newAlert(r, p, b.src, sw.flowID)
+	m.alert.CommunityID = flow.CommunityID(p, 0)
 	if r.Dedup != nil {
-		key := threshold.KeyFor(r.Dedup.Track, p, sw.flowID)
-		sh.mu.Lock()
-		emit := sh.dedup.Observe(r.SID, key, now, time.Duration(r.Dedup.Seconds)*time.Second)
-		var ended []*alerts.Alert
-		if emit {
-			// A window of this key may have just ended: its summary goes
-			// out before the new window's first alert takes its place.
-			sh.summaries = sh.dedup.Expired(now, sh.summaries[:0])
-			ended = sh.summaryAlerts()
-			sh.firsts[dedupKey{r.SID, key}] = a
-		}
-		sh.mu.Unlock()
-		emitAll(w.e, ended)
-		if !emit {
-			return false
-		}
+		m.ddKey = threshold.KeyFor(r.Dedup.Track, p, sw.flowID)
 	}
 	if r.Reset {
-		w.respond(r, p, src, a)
+		target, err := respond.ParseTarget(r.Response.Target)
+		if err != nil {
+			target = respond.Both
+		}
+		m.frames, m.buildErr = respond.Build(p, target, r.Response.Strafe)
+		m.flowKey = flow.Hash(p)
+		m.src, m.dst = p.Meta.Src, p.Meta.Dst
 	}
-	w.e.alertCount.Add(1)
-	w.e.cfg.Sink.Emit(a)
-	return true
+	b.matches = append(b.matches, m)
 }
 
-// respond builds and injects the response of a reset rule, within the caps,
-// and records it in the alert.
-func (w *worker) respond(r *rules.Rule, p *field.Packet, src *Source, a *alerts.Alert) {
-	sh := w.e.shared
-	target, err := respond.ParseTarget(r.Response.Target)
-	if err != nil {
-		target = respond.Both
+// release turns a match into an alert, in packet order: thresholds,
+// de-duplication, then the response and the alert itself.
+func (e *Engine) release(m *match, src *Source) {
+	sh := e.shared
+	var ended []*alerts.Alert
+	sh.mu.Lock()
+	if m.spec != nil && !sh.tracker.Allow(m.rule.SID, m.spec, m.thKey, m.distinct, m.at) {
+		sh.mu.Unlock()
+		return
 	}
-	frames, err := respond.Build(p, target, r.Response.Strafe)
-	if err != nil {
+	if d := m.rule.Dedup; d != nil {
+		if !sh.dedup.Observe(m.rule.SID, m.ddKey, m.at, time.Duration(d.Seconds)*time.Second) {
+			sh.mu.Unlock()
+			return
+		}
+		// A window of this key may have just ended: its summary goes out
+		// before the new window's first alert takes its place.
+		sh.summaries = sh.dedup.Expired(m.at, sh.summaries[:0])
+		ended = sh.summaryAlerts()
+		sh.firsts[dedupKey{m.rule.SID, m.ddKey}] = m.alert
+	}
+	sh.mu.Unlock()
+	emitAll(e, ended)
+	if m.rule.Reset {
+		e.respond(m, src)
+	}
+	m.counter.alerts.Add(1)
+	e.alertCount.Add(1)
+	e.cfg.Sink.Emit(m.alert)
+}
+
+// respond injects the frames of a reset rule's match, within the caps,
+// and records them in the alert.
+func (e *Engine) respond(m *match, src *Source) {
+	sh := e.shared
+	if m.buildErr != nil {
 		sh.limiter.RecordSuppressed("not answerable")
 		return
 	}
-	if ok, _ := sh.limiter.Allow(flow.Hash(p), p.Meta.Src, p.Meta.Dst, p.Frame.Time); !ok {
+	if ok, _ := sh.limiter.Allow(m.flowKey, m.src, m.dst, m.at); !ok {
 		return
 	}
-	sh.guard.Remember(frames, p.Frame.Time)
+	// Remember before sending: CommView may mirror a frame back before
+	// the write returns.
+	sh.guard.Remember(m.frames, m.at)
 	sent, failed := 0, 0
-	for _, f := range frames {
+	a := m.alert
+	for _, f := range m.frames {
 		// Offline runs without a file to save to: the frames are what
 		// would have been sent, and count as sent.
-		if src.cfg.Injector == nil || src.cfg.Injector.Inject(f.Data, p.Frame.Time) {
+		if src.cfg.Injector == nil || src.cfg.Injector.Inject(f.Data, m.at) {
 			sent++
 			a.Injected = append(a.Injected, alerts.Injected{Direction: f.Dir, Type: f.Kind, Seq: f.Seq, Ack: f.Ack})
 		} else {

@@ -41,7 +41,7 @@ func (w *worker) run() {
 		for i := range b.items {
 			it := &b.items[i]
 			bytes += uint64(len(it.data))
-			w.process(rs, b.src, it)
+			w.process(rs, b, it)
 		}
 		w.e.packets.Add(uint64(len(b.items)))
 		w.e.bytes.Add(bytes)
@@ -49,13 +49,16 @@ func (w *worker) run() {
 		if n := len(b.items); n > 0 {
 			w.e.shared.tick(w.e, b.items[n-1].hdr.Time)
 		}
+		src.ord.completed(w.e, b)
 		putBatch(b)
 		src.inflight.Done()
 	}
 }
 
-// process decodes one packet and runs the rules on it.
-func (w *worker) process(rs *ruleState, src *Source, it *item) {
+// process decodes one packet of batch b and runs the rules on it; matches
+// are queued on b.
+func (w *worker) process(rs *ruleState, b *batch, it *item) {
+	src := b.src
 	p := &w.pkt
 	if err := w.dec.Decode(p, linkOf(it.hdr.Medium), it.data); err != nil {
 		w.e.decodeErrs.Add(1)
@@ -85,9 +88,7 @@ func (w *worker) process(rs *ruleState, src *Source, it *item) {
 			continue
 		}
 		c.matches.Add(1)
-		if w.onMatch(r, rs, p, src) {
-			c.alerts.Add(1)
-		}
+		w.onMatch(r, i, rs, p, b, c)
 	}
 }
 

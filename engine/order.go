@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"container/heap"
+	"math"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/vigil-ids/vigil/alerts"
+	"github.com/vigil-ids/vigil/engine/respond"
+	"github.com/vigil-ids/vigil/engine/threshold"
+	"github.com/vigil-ids/vigil/rules"
+)
+
+// Matches become alerts in packet order.
+//
+// Workers evaluate the flows of one source in parallel, so a source's
+// matches reach the stateful stage out of packet order. Thresholds and
+// de-duplication tracked across flows (by_src, by_dst, ...) depend on that
+// order, so each source holds its matches back until every packet before
+// them has been evaluated, and then releases them in packet order. A
+// capture tested offline with one worker and the same packets streamed
+// live to many workers thus give the same alerts, in the same order.
+
+// match is a rule match waiting for its turn. The worker fills it with all
+// it needs from the packet, which is gone by release time.
+type match struct {
+	frame   int // packet number in its source
+	pos     int // rule position, orders matches of one packet
+	rule    *rules.Rule
+	counter *ruleCounter
+	alert   *alerts.Alert
+	at      time.Time
+
+	spec     *threshold.Spec // nil without a threshold
+	thKey    threshold.Key
+	distinct uint64
+	ddKey    threshold.Key
+
+	// Response, for reset rules: frames built from the packet, or why not.
+	frames   []respond.Frame
+	buildErr error
+	flowKey  uint64
+	src, dst netip.Addr
+}
+
+// order is a source's reorder buffer.
+type order struct {
+	mu    sync.Mutex
+	open  map[*batch]int // batches not yet evaluated → their first packet number
+	ready matchHeap
+}
+
+// opened registers a batch whose first packet is number.
+func (o *order) opened(b *batch, number int) {
+	o.mu.Lock()
+	if o.open == nil {
+		o.open = map[*batch]int{}
+	}
+	o.open[b] = number
+	o.mu.Unlock()
+}
+
+// completed takes the matches of an evaluated (or dropped) batch and
+// releases, in packet order, every match no unevaluated packet precedes.
+func (o *order) completed(e *Engine, b *batch) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.open, b)
+	for i := range b.matches {
+		heap.Push(&o.ready, b.matches[i])
+	}
+	clear(b.matches)
+	b.matches = b.matches[:0]
+	watermark := math.MaxInt
+	for _, first := range o.open {
+		watermark = min(watermark, first)
+	}
+	for o.ready.Len() > 0 && o.ready[0].frame < watermark {
+		m := heap.Pop(&o.ready).(match)
+		e.release(&m, b.src)
+	}
+}
+
+// matchHeap orders matches by packet, then rule position.
+type matchHeap []match
+
+func (h matchHeap) Len() int { return len(h) }
+func (h matchHeap) Less(i, j int) bool {
+	if h[i].frame != h[j].frame {
+		return h[i].frame < h[j].frame
+	}
+	return h[i].pos < h[j].pos
+}
+func (h matchHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *matchHeap) Push(x any)   { *h = append(*h, x.(match)) }
+func (h *matchHeap) Pop() any {
+	old := *h
+	m := old[len(old)-1]
+	old[len(old)-1] = match{}
+	*h = old[:len(old)-1]
+	return m
+}
