@@ -90,11 +90,32 @@ func (s *Source) Push(rec *ncf.Record) {
 	if b == nil {
 		b = getBatch(s)
 		s.pending[w] = b
+		b.first = s.number
 		s.ord.opened(b, s.number)
 	}
 	b.add(rec, s.number)
 	if len(b.items) == BatchSize || len(b.arena) >= batchArenaFlush {
 		s.send(w)
+	}
+	if s.number%holdCheck == 0 {
+		s.sendStale()
+	}
+}
+
+// A partly filled batch holds back the release of every later match of its
+// source (matches are released in packet order), so no batch waits for
+// more than maxHold later packets before it goes to its worker.
+const (
+	maxHold   = 1024
+	holdCheck = 128
+)
+
+// sendStale sends the pending batches that waited too long.
+func (s *Source) sendStale() {
+	for w, b := range s.pending {
+		if b != nil && s.number-b.first >= maxHold {
+			s.send(w)
+		}
 	}
 }
 
@@ -158,6 +179,7 @@ type item struct {
 // back the matches found in them.
 type batch struct {
 	src     *Source
+	first   int // number of the first packet
 	items   []item
 	arena   []byte
 	matches []match
