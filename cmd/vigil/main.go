@@ -42,6 +42,7 @@ var commands = []command{
 	{"convert", "convert a capture between NCF, pcap and pcapng", cmdConvert},
 	{"alerts", "subscribe to the alert subjects and print alerts", cmdAlerts},
 	{"fields", "print the field catalog: every name a condition may use", cmdFields},
+	{"gen", "write a synthetic capture with a realistic traffic mix", cmdGen},
 }
 
 // errUsage reports bad arguments; the usage has already been printed.
