@@ -52,7 +52,6 @@ type Reader struct {
 	pending int // bytes of the previous record still to discard
 	copy    bool
 	buf     []byte // copy mode only
-	rd      io.Reader
 }
 
 // bufSize is the bufio size: one full record plus headroom so that Peek of

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -600,15 +599,6 @@ func (d *decoder) suppress(n *yaml.Node) {
 		d.errorf(n, "suppress entry needs both track and ip, or neither")
 	}
 	d.f.supp = append(d.f.supp, s)
-}
-
-// isAddr reports whether s is an address or a CIDR.
-func isAddr(s string) bool {
-	if _, err := netip.ParseAddr(s); err == nil {
-		return true
-	}
-	_, err := netip.ParsePrefix(s)
-	return err == nil
 }
 
 // syntaxErrorAt finds where a YAML syntax error is: the first line whose
