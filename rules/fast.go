@@ -1,11 +1,9 @@
 package rules
 
 import (
-	"reflect"
 	"regexp"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/expr-lang/expr/ast"
 
@@ -51,54 +49,17 @@ type fastCtx struct {
 	elem *fastNode
 }
 
-// fieldSlot is where a field lives inside field.Packet.
-type fieldSlot struct {
-	off uintptr
-	k   kind
-}
-
-var packetSlots = func() map[string]fieldSlot {
-	out := map[string]fieldSlot{}
-	var walk func(t reflect.Type, prefix string, base uintptr)
-	walk = func(t reflect.Type, prefix string, base uintptr) {
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			tag := f.Tag.Get("expr")
-			if tag == "" || tag == "-" || !f.IsExported() {
-				continue
-			}
-			name, off := prefix+tag, base+f.Offset
-			switch f.Type.Kind() {
-			case reflect.Struct:
-				if f.Type != reflect.TypeOf(struct{}{}) && f.Type.PkgPath() == reflect.TypeOf(field.Packet{}).PkgPath() {
-					walk(f.Type, name+".", off)
-				}
-			case reflect.Bool:
-				out[name] = fieldSlot{off, kBool}
-			case reflect.Int:
-				out[name] = fieldSlot{off, kInt}
-			case reflect.Float64:
-				out[name] = fieldSlot{off, kFloat}
-			case reflect.String:
-				out[name] = fieldSlot{off, kString}
-			}
-		}
-	}
-	walk(reflect.TypeOf(field.Packet{}), "", 0)
-	return out
-}()
-
-func loadSlot(s fieldSlot) fastNode {
-	off := s.off
-	switch s.k {
-	case kBool:
-		return fastNode{k: kBool, b: func(p *field.Packet) bool { return *(*bool)(unsafe.Add(unsafe.Pointer(p), off)) }}
-	case kInt:
-		return fastNode{k: kInt, i: func(p *field.Packet) int { return *(*int)(unsafe.Add(unsafe.Pointer(p), off)) }}
-	case kFloat:
-		return fastNode{k: kFloat, f: func(p *field.Packet) float64 { return *(*float64)(unsafe.Add(unsafe.Pointer(p), off)) }}
+// loadSlot reads a packet field in place.
+func loadSlot(s field.Slot) fastNode {
+	switch s.Kind {
+	case field.KindBool:
+		return fastNode{k: kBool, b: s.Bool}
+	case field.KindInt:
+		return fastNode{k: kInt, i: s.Int}
+	case field.KindFloat:
+		return fastNode{k: kFloat, f: s.Float}
 	default:
-		return fastNode{k: kString, s: func(p *field.Packet) string { return *(*string)(unsafe.Add(unsafe.Pointer(p), off)) }}
+		return fastNode{k: kString, s: s.String}
 	}
 }
 
@@ -143,7 +104,7 @@ func fastCompile(n ast.Node, cx *fastCtx) (fastNode, bool) {
 		if root == nil {
 			return fastNode{}, false
 		}
-		s, ok := packetSlots[path]
+		s, ok := field.Lookup(path)
 		if !ok {
 			return fastNode{}, false
 		}

@@ -1,0 +1,86 @@
+package field
+
+import (
+	"reflect"
+	"time"
+	"unsafe"
+)
+
+// Kind is the Go type of a field a condition reads.
+type Kind uint8
+
+// Field kinds.
+const (
+	KindBool Kind = iota + 1
+	KindInt
+	KindFloat
+	KindString
+)
+
+// Slot locates one field inside Packet, so code that evaluates conditions
+// natively (the rule compiler's fast path, the prefilter index) reads the
+// very value expr would, without reflection per packet.
+type Slot struct {
+	Name string // condition name, e.g. "tcp.dstport"
+	Kind Kind
+	off  uintptr
+}
+
+// slots maps every bool, int, float and string field of Packet by its
+// condition name (expr tags joined with dots). Layer flags keep their
+// member name ("tcp.present"), the form the rule compiler rewrites a bare
+// layer name into.
+var slots = func() map[string]Slot {
+	m := map[string]Slot{}
+	timeType := reflect.TypeOf(time.Time{})
+	var walk func(t reflect.Type, prefix string, base uintptr)
+	walk = func(t reflect.Type, prefix string, base uintptr) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := f.Tag.Get("expr")
+			if tag == "" || tag == "-" || !f.IsExported() {
+				continue
+			}
+			name, off := prefix+tag, base+f.Offset
+			switch f.Type.Kind() {
+			case reflect.Struct:
+				if f.Type != timeType {
+					walk(f.Type, name+".", off)
+				}
+			case reflect.Bool:
+				m[name] = Slot{name, KindBool, off}
+			case reflect.Int:
+				m[name] = Slot{name, KindInt, off}
+			case reflect.Float64:
+				m[name] = Slot{name, KindFloat, off}
+			case reflect.String:
+				m[name] = Slot{name, KindString, off}
+			}
+		}
+	}
+	walk(reflect.TypeOf(Packet{}), "", 0)
+	return m
+}()
+
+// Lookup returns the slot of a condition name, false when the name is not
+// a bool, int, float or string field of Packet.
+func Lookup(name string) (Slot, bool) {
+	s, ok := slots[name]
+	return s, ok
+}
+
+// The readers below turn an offset found by reflection over Packet into
+// the field's value. Offsets come only from slots, so each read is of a
+// field of the slot's kind; calling a reader of another kind is a bug.
+
+// Bool reads a KindBool field of p.
+func (s Slot) Bool(p *Packet) bool { return *(*bool)(unsafe.Add(unsafe.Pointer(p), s.off)) }
+
+// Int reads a KindInt field of p.
+func (s Slot) Int(p *Packet) int { return *(*int)(unsafe.Add(unsafe.Pointer(p), s.off)) }
+
+// Float reads a KindFloat field of p.
+func (s Slot) Float(p *Packet) float64 { return *(*float64)(unsafe.Add(unsafe.Pointer(p), s.off)) }
+
+// String reads a KindString field of p.
+func (s Slot) String(p *Packet) string { return *(*string)(unsafe.Add(unsafe.Pointer(p), s.off)) }
