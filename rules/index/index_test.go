@@ -81,7 +81,7 @@ func indexed(ix *Index, ev *rules.Evaluator, rs []*rules.Rule, p *field.Packet, 
 func TestEquivalence(t *testing.T) {
 	pkts := loadPackets(t)
 	g := newGen(7, pkts)
-	n := 2500
+	n := 2000
 	if testing.Short() {
 		n = 400
 	}
