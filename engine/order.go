@@ -47,18 +47,25 @@ type match struct {
 
 // order is a source's reorder buffer.
 type order struct {
-	mu    sync.Mutex
-	open  map[*batch]int // batches not yet evaluated → their first packet number
-	ready matchHeap
+	mu     sync.Mutex
+	open   map[*batch]firstPacket // batches not yet evaluated
+	ready  matchHeap
+	latest time.Time // time of the last packet of the batches evaluated
 }
 
-// opened registers a batch whose first packet is number.
-func (o *order) opened(b *batch, number int) {
+// firstPacket is the number and time of a batch's first packet.
+type firstPacket struct {
+	number int
+	at     time.Time
+}
+
+// opened registers a batch whose first packet is number, captured at at.
+func (o *order) opened(b *batch, number int, at time.Time) {
 	o.mu.Lock()
 	if o.open == nil {
-		o.open = map[*batch]int{}
+		o.open = map[*batch]firstPacket{}
 	}
-	o.open[b] = number
+	o.open[b] = firstPacket{number, at}
 	o.mu.Unlock()
 }
 
@@ -73,14 +80,22 @@ func (o *order) completed(e *Engine, b *batch) {
 	}
 	clear(b.matches)
 	b.matches = b.matches[:0]
-	watermark := math.MaxInt
+	if n := len(b.items); n > 0 && b.items[n-1].hdr.Time.After(o.latest) {
+		o.latest = b.items[n-1].hdr.Time
+	}
+	watermark, now := math.MaxInt, o.latest
 	for _, first := range o.open {
-		watermark = min(watermark, first)
+		if first.number < watermark {
+			watermark, now = first.number, first.at
+		}
 	}
 	for o.ready.Len() > 0 && o.ready[0].frame < watermark {
 		m := heap.Pop(&o.ready).(match)
 		e.release(&m, b.src)
 	}
+	// Every packet before the watermark is evaluated and its matches
+	// released: de-duplication windows may end up to its time.
+	e.shared.tick(e, now)
 }
 
 // matchHeap orders matches by packet, then rule position.

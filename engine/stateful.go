@@ -154,6 +154,11 @@ func (w *worker) onMatch(r *rules.Rule, pos int, rs *ruleState, p *field.Packet,
 			target = respond.Both
 		}
 		m.frames, m.buildErr = respond.Build(p, target, r.Response.Strafe)
+		// Remember now, not at release: the sensor may mirror the frames
+		// back into the flow's next batch before this match is released.
+		// Frames the caps then hold back are remembered too, harmlessly:
+		// a copy of them on the wire would be ours or a forgery of ours.
+		w.e.shared.guard.Remember(m.frames, p.Frame.Time)
 		m.flowKey = flow.Hash(p)
 		m.src, m.dst = p.Meta.Src, p.Meta.Dst
 	}
@@ -202,9 +207,6 @@ func (e *Engine) respond(m *match, src *Source) {
 	if ok, _ := sh.limiter.Allow(m.flowKey, m.src, m.dst, m.at); !ok {
 		return
 	}
-	// Remember before sending: CommView may mirror a frame back before
-	// the write returns.
-	sh.guard.Remember(m.frames, m.at)
 	sent, failed := 0, 0
 	a := m.alert
 	for _, f := range m.frames {
@@ -225,8 +227,8 @@ func (e *Engine) respond(m *match, src *Source) {
 }
 
 // tick emits the de-duplication summaries of windows that ended by packet
-// time now; workers call it after each batch, and it works at most once a
-// second of packet time.
+// time now; a source calls it when its matches up to now are released,
+// and it works at most once a second of packet time.
 func (s *sharedState) tick(e *Engine, now time.Time) {
 	s.mu.Lock()
 	if now.Sub(s.lastExpire) < time.Second {

@@ -46,9 +46,6 @@ func (w *worker) run() {
 		w.e.packets.Add(uint64(len(b.items)))
 		w.e.bytes.Add(bytes)
 		src := b.src
-		if n := len(b.items); n > 0 {
-			w.e.shared.tick(w.e, b.items[n-1].hdr.Time)
-		}
 		src.ord.completed(w.e, b)
 		putBatch(b)
 		src.inflight.Done()
