@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr/ast"
+
+	"github.com/vigil-ids/vigil/rules/field"
 )
 
 // hdrAtom is a test of one integer or bool field: f == v (eq), or f
@@ -66,7 +68,7 @@ func analyze(n ast.Node) need {
 			return need{hasHdr: true}
 		}
 	case *ast.MemberNode, *ast.IdentifierNode:
-		if f, ok := fieldOf(n); ok && f.kind == kindBool {
+		if f, ok := fieldOf(n); ok && f.Kind == field.KindBool {
 			return need{hdr: []hdrAtom{{f: f}}, hasHdr: true}
 		}
 	case *ast.CallNode:
@@ -124,16 +126,16 @@ func leafBinary(n *ast.BinaryNode) need {
 		if !ok {
 			return need{}
 		}
-		switch f.kind {
-		case kindInt:
+		switch f.Kind {
+		case field.KindInt:
 			if v, ok := intConst(r); ok {
 				return need{hdr: []hdrAtom{{f: f, eq: true, v: v}}, hasHdr: true}
 			}
-		case kindBool:
+		case field.KindBool:
 			if b, ok := r.(*ast.BoolNode); ok && b.Value {
 				return need{hdr: []hdrAtom{{f: f}}, hasHdr: true}
 			}
-		case kindString:
+		case field.KindString:
 			return litNeed(l, r, false, true)
 		}
 	case "in":
@@ -160,7 +162,7 @@ func orderNeed(op string, l, r ast.Node) need {
 		op = map[string]string{">": "<", ">=": "<=", "<": ">", "<=": ">="}[op]
 	}
 	f, ok := fieldOf(l)
-	if !ok || f.kind != kindInt {
+	if !ok || f.Kind != field.KindInt {
 		return need{}
 	}
 	c, ok := intConst(r)
@@ -219,13 +221,13 @@ func inNeed(f fieldRef, r ast.Node) need {
 	slices.Sort(ints)
 	slices.Sort(strs)
 	switch {
-	case f.kind == kindInt && len(strs) == 0:
+	case f.Kind == field.KindInt && len(strs) == 0:
 		out := need{hasHdr: true}
 		for _, v := range ints {
 			out.hdr = append(out.hdr, hdrAtom{f: f, eq: true, v: v})
 		}
 		return out
-	case f.kind == kindString && len(ints) == 0 && textFields[f.name]:
+	case f.Kind == field.KindString && len(ints) == 0 && textFields[f.Name]:
 		out := need{hasLit: true}
 		for _, s := range strs {
 			if s == "" {
@@ -241,7 +243,7 @@ func inNeed(f fieldRef, r ast.Node) need {
 // litNeed: text field src must contain the constant lit.
 func litNeed(src, lit ast.Node, fold, anchored bool) need {
 	f, ok := fieldOf(src)
-	if !ok || f.kind != kindString || !textFields[f.name] {
+	if !ok || f.Kind != field.KindString || !textFields[f.Name] {
 		return need{}
 	}
 	s, ok := strConst(lit)
@@ -257,8 +259,11 @@ func fieldOf(n ast.Node) (fieldRef, bool) {
 	if !ok {
 		return fieldRef{}, false
 	}
-	f, ok := packetFields[path]
-	return f, ok
+	f, ok := field.Lookup(path)
+	if !ok || f.Kind == field.KindFloat {
+		return fieldRef{}, false
+	}
+	return f, true
 }
 
 func chainPath(n ast.Node) (string, bool) {
@@ -325,12 +330,12 @@ func (a hdrAtom) cost() float64 {
 	switch {
 	case a.eq && a.v == 0:
 		return 0.5
-	case a.eq && lowCardinality[a.f.name]:
+	case a.eq && lowCardinality[a.f.Name]:
 		return 0.2
 	case a.eq:
 		return 0.02
-	case a.f.kind == kindBool:
-		if c, ok := layerCost[a.f.name]; ok {
+	case a.f.Kind == field.KindBool:
+		if c, ok := layerCost[a.f.Name]; ok {
 			return c
 		}
 		return 0.3
@@ -366,11 +371,11 @@ func litCost(as []litAtom) float64 {
 func (a hdrAtom) String() string {
 	switch {
 	case a.eq:
-		return a.f.name + "==" + strconv.Itoa(a.v)
-	case a.f.kind == kindBool:
-		return a.f.name
+		return a.f.Name + "==" + strconv.Itoa(a.v)
+	case a.f.Kind == field.KindBool:
+		return a.f.Name
 	}
-	return a.f.name + "!=0"
+	return a.f.Name + "!=0"
 }
 
 func (a litAtom) String() string {
@@ -382,7 +387,7 @@ func (a litAtom) String() string {
 	if a.fold {
 		q = "i" + q
 	}
-	return a.src.name + op + q
+	return a.src.Name + op + q
 }
 
 func joinAtoms[T fmt.Stringer](as []T) string {

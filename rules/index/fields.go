@@ -1,75 +1,10 @@
 package index
 
-import (
-	"reflect"
-	"unsafe"
+import "github.com/vigil-ids/vigil/rules/field"
 
-	"github.com/vigil-ids/vigil/rules/field"
-)
-
-// kind is the Go type of a packet field the index can read.
-type kind uint8
-
-const (
-	kindInt kind = iota + 1
-	kindBool
-	kindString
-)
-
-// fieldRef locates one rule-visible field inside field.Packet, so the index
-// reads the very value the condition reads, with no reflection per packet.
-type fieldRef struct {
-	name string
-	off  uintptr
-	kind kind
-}
-
-// packetFields maps every int, bool and string field of field.Packet by
-// its condition name (expr tags joined with dots, "tcp.dstport"). Layer
-// flags keep their member name ("tcp.present"), the form the rule
-// compiler rewrites a bare layer name into.
-var packetFields = func() map[string]fieldRef {
-	m := map[string]fieldRef{}
-	var walk func(t reflect.Type, prefix string, base uintptr)
-	walk = func(t reflect.Type, prefix string, base uintptr) {
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			tag := f.Tag.Get("expr")
-			if tag == "" || tag == "-" || !f.IsExported() {
-				continue
-			}
-			name, off := prefix+tag, base+f.Offset
-			switch f.Type.Kind() {
-			case reflect.Struct:
-				walk(f.Type, name+".", off)
-			case reflect.Int:
-				m[name] = fieldRef{name, off, kindInt}
-			case reflect.Bool:
-				m[name] = fieldRef{name, off, kindBool}
-			case reflect.String:
-				m[name] = fieldRef{name, off, kindString}
-			}
-		}
-	}
-	walk(reflect.TypeOf(field.Packet{}), "", 0)
-	return m
-}()
-
-// The readers below turn an offset found by reflection over the same
-// struct type into the field's value; the offsets come only from
-// packetFields, so every read is of a field of the right type.
-
-func (f *fieldRef) int(p *field.Packet) int {
-	return *(*int)(unsafe.Add(unsafe.Pointer(p), f.off))
-}
-
-func (f *fieldRef) bool(p *field.Packet) bool {
-	return *(*bool)(unsafe.Add(unsafe.Pointer(p), f.off))
-}
-
-func (f *fieldRef) string(p *field.Packet) string {
-	return *(*string)(unsafe.Add(unsafe.Pointer(p), f.off))
-}
+// fieldRef is a packet field the index reads: an int, bool or string
+// field.Slot, so the index reads the very value the condition reads.
+type fieldRef = field.Slot
 
 // textFields are the string fields whose value is expected to be a slice
 // of the frame (the decoder aliases them): a literal a condition requires

@@ -150,10 +150,10 @@ func Build(rs []*rules.Rule) *Index {
 			keys = append(keys, joinAtoms(nd.hdr))
 			for _, a := range nd.hdr {
 				if a.eq {
-					i, ok := eqByName[a.f.name]
+					i, ok := eqByName[a.f.Name]
 					if !ok {
 						i = len(t.eqs)
-						eqByName[a.f.name] = i
+						eqByName[a.f.Name] = i
 						t.eqs = append(t.eqs, eqTable{f: a.f, byVal: map[int][]int32{}})
 					}
 					tb := &t.eqs[i]
@@ -165,10 +165,10 @@ func Build(rs []*rules.Rule) *Index {
 					}
 					continue
 				}
-				i, ok := nzByName[a.f.name]
+				i, ok := nzByName[a.f.Name]
 				if !ok {
 					i = len(t.nzs)
-					nzByName[a.f.name] = i
+					nzByName[a.f.Name] = i
 					t.nzs = append(t.nzs, nzTable{f: a.f})
 				}
 				if rl := t.nzs[i].rules; len(rl) == 0 || rl[len(rl)-1] != int32(pos) {
@@ -191,10 +191,10 @@ func Build(rs []*rules.Rule) *Index {
 					pats = append(pats, p)
 					t.patUses = append(t.patUses, nil)
 				}
-				sid, ok := srcID[a.src.name]
+				sid, ok := srcID[a.src.Name]
 				if !ok {
 					sid = int32(len(t.srcs))
-					srcID[a.src.name] = sid
+					srcID[a.src.Name] = sid
 					t.srcs = append(t.srcs, a.src)
 					t.srcUses = append(t.srcUses, nil)
 				}
@@ -287,7 +287,7 @@ func (ix *Index) Candidates(p *field.Packet, dst []int) []int {
 	needLit := t.litAlways
 	for i := range t.eqs {
 		e := &t.eqs[i]
-		v := e.f.int(p)
+		v := e.f.Int(p)
 		if uint(v) < 65536 && e.small[v>>6]&(1<<(v&63)) == 0 {
 			continue
 		}
@@ -298,10 +298,10 @@ func (ix *Index) Candidates(p *field.Packet, dst []int) []int {
 	for i := range t.nzs {
 		z := &t.nzs[i]
 		var hit bool
-		if z.f.kind == kindBool {
-			hit = z.f.bool(p)
+		if z.f.Kind == field.KindBool {
+			hit = z.f.Bool(p)
 		} else {
-			hit = z.f.int(p) != 0
+			hit = z.f.Int(p) != 0
 		}
 		if !hit {
 			continue
@@ -347,15 +347,15 @@ func anyHolds(as []hdrAtom, p *field.Packet) bool {
 		a := &as[i]
 		switch {
 		case a.eq:
-			if a.f.int(p) == a.v {
+			if a.f.Int(p) == a.v {
 				return true
 			}
-		case a.f.kind == kindBool:
-			if a.f.bool(p) {
+		case a.f.Kind == field.KindBool:
+			if a.f.Bool(p) {
 				return true
 			}
 		default:
-			if a.f.int(p) != 0 {
+			if a.f.Int(p) != 0 {
 				return true
 			}
 		}
@@ -388,7 +388,7 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 	ix.found = ix.found[:0]
 	lo, hi := len(frame), 0
 	for s := range t.srcs {
-		w := locate(frame, t.srcs[s].string(p))
+		w := locate(frame, t.srcs[s].String(p))
 		ix.win[s] = w
 		if !w.ok { // cannot tell from the frame: take its literals as found
 			for _, u := range t.srcUses[s] {
