@@ -113,7 +113,7 @@ func loadRunConfig(fs *flag.FlagSet, args []string) (*runConfig, error) {
 	fs.IntVar(&cfg.MaxSensors, "max-sensors", cfg.MaxSensors, "maximum concurrent sensor connections")
 	fs.StringVar(&cfg.TZ, "tz", cfg.TZ, "time zone of NCF timestamps (IANA name) for sensors not configured otherwise")
 	fs.DurationVar(&cfg.StatsInterval, "stats-interval", cfg.StatsInterval, "how often stats are published on vigil.stats")
-	fs.BoolVar(&cfg.Respond.DryRun, "dry-run", cfg.Respond.DryRun, "build and report responses but never inject them")
+	fs.BoolVar(&cfg.Respond.DryRun, "dry-run", cfg.Respond.DryRun, "count the responses reset rules would send, but never send them (alerts stay \"allowed\")")
 	fs.BoolVar(&cfg.LogJSON, "log-json", cfg.LogJSON, "log as JSON lines")
 	if err := parse(fs, args); err != nil {
 		return nil, err
