@@ -170,6 +170,9 @@ func (e *Engine) Reload(set *rules.Set) (*rules.Set, error) {
 	return e.state.Swap(rs).set, nil
 }
 
+// Workers returns the number of evaluation goroutines.
+func (e *Engine) Workers() int { return len(e.workers) }
+
 // Rules returns the rule set in force.
 func (e *Engine) Rules() *rules.Set { return e.state.Load().set }
 

@@ -114,13 +114,29 @@ func newFlags(env *cliEnv, name, synopsis, about string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args; on a usage error it returns errUsage.
+// parse parses args, allowing flags after the positional arguments
+// (`vigil replay trace.pcap --rate 100`); "--" ends the flags. On a usage
+// error it returns errUsage.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var positional []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return errUsage
 		}
-		return errUsage
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
-	return nil
+	// Parse "--" and the positionals, so fs.Args() returns them.
+	return fs.Parse(append([]string{"--"}, positional...))
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"slices"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -75,6 +77,30 @@ func TestSaveInjectedReadByTshark(t *testing.T) {
 	for i := 0; i < len(lines); i += 3 {
 		if (lines[i] != "1" && lines[i] != "True") || lines[i+1] != "1" || lines[i+2] != "1" {
 			t.Errorf("frame %d: reset %s, tcp checksum status %s, ip checksum status %s", i/3+1, lines[i], lines[i+1], lines[i+2])
+		}
+	}
+}
+
+// TestFlagsAfterArguments checks that flags may follow the positional
+// arguments and that "--" ends the flags.
+func TestFlagsAfterArguments(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		rate float64
+		rest []string
+	}{
+		{[]string{"a.pcap", "--rate", "5", "b.pcap"}, 5, []string{"a.pcap", "b.pcap"}},
+		{[]string{"--rate", "7", "a.pcap"}, 7, []string{"a.pcap"}},
+		{[]string{"a.pcap", "--", "--rate", "b"}, 0, []string{"a.pcap", "--rate", "b"}},
+		{nil, 0, nil},
+	} {
+		fs := newFlags(&cliEnv{stdout: io.Discard, stderr: io.Discard}, "x", "", "")
+		rate := fs.Float64("rate", 0, "")
+		if err := parse(fs, tc.args); err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
+		}
+		if *rate != tc.rate || !slices.Equal(fs.Args(), tc.rest) && len(tc.rest)+len(fs.Args()) > 0 {
+			t.Errorf("%q: rate %v args %q, want %v %q", tc.args, *rate, fs.Args(), tc.rate, tc.rest)
 		}
 	}
 }

@@ -141,7 +141,7 @@ func startDaemon(ctx context.Context, cfg *runConfig, log *slog.Logger) (_ *daem
 			return nil, err
 		}
 	}
-	log.Info("vigil running", "listen", l.Addr().String(), "rules", len(set.Rules), "nats", d.nc.ConnectedUrlRedacted(), "workers", cfg.Workers, "overload", cfg.Overload)
+	log.Info("vigil running", "listen", l.Addr().String(), "rules", len(set.Rules), "nats", d.nc.ConnectedUrlRedacted(), "workers", d.eng.Workers(), "overload", cfg.Overload)
 	return d, nil
 }
 

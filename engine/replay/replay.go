@@ -128,12 +128,10 @@ func stream(ctx context.Context, conn net.Conn, cfg *Config, st *Stats) error {
 	for {
 		for _, path := range cfg.Files {
 			if err := streamFile(ctx, path, w, bw, cfg, st, start); err != nil {
-				if ctx.Err() != nil {
-					// Interrupted: what was counted as sent must reach
-					// Vigil, so the counters on both sides agree.
-					if ferr := w.Flush(); ferr == nil {
-						bw.Flush()
-					}
+				// Interrupted, or a later file failed: what was counted as
+				// sent must reach Vigil, so the counters on both sides agree.
+				if ferr := w.Flush(); ferr == nil {
+					bw.Flush()
 				}
 				return err
 			}
