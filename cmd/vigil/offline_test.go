@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"slices"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
