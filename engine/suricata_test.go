@@ -205,7 +205,7 @@ func runSVCase(t *testing.T, c svCase, add func(svRow)) {
 		if len(exp.ExpectedAlerts) != 0 || len(c.checks) != 0 {
 			t.Fatalf("skipped as %q but expected.json has %d alert checks", c.skip, len(exp.ExpectedAlerts))
 		}
-		add(svRow{c.dir, "-", "-", "-", "no alert check: " + c.skip})
+		add(svRow{c.dir, "-", "-", "-", "not run: " + c.skip})
 		t.Skipf("not run: %s", c.skip)
 	}
 
