@@ -186,7 +186,7 @@ type Stats struct {
 	Alerts       uint64        `json:"alerts"`
 	OwnFrames    uint64        `json:"own_frames_ignored"`
 	Responses    ResponseStats `json:"responses"`
-	Suppressed   uint64        `json:"suppressed"`
+	NotAlerted   AlertStats    `json:"not_alerted"`
 }
 
 // Stats returns the counters so far.
@@ -200,7 +200,7 @@ func (e *Engine) Stats() Stats {
 		Alerts:       e.alertCount.Load(),
 		OwnFrames:    e.ownFrames.Load(),
 	}
-	s.Responses, s.Suppressed = e.shared.stats()
+	s.Responses, s.NotAlerted = e.shared.stats()
 	return s
 }
 

@@ -215,6 +215,9 @@ func TestDedupSummaries(t *testing.T) {
 	if matches != 75 || alertsN+summed != matches || alertsN >= matches {
 		t.Errorf("%d matches, %d alerts, %d folded", matches, alertsN, summed)
 	}
+	if st := e.Stats().NotAlerted; st.Folded != uint64(summed) || st.Summaries == 0 {
+		t.Errorf("stats: %+v, %d folded", st, summed)
+	}
 }
 
 // frameInjector keeps injected frames.

@@ -75,11 +75,25 @@ func newSharedState(cfg StatefulConfig) (*sharedState, error) {
 	}, nil
 }
 
-func (s *sharedState) stats() (ResponseStats, uint64) {
+// AlertStats count the matches that did not become alerts, by reason.
+type AlertStats struct {
+	// Suppressed matches were dropped by a global suppress entry.
+	Suppressed uint64 `json:"suppressed"`
+	// Thresholded matches were held back by their rule's threshold.
+	Thresholded uint64 `json:"thresholded"`
+	// Folded matches were folded into a de-duplication summary.
+	Folded uint64 `json:"folded"`
+	// Summaries is the number of de-duplication summaries emitted.
+	Summaries uint64 `json:"summaries"`
+}
+
+func (s *sharedState) stats() (ResponseStats, AlertStats) {
 	ls := s.limiter.Stats()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return ResponseStats{Sent: ls.Sent, Failed: ls.Failed, Suppressed: ls.Suppressed}, s.suppressed
+	ts, ds := s.tracker.Stats(), s.dedup.Stats()
+	return ResponseStats{Sent: ls.Sent, Failed: ls.Failed, Suppressed: ls.Suppressed},
+		AlertStats{Suppressed: s.suppressed, Thresholded: ts.Suppressed, Folded: ds.Folded, Summaries: ds.Summaries}
 }
 
 // shouldLog rate-limits run-time error logs per rule to one a minute.
