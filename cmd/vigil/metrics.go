@@ -31,6 +31,9 @@ var (
 	descPublished  = prometheus.NewDesc("vigil_alerts_published_total", "Alerts delivered to NATS.", nil, nil)
 	descPending    = prometheus.NewDesc("vigil_alerts_pending", "Alerts waiting for NATS (memory and spool).", nil, nil)
 	descDropped    = prometheus.NewDesc("vigil_alerts_dropped_total", "Alerts that could not be kept.", nil, nil)
+	descNotAlerted = prometheus.NewDesc("vigil_matches_not_alerted_total", "Matches held back, by reason (suppressed, thresholded, folded).", []string{"reason"}, nil)
+	descResponses  = prometheus.NewDesc("vigil_responses_total", "Response frames, by outcome (sent, failed).", []string{"outcome"}, nil)
+	descRespHeld   = prometheus.NewDesc("vigil_responses_suppressed_total", "Responses held back by the caps, by reason.", []string{"reason"}, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
@@ -56,6 +59,15 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descRuleEvals, r.Evaluations, sid)
 		counter(descRuleErrs, r.Errors, sid)
 		ch <- prometheus.MustNewConstMetric(descRuleSecs, prometheus.CounterValue, r.Time.Seconds(), sid)
+	}
+	na := s.Engine.NotAlerted
+	counter(descNotAlerted, na.Suppressed, "suppressed")
+	counter(descNotAlerted, na.Thresholded, "thresholded")
+	counter(descNotAlerted, na.Folded, "folded")
+	counter(descResponses, s.Engine.Responses.Sent, "sent")
+	counter(descResponses, s.Engine.Responses.Failed, "failed")
+	for reason, n := range s.Engine.Responses.Suppressed {
+		counter(descRespHeld, n, reason)
 	}
 	counter(descPublished, s.Publisher.Published)
 	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(s.Publisher.Pending))
