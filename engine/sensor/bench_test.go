@@ -128,8 +128,8 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // live is an engine behind a sensor server on 127.0.0.1:0.
 type live struct {
-	e    *engine.Engine
-	srv  *sensor.Server
+	e      *engine.Engine
+	srv    *sensor.Server
 	addr   string
 	cancel context.CancelFunc
 	done   chan error
