@@ -4,13 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/engine/capture"
+	"github.com/vigil-ids/vigil/engine/gen"
 	"github.com/vigil-ids/vigil/rules"
 )
 
@@ -42,41 +41,6 @@ func loadItems(tb testing.TB) []item {
 		r.Close()
 	}
 	return items
-}
-
-// genRules writes n rules like a real pack: about 60% header rules
-// (ports, protocols, TTLs, ICMP types, flags) and 40% content rules
-// (4–20 byte literals, with a protocol or port beside them), seldom
-// matching.
-func genRules(n int, seed uint64) string {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	words := []string{"passwd", "cmd.exe", "/etc/shadow", "select%20", "union select", "<script>", "powershell", "wget http", "/bin/sh", "base64_decode", "eval(", "xp_cmdshell", "../../", "%00", "jndi:ldap", "User-Agent: sqlmap", "nikto", "masscan", "() { :;};", "/cgi-bin/"}
-	var b strings.Builder
-	b.WriteString("rules:\n")
-	for i := 0; i < n; i++ {
-		port := 1024 + rng.IntN(60000)
-		var cond string
-		switch k := rng.IntN(10); {
-		case k < 2:
-			cond = fmt.Sprintf("tcp.dstport == %d && tcp.flags.syn && !tcp.flags.ack", port)
-		case k < 3:
-			cond = fmt.Sprintf("udp.dstport == %d && udp.length > %d", port, 100+rng.IntN(400))
-		case k < 4:
-			cond = fmt.Sprintf("ip.ttl == %d && ip.proto == 6 && tcp.dstport == %d", 1+rng.IntN(4), port)
-		case k < 5:
-			cond = fmt.Sprintf("icmp.type == %d && icmp.code == %d", 13+rng.IntN(5), rng.IntN(3))
-		case k < 6:
-			cond = fmt.Sprintf("tcp.srcport == %d && tcp.len > 1000", port)
-		case k < 8:
-			w := words[rng.IntN(len(words))]
-			cond = fmt.Sprintf("tcp.dstport == %d && payload contains %q", []int{80, 8080, 443, 21, 25, 445}[rng.IntN(6)], fmt.Sprintf("%s%d", w, rng.IntN(1000)))
-		default:
-			w := words[rng.IntN(len(words))]
-			cond = fmt.Sprintf("http.request && icontains(http.request.uri, %q)", fmt.Sprintf("%s%d", w, rng.IntN(1000)))
-		}
-		fmt.Fprintf(&b, "  - sid: %d\n    name: generated %d\n    condition: '%s'\n", 100000+i, i, cond)
-	}
-	return b.String()
 }
 
 type discardSink struct{}
@@ -111,13 +75,36 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 }
 
+// generatedItems returns n packets of generated traffic (engine/gen) with
+// the given share of attack packets.
+func generatedItems(tb testing.TB, n int, hitRate float64) []item {
+	tb.Helper()
+	g, err := gen.New(gen.Config{Packets: n, Seed: 7, HitRate: hitRate})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	items := make([]item, 0, n)
+	for i := 1; ; i++ {
+		rec, ok := g.Next()
+		if !ok {
+			return items
+		}
+		items = append(items, item{hdr: rec.Header, data: slices.Clone(rec.Data), number: i})
+	}
+}
+
 // BenchmarkProcess is the per-packet cost of decode, flow tracking and
-// rule evaluation on one core, for rule packs of several sizes.
+// rule evaluation on one core, for rule packs of several sizes, over the
+// public captures and over generated traffic (2% attack packets).
 func BenchmarkProcess(b *testing.B) {
-	items := loadItems(b)
+	b.Run("captures", func(b *testing.B) { benchProcess(b, loadItems(b)) })
+	b.Run("generated", func(b *testing.B) { benchProcess(b, generatedItems(b, 200000, 0.02)) })
+}
+
+func benchProcess(b *testing.B, items []item) {
 	for _, n := range []int{10, 100, 1000, 10000} {
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
-			w, rs, bt := benchWorker(b, mustParse(b, genRules(n, 42)))
+			w, rs, bt := benchWorker(b, mustParse(b, gen.Rules(n, 42)))
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {

@@ -5,13 +5,10 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,41 +26,10 @@ import (
 	"github.com/vigil-ids/vigil/rules"
 )
 
-// benchRules writes n rules like a real pack: about 60% header rules
-// (ports, protocols, TTLs, ICMP types, flags) and 40% content rules (4–20
-// byte literals beside a protocol or port), seldom matching; extra rules
-// are appended as given.
+// benchRules is a generated pack of n rules (gen.Rules) plus extra.
 func benchRules(tb testing.TB, n int, extra string) *rules.Set {
 	tb.Helper()
-	rng := rand.New(rand.NewPCG(42, 1))
-	words := []string{"passwd", "cmd.exe", "/etc/shadow", "select%20", "union select", "<script>", "powershell", "wget http", "/bin/sh", "base64_decode", "eval(", "xp_cmdshell", "../../", "%00", "jndi:ldap", "User-Agent: sqlmap", "nikto", "masscan", "() { :;};", "/cgi-bin/"}
-	var b strings.Builder
-	b.WriteString("rules:\n")
-	for i := range n {
-		port := 1024 + rng.IntN(60000)
-		var cond string
-		switch k := rng.IntN(10); {
-		case k < 2:
-			cond = fmt.Sprintf("tcp.dstport == %d && tcp.flags.syn && !tcp.flags.ack", port)
-		case k < 3:
-			cond = fmt.Sprintf("udp.dstport == %d && udp.length > %d", port, 100+rng.IntN(400))
-		case k < 4:
-			cond = fmt.Sprintf("ip.ttl == %d && ip.proto == 6 && tcp.dstport == %d", 1+rng.IntN(4), port)
-		case k < 5:
-			cond = fmt.Sprintf("icmp.type == %d && icmp.code == %d", 13+rng.IntN(5), rng.IntN(3))
-		case k < 6:
-			cond = fmt.Sprintf("tcp.srcport == %d && tcp.len > 1000", port)
-		case k < 8:
-			w := words[rng.IntN(len(words))]
-			cond = fmt.Sprintf("tcp.dstport == %d && payload contains %q", []int{80, 8080, 443, 21, 25, 445}[rng.IntN(6)], fmt.Sprintf("%s%d", w, rng.IntN(1000)))
-		default:
-			w := words[rng.IntN(len(words))]
-			cond = fmt.Sprintf("http.request && icontains(http.request.uri, %q)", fmt.Sprintf("%s%d", w, rng.IntN(1000)))
-		}
-		fmt.Fprintf(&b, "  - sid: %d\n    name: generated %d\n    condition: '%s'\n", 100000+i, i, cond)
-	}
-	b.WriteString(extra)
-	set, err := rules.Parse("bench.yaml", []byte(b.String()))
+	set, err := rules.Parse("bench.yaml", []byte(gen.Rules(n, 42)+extra))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -271,8 +271,9 @@ func (c *conn) serve() {
 	br := bufio.NewReaderSize(c.nc, c.s.cfg.ReadBuffer)
 	rd := ncf.NewReader(br, ncf.ReaderConfig{Location: c.zone})
 	var err error
+	held := 0 // bytes of the last record, still in br until the next read
 	for {
-		if br.Buffered() < ncf.HeaderLen {
+		if br.Buffered()-held < ncf.HeaderLen {
 			// Nothing more is waiting: hand queued packets on before the
 			// read blocks, so a quiet sensor's alerts are not delayed.
 			c.src.Flush()
@@ -282,6 +283,7 @@ func (c *conn) serve() {
 			break
 		}
 		c.src.Push(rec)
+		held = ncf.HeaderLen + len(rec.Data)
 	}
 	c.src.Close()
 	c.inj.close()

@@ -1,5 +1,7 @@
 package index
 
+import "strings"
+
 // maxPattern caps the bytes of a literal the automaton looks for: a
 // literal can only occur where its first maxPattern bytes occur, so
 // searching for the prefix is a sound (slightly weaker) filter, and it
@@ -12,6 +14,44 @@ func foldASCII(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
+}
+
+// equalFold reports whether s equals the folded pattern p, ASCII
+// case-insensitively.
+func equalFold(s, p string) bool {
+	for i := 0; i < len(p); i++ {
+		if foldASCII(s[i]) != p[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// indexFold reports whether the folded, non-empty pattern p occurs in s,
+// ASCII case-insensitively. Candidate starts are found with IndexByte
+// (vectorised) for each case of p's first byte.
+func indexFold(s, p string) bool {
+	c := p[0]
+	if c >= 'a' && c <= 'z' && indexFrom(s, p, c-'a'+'A') {
+		return true
+	}
+	return indexFrom(s, p, c)
+}
+
+// indexFrom reports whether p occurs, case-folded, in s at a position
+// where s holds the byte c.
+func indexFrom(s, p string, c byte) bool {
+	for i := 0; i+len(p) <= len(s); i++ {
+		j := strings.IndexByte(s[i:len(s)-len(p)+1], c)
+		if j < 0 {
+			return false
+		}
+		i += j
+		if equalFold(s[i:i+len(p)], p) {
+			return true
+		}
+	}
+	return false
 }
 
 // matcher is an Aho–Corasick automaton compiled into a dense DFA over

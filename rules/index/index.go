@@ -23,7 +23,15 @@ type Index struct {
 	useGen []uint32 // per use: gen when it was found
 	found  []int32  // uses found in this call
 	win    []window // per text source: its place in the frame
+	// litRules are the rules whose header key held in this call and that
+	// need a literal too; past directMax of them the automaton runs.
+	litRules []int32
 }
+
+// directMax is the most literal rules in play for which each literal is
+// looked for on its own (memchr-fast) instead of running the automaton
+// over the whole text; a header key usually leaves only a few in play.
+const directMax = 4
 
 // tables is the shared, read-only part of an Index.
 type tables struct {
@@ -39,11 +47,15 @@ type tables struct {
 	// common to file (tcp.present).
 	extra [][][]hdrAtom
 	// litAlways is true when some rule has a literal part and no filed
-	// header part: the literal pass then runs on every packet.
+	// header part: the literal pass then runs on every packet. Those rules
+	// are alwaysLit.
 	litAlways bool
-	m         *matcher // small pattern sets
-	q         *qgram   // large ones
-	lens      []int    // per pattern: its length in the automaton
+	alwaysLit []int32
+	m         *matcher  // small pattern sets
+	q         *qgram    // large ones
+	lens      []int     // per pattern: its length in the automaton
+	pats      []string  // per pattern: its folded text
+	ruleUses  [][]int32 // per rule: its uses
 	uses      []use
 	patUses   [][]int32 // per pattern: its uses
 	srcs      []fieldRef
@@ -98,7 +110,7 @@ type Explanation struct {
 // Build indexes rs, the enabled rules in evaluation order; the Index
 // refers to them by their position in rs.
 func Build(rs []*rules.Rule) *Index {
-	t := &tables{n: len(rs), hasHdr: make([]bool, len(rs)), hasLit: make([]bool, len(rs)), extra: make([][][]hdrAtom, len(rs))}
+	t := &tables{n: len(rs), hasHdr: make([]bool, len(rs)), hasLit: make([]bool, len(rs)), extra: make([][][]hdrAtom, len(rs)), ruleUses: make([][]int32, len(rs))}
 	eqByName := map[string]int{}
 	nzByName := map[string]int{}
 	patID := map[string]int32{}
@@ -180,6 +192,7 @@ func Build(rs []*rules.Rule) *Index {
 			t.hasLit[pos] = true
 			if !nd.hasHdr {
 				t.litAlways = true
+				t.alwaysLit = append(t.alwaysLit, int32(pos))
 			}
 			keys = append(keys, joinAtoms(nd.lit))
 			for _, a := range nd.lit {
@@ -211,6 +224,9 @@ func Build(rs []*rules.Rule) *Index {
 				if len(u.rules) == 0 || u.rules[len(u.rules)-1] != int32(pos) {
 					u.rules = append(u.rules, int32(pos))
 				}
+				if !slices.Contains(t.ruleUses[pos], uid) {
+					t.ruleUses[pos] = append(t.ruleUses[pos], uid)
+				}
 			}
 		}
 		e.Keys = strings.Join(keys, " && ")
@@ -223,6 +239,7 @@ func Build(rs []*rules.Rule) *Index {
 	for i, p := range pats {
 		t.lens[i] = len(p)
 	}
+	t.pats = pats
 	switch {
 	case len(pats) == 0:
 	case dfaBytes(pats) <= maxDFABytes:
@@ -285,6 +302,7 @@ func (ix *Index) Candidates(p *field.Packet, dst []int) []int {
 		ix.gen = 1
 	}
 	needLit := t.litAlways
+	ix.litRules = ix.litRules[:0]
 	for i := range t.eqs {
 		e := &t.eqs[i]
 		v := e.f.Int(p)
@@ -370,6 +388,7 @@ func (ix *Index) hdrHit(p *field.Packet, dst []int, r int32, needLit bool) ([]in
 	}
 	ix.hdr[r] = ix.gen
 	if ix.t.hasLit[r] {
+		ix.litRules = append(ix.litRules, r)
 		return dst, true
 	}
 	if x := ix.t.extra[r]; x != nil && !allHold(x, p) {
@@ -402,6 +421,16 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 	}
 	switch {
 	case lo >= hi:
+	case len(ix.litRules)+len(t.alwaysLit) <= directMax:
+		// Only the literals of the rules whose header key held, and of
+		// those with no key, can matter.
+		for _, rs := range [2][]int32{ix.litRules, t.alwaysLit} {
+			for _, r := range rs {
+				for _, u := range t.ruleUses[r] {
+					ix.direct(frame, u)
+				}
+			}
+		}
 	case t.m != nil:
 		ix.scan(frame, lo, hi)
 	case t.q != nil:
@@ -486,6 +515,29 @@ func (ix *Index) hit(end int, pid int32) {
 		if w.ok && from >= w.lo && end < w.hi && (!us.anchored || from == w.lo) {
 			ix.markUse(u)
 		}
+	}
+}
+
+// direct looks for use u's pattern in its source's window of frame, as
+// the automaton would find it (ASCII case-insensitively).
+func (ix *Index) direct(frame string, u int32) {
+	if ix.useGen[u] == ix.gen {
+		return
+	}
+	us := &ix.t.uses[u]
+	w := ix.win[us.src]
+	if !w.ok || w.lo >= w.hi {
+		return
+	}
+	text, pat := frame[w.lo:w.hi], ix.t.pats[us.pat]
+	if us.anchored {
+		if len(text) >= len(pat) && equalFold(text[:len(pat)], pat) {
+			ix.markUse(u)
+		}
+		return
+	}
+	if indexFold(text, pat) {
+		ix.markUse(u)
 	}
 }
 
