@@ -274,3 +274,33 @@ func FuzzCandidates(f *testing.F) {
 		}
 	})
 }
+
+// TestEquivalenceSmallSets runs many small rule sets, so that packets with
+// at most directMax literal rules in play take the direct literal search
+// rather than the automaton; it must agree with naive evaluation as well.
+func TestEquivalenceSmallSets(t *testing.T) {
+	pkts := loadPackets(t)
+	g := newGen(11, pkts)
+	var ev rules.Evaluator
+	var want, got, cands []int
+	for set := 0; set < 60; set++ {
+		conds := make([]string, 1+g.r.IntN(directMax+2))
+		for i := range conds {
+			if g.r.IntN(3) == 0 {
+				conds[i] = g.cond(g.r.IntN(3))
+			} else {
+				conds[i] = g.content()
+			}
+		}
+		rs := parse(t, conds, nil)
+		ix := Build(rs)
+		for i := range pkts {
+			p := &pkts[i]
+			want = naive(&ev, rs, p, want[:0])
+			cands, got = indexed(ix, &ev, rs, p, cands, got[:0])
+			if !slices.Equal(want, got) {
+				t.Fatalf("set %d %q, frame %d: indexed %v, naive %v", set, conds, i+1, got, want)
+			}
+		}
+	}
+}
