@@ -375,7 +375,7 @@ func TestNATSOutage(t *testing.T) {
 	}
 	down := time.Now()
 	time.Sleep(10 * time.Second)
-	ns = startNATSServer(t, bin, port, store)
+	startNATSServer(t, bin, port, store) // stopped by its cleanup
 	t.Logf("NATS down from %.1f s to %.1f s of the replay", down.Sub(began).Seconds(), time.Since(began).Seconds())
 	if code := rep.wait(60 * time.Second); code != 0 {
 		t.Fatalf("replay exited %d:\n%s", code, rep.stderr.String())

@@ -194,7 +194,7 @@ func (g *gen) header() string {
 	case 11:
 		return fmt.Sprintf("vlan.id == %d", g.pick2(1200, 0, 10, 100, 3))
 	case 12:
-		return fmt.Sprintf("tcp.dstport == 0")
+		return "tcp.dstport == 0"
 	case 13:
 		return fmt.Sprintf("dns.qry.type == %d", g.pick2(1, 28, 12, 16, 0))
 	case 14:
