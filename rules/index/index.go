@@ -24,14 +24,20 @@ type Index struct {
 	found  []int32  // uses found in this call
 	win    []window // per text source: its place in the frame
 	// litRules are the rules whose header key held in this call and that
-	// need a literal too; past directMax of them the automaton runs.
-	litRules []int32
+	// need a literal too; play adds the rules with a literal and no key.
+	litRules, play []int32
+	srcGen         []uint32 // per text source: gen when it was located
 }
 
-// directMax is the most literal rules in play for which each literal is
+// directMax is the most literal uses in play for which each literal is
 // looked for on its own (memchr-fast) instead of running the automaton
 // over the whole text; a header key usually leaves only a few in play.
 const directMax = 4
+
+// maxPlay is the most rules with literals in play for which the index
+// works out which sources and literals they need; past it every source is
+// scanned at once.
+const maxPlay = 32
 
 // tables is the shared, read-only part of an Index.
 type tables struct {
@@ -271,6 +277,7 @@ func (t *tables) newIndex() *Index {
 		useGen: make([]uint32, len(t.uses)),
 		found:  make([]int32, 0, len(t.uses)),
 		win:    make([]window, len(t.srcs)),
+		srcGen: make([]uint32, len(t.srcs)),
 	}
 }
 
@@ -299,6 +306,7 @@ func (ix *Index) Candidates(p *field.Packet, dst []int) []int {
 		clear(ix.hdr)
 		clear(ix.out)
 		clear(ix.useGen)
+		clear(ix.srcGen)
 		ix.gen = 1
 	}
 	needLit := t.litAlways
@@ -405,30 +413,40 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 	t := ix.t
 	frame := p.Frame.Bytes
 	ix.found = ix.found[:0]
-	lo, hi := len(frame), 0
-	for s := range t.srcs {
-		w := locate(frame, t.srcs[s].String(p))
-		ix.win[s] = w
-		if !w.ok { // cannot tell from the frame: take its literals as found
-			for _, u := range t.srcUses[s] {
-				ix.markUse(u)
-			}
-			continue
+	lo, hi, uses := len(frame), 0, 0
+	if len(ix.litRules)+len(t.alwaysLit) > maxPlay {
+		// Many rules in play: locate every source, and let the
+		// automaton find what any of them needs.
+		uses = directMax + 1
+		for s := range t.srcs {
+			lo, hi = ix.locate(p, frame, int32(s), lo, hi)
 		}
-		if w.lo < w.hi {
-			lo, hi = min(lo, w.lo), max(hi, w.hi)
+	} else {
+		// Few rules in play: those whose header key held, and those
+		// without one whose other header tests hold. Only their sources
+		// are located and only their literals looked for; the loop at the
+		// end admits no other rule anyway.
+		ix.play = append(ix.play[:0], ix.litRules...)
+		for _, r := range t.alwaysLit {
+			if x := t.extra[r]; x == nil || allHold(x, p) {
+				ix.play = append(ix.play, r)
+			}
+		}
+		for _, r := range ix.play {
+			for _, u := range t.ruleUses[r] {
+				uses++
+				if s := t.uses[u].src; ix.srcGen[s] != ix.gen {
+					lo, hi = ix.locate(p, frame, s, lo, hi)
+				}
+			}
 		}
 	}
 	switch {
 	case lo >= hi:
-	case len(ix.litRules)+len(t.alwaysLit) <= directMax:
-		// Only the literals of the rules whose header key held, and of
-		// those with no key, can matter.
-		for _, rs := range [2][]int32{ix.litRules, t.alwaysLit} {
-			for _, r := range rs {
-				for _, u := range t.ruleUses[r] {
-					ix.direct(frame, u)
-				}
+	case uses <= directMax:
+		for _, r := range ix.play {
+			for _, u := range t.ruleUses[r] {
+				ix.direct(frame, u)
 			}
 		}
 	case t.m != nil:
@@ -511,11 +529,34 @@ func (ix *Index) hit(end int, pid int32) {
 			continue
 		}
 		us := &t.uses[u]
+		if ix.srcGen[us.src] != ix.gen {
+			continue // no rule in play reads this source
+		}
 		w := ix.win[us.src]
 		if w.ok && from >= w.lo && end < w.hi && (!us.anchored || from == w.lo) {
 			ix.markUse(u)
 		}
 	}
+}
+
+// locate finds text source s of p in frame and widens [lo, hi) to cover
+// it. A source that is not a slice of the frame has its literals taken as
+// found.
+func (ix *Index) locate(p *field.Packet, frame string, s int32, lo, hi int) (int, int) {
+	t := ix.t
+	ix.srcGen[s] = ix.gen
+	w := locate(frame, t.srcs[s].String(p))
+	ix.win[s] = w
+	if !w.ok {
+		for _, u := range t.srcUses[s] {
+			ix.markUse(u)
+		}
+		return lo, hi
+	}
+	if w.lo < w.hi {
+		lo, hi = min(lo, w.lo), max(hi, w.hi)
+	}
+	return lo, hi
 }
 
 // direct looks for use u's pattern in its source's window of frame, as
