@@ -83,7 +83,7 @@ func (s *Source) Push(rec *ncf.Record) {
 	s.bytes.Add(uint64(len(rec.Data)))
 	w := 0
 	if n := len(s.pending); n > 1 {
-		s.dec.Decode(&s.pkt, linkOf(rec.Medium), rec.Data)
+		s.dec.DecodeHeaders(&s.pkt, linkOf(rec.Medium), rec.Data)
 		w = int(flow.Hash(&s.pkt) % uint64(n))
 	}
 	b := s.pending[w]

@@ -34,3 +34,19 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecodeHeaders is the headers-only decode a source runs to pick
+// a packet's worker, over the mix of BenchmarkDecode.
+func BenchmarkDecodeHeaders(b *testing.B) {
+	var frames []capFrame
+	for _, c := range []string{"sv-http-ipv6.ncf", "sv-icmp-ssh.ncf", "zeek-http-bro-org.ncf", "sv-dns-vlan-1200.ncf"} {
+		frames = append(frames, readNCF(b, c)...)
+	}
+	d := New()
+	p := new(field.Packet)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		f := frames[i%len(frames)]
+		_ = d.DecodeHeaders(p, f.link, f.data)
+	}
+}

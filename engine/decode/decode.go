@@ -83,6 +83,7 @@ type Decoder struct {
 	scr   int // next free byte of p.Meta.Scratch
 	err   Error
 	ready bool // err holds this frame's first error
+	lean  bool // DecodeHeaders: no address text, no application layer
 }
 
 // New returns a Decoder.
@@ -104,6 +105,21 @@ func New() *Decoder { return &Decoder{} }
 // call. Unknown EtherTypes and protocols are not errors. Decode never
 // panics on hostile input and does not allocate.
 func (d *Decoder) Decode(p *field.Packet, link Link, frame []byte) error {
+	d.lean = false
+	return d.decode(p, link, frame)
+}
+
+// DecodeHeaders decodes like Decode, but only the layer headers: address
+// text fields stay empty and the application layer (DNS, HTTP, TLS, FTP,
+// SSH) is not looked at. Meta (addresses, offsets, protocol), ports and
+// VLAN are as Decode gives them, which is what a flow hash needs, at a
+// fraction of the cost.
+func (d *Decoder) DecodeHeaders(p *field.Packet, link Link, frame []byte) error {
+	d.lean = true
+	return d.decode(p, link, frame)
+}
+
+func (d *Decoder) decode(p *field.Packet, link Link, frame []byte) error {
 	clearDecoded(p)
 	d.p, d.scr, d.ready = p, 0, false
 	p.Frame.Present = true

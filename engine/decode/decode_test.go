@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -457,5 +458,40 @@ func eq[T comparable](t *testing.T, what string, got, want T) {
 func TestLinkString(t *testing.T) {
 	for l, want := range map[Link]string{Ethernet: "ethernet", WiFi: "wifi", RawIP: "raw-ip", Link(7): "link(7)"} {
 		eq(t, "link", l.String(), want)
+	}
+}
+
+// TestDecodeHeaders checks that DecodeHeaders gives, for every frame of
+// every capture, the headers Decode gives: what a flow hash reads.
+func TestDecodeHeaders(t *testing.T) {
+	names, err := filepath.Glob(filepath.Join(capDir, "*.ncf"))
+	if err != nil || len(names) == 0 {
+		t.Fatal("no captures", err)
+	}
+	d := New()
+	var full, lean field.Packet
+	for _, name := range names {
+		for i, f := range readNCF(t, filepath.Base(name)) {
+			full.Reset()
+			lean.Reset()
+			d.Decode(&full, f.link, f.data)
+			d.DecodeHeaders(&lean, f.link, f.data)
+			if full.Meta.Src != lean.Meta.Src || full.Meta.Dst != lean.Meta.Dst || full.Meta.L3 != lean.Meta.L3 ||
+				full.Meta.L4 != lean.Meta.L4 || full.Meta.IPProto != lean.Meta.IPProto || full.Meta.Fragment != lean.Meta.Fragment ||
+				full.SrcPort != lean.SrcPort || full.DestPort != lean.DestPort || full.VLAN.ID != lean.VLAN.ID {
+				t.Fatalf("%s frame %d: headers differ:\nDecode        %+v ports %d %d\nDecodeHeaders %+v ports %d %d",
+					name, i+1, full.Meta, full.SrcPort, full.DestPort, lean.Meta, lean.SrcPort, lean.DestPort)
+			}
+			if lean.IP.Src != "" || lean.HTTP.Present || lean.DNS.Present {
+				t.Fatalf("%s frame %d: DecodeHeaders filled text or application fields", name, i+1)
+			}
+		}
+	}
+	// A full decode after a lean one is complete again.
+	f := readNCF(t, "sv-http-testmyids.ncf")[3]
+	d.DecodeHeaders(&lean, f.link, f.data)
+	d.Decode(&lean, f.link, f.data)
+	if lean.IP.Src == "" || !lean.HTTP.Request.Present {
+		t.Error("Decode after DecodeHeaders left fields empty")
 	}
 }

@@ -35,7 +35,7 @@ func (d *Decoder) mac(b []byte) string {
 	const n = len("aa:bb:cc:dd:ee:ff")
 	s := d.p.Meta.Scratch[:]
 	start := d.scr
-	if len(b) < 6 || start+n > len(s) {
+	if d.lean || len(b) < 6 || start+n > len(s) {
 		return ""
 	}
 	o := s[start : start+n]
@@ -53,7 +53,7 @@ func (d *Decoder) mac(b []byte) string {
 func (d *Decoder) ipv4Text(b []byte) string {
 	s := d.p.Meta.Scratch[:]
 	start := d.scr
-	if len(b) < 4 || start+len("255.255.255.255") > len(s) {
+	if d.lean || len(b) < 4 || start+len("255.255.255.255") > len(s) {
 		return ""
 	}
 	o := start
@@ -83,7 +83,7 @@ func (d *Decoder) ipv4Text(b []byte) string {
 func (d *Decoder) addr(a netip.Addr) string {
 	s := d.p.Meta.Scratch[:]
 	const maxText = len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255")
-	if d.scr+maxText > len(s) {
+	if d.lean || d.scr+maxText > len(s) {
 		return ""
 	}
 	start := d.scr

@@ -97,7 +97,7 @@ func (d *Decoder) tcp(b []byte, off, end, capEnd int, frag bool) bool {
 		return true
 	}
 	d.payload(b, data, capEnd)
-	if data < capEnd {
+	if data < capEnd && !d.lean {
 		d.tcpApp(b[data:capEnd], t.SrcPort, t.DstPort)
 	}
 	return true
@@ -129,7 +129,7 @@ func (d *Decoder) udp(b []byte, off, end, capEnd int, frag bool) bool {
 	}
 	stop = min(stop, capEnd)
 	d.payload(b, off+8, stop)
-	if off+8 < stop && (isDNSPort(u.SrcPort) || isDNSPort(u.DstPort)) {
+	if off+8 < stop && !d.lean && (isDNSPort(u.SrcPort) || isDNSPort(u.DstPort)) {
 		if !d.dns(b[off+8:stop], u.SrcPort == 5353 || u.DstPort == 5353) {
 			d.fail("dns", off+8, ErrMalformed, "DNS message shorter than its header or bad question name")
 		}
