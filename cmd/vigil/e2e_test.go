@@ -403,3 +403,47 @@ func TestNATSOutage(t *testing.T) {
 	}
 	checkIDs(t, list, ids)
 }
+
+// TestNATSLate: the external NATS server starts only after the daemon and
+// a replay: the alerts wait in the publisher, the stream is created once
+// the server is there, and it ends with every alert.
+func TestNATSLate(t *testing.T) {
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		t.Skip("nats-server is not installed")
+	}
+	capFile := captures + "zeek-ftp-bruteforce.pcap"
+	want := offline(t, nil, capFile)
+	port := freePort(t)
+	natsURL := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	d := vigil(t, "run", "--listen", "127.0.0.1:0", "--nats", natsURL, "--data-dir", t.TempDir())
+	listen := d.waitStderr(runningRE, 20*time.Second)[1]
+	replayOnce(t, listen, capFile)
+	startNATSServer(t, bin, port, t.TempDir())
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := eventually(30*time.Second, func() bool {
+		st, err := js.Stream(context.Background(), alerts.StreamName)
+		if err != nil {
+			return false
+		}
+		info, err := st.Info(context.Background())
+		return err == nil && int(info.State.Msgs) >= len(want)
+	})
+	if !full {
+		t.Fatalf("the stream never got the %d alerts:\n%s", len(want), tail(d.stderr.String(), 20))
+	}
+	d.stop(30 * time.Second)
+	list, ids := streamAlerts(t, natsURL, len(want))
+	if !sameHits(hitsOf(list), want) {
+		t.Errorf("stream: %v\nvigil test: %v", multiset(hitsOf(list)), multiset(want))
+	}
+	checkIDs(t, list, ids)
+}

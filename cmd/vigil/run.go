@@ -166,7 +166,12 @@ func (d *daemon) connectNATS() error {
 		// reconnect buffer would hide messages from its accounting.
 		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { d.log.Warn("NATS disconnected", "err", err) }),
-		nats.ReconnectHandler(func(c *nats.Conn) { d.log.Info("NATS reconnected", "url", c.ConnectedUrlRedacted()) }),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			d.log.Info("NATS reconnected", "url", c.ConnectedUrlRedacted())
+			if cfg.JetStream {
+				d.ensureStream(c)
+			}
+		}),
 	}
 	if cfg.NATSUser != "" {
 		opts = append(opts, nats.UserInfo(cfg.NATSUser, cfg.NATSPassword))
@@ -183,23 +188,33 @@ func (d *daemon) connectNATS() error {
 	if cfg.NATSCert != "" {
 		opts = append(opts, nats.ClientCert(cfg.NATSCert, cfg.NATSKey))
 	}
+	if cfg.JetStream {
+		// The stream is made sure of at every (re)connection: a server
+		// that was down at start, or came back with an empty store, gets
+		// it before the publisher's buffered alerts are resent.
+		opts = append(opts, nats.ConnectHandler(d.ensureStream))
+	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return fmt.Errorf("connecting to NATS at %s: %w", url, err)
 	}
 	d.nc = nc
-	if cfg.JetStream {
-		js, err := jetstream.New(nc)
-		if err != nil {
-			return err
-		}
-		if err := alerts.EnsureStream(js, alerts.StreamName, alerts.StreamSubjects(cfg.Prefix)); err != nil {
-			// An external server may be briefly unreachable: the publisher
-			// buffers until it returns, so only warn.
-			d.log.Warn("could not ensure the alert stream", "stream", alerts.StreamName, "err", err)
-		}
+	if cfg.JetStream && nc.IsConnected() {
+		d.ensureStream(nc)
 	}
 	return nil
+}
+
+// ensureStream creates or updates the alert stream. Failure is only
+// logged: the publisher buffers alerts until the stream takes them.
+func (d *daemon) ensureStream(nc *nats.Conn) {
+	js, err := jetstream.New(nc)
+	if err == nil {
+		err = alerts.EnsureStream(js, alerts.StreamName, alerts.StreamSubjects(d.cfg.Prefix))
+	}
+	if err != nil {
+		d.log.Warn("could not ensure the alert stream", "stream", alerts.StreamName, "err", err)
+	}
 }
 
 // loop runs until ctx ends, publishing stats and reloading on SIGHUP.
