@@ -2,8 +2,12 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -331,5 +335,34 @@ func TestDropPolicyCounts(t *testing.T) {
 	}
 	if src.Stats().Drops != st.Drops {
 		t.Errorf("source drops %d, engine drops %d", src.Stats().Drops, st.Drops)
+	}
+}
+
+// TestTruncatedCapture: a capture cut in the middle of a record gives an
+// error naming the record, and every complete record before it is still
+// evaluated.
+func TestTruncatedCapture(t *testing.T) {
+	data, err := os.ReadFile(capDir + "sv-telnet.ncf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cut.ncf")
+	if err := os.WriteFile(path, data[:len(data)-10], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set := mustParse(t, "rules:\n  - {sid: 1, name: any tcp, condition: tcp}\n")
+	sink := &collectSink{}
+	e, err := New(Config{Rules: set, Sink: sink, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Start()
+	st, err := e.RunFile(context.Background(), path, nil, nil, nil)
+	e.Stop(context.Background())
+	if !errors.Is(err, ncf.ErrTruncated) || !strings.Contains(err.Error(), "record 92") {
+		t.Fatalf("error %v, want a truncated record 92", err)
+	}
+	if st.Packets != 91 || len(sink.list) != 91 {
+		t.Errorf("%d packets, %d alerts; want the 91 complete records", st.Packets, len(sink.list))
 	}
 }

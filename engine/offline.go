@@ -23,26 +23,32 @@ func (e *Engine) RunFile(ctx context.Context, path string, zone *time.Location, 
 	}
 	defer r.Close()
 	src := e.NewSource(SourceConfig{Name: filepath.Base(path), Filename: path, Injector: inj})
-	defer src.Close()
+	err = pushAll(ctx, r, src, progress)
+	src.Close() // what was read is evaluated, even after an error
+	if err != nil {
+		err = fmt.Errorf("%s: %w", path, err)
+	}
+	return src.Stats(), err
+}
+
+// pushAll pushes every record of r into src.
+func pushAll(ctx context.Context, r capture.Reader, src *Source, progress func(n int)) error {
 	for n := 1; ; n++ {
 		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			src.Close()
-			return src.Stats(), fmt.Errorf("%s: record %d: %w", path, n, err)
+			return fmt.Errorf("record %d: %w", n, err)
 		}
 		src.Push(rec)
 		if n%65536 == 0 {
 			if progress != nil {
 				progress(n)
 			}
-			if ctx.Err() != nil {
-				return src.Stats(), ctx.Err()
+			if err := ctx.Err(); err != nil {
+				return err
 			}
 		}
 	}
-	src.Close()
-	return src.Stats(), nil
 }
