@@ -202,7 +202,7 @@ func Build(rs []*rules.Rule) *Index {
 			}
 			keys = append(keys, joinAtoms(nd.lit))
 			for _, a := range nd.lit {
-				p := capFold(a.lit)
+				p := capFold(filedPart(a.lit, a.anchored))
 				pid, ok := patID[p]
 				if !ok {
 					pid = int32(len(pats))
@@ -258,6 +258,45 @@ func Build(rs []*rules.Rule) *Index {
 
 // capFold is the automaton's form of a literal: folded, at most
 // maxPattern bytes.
+// filedPart picks the maxPattern bytes of lit the automaton looks for. Any
+// part of a literal is a sound filter (the literal can only be where its
+// part is), so for a literal not anchored at its source's start the
+// rarest-looking part is taken: "User-Agent: sqlmap" is filed under
+// "t: sqlmap", not under "user-age", which every HTTP request has.
+func filedPart(lit string, anchored bool) string {
+	if anchored || len(lit) <= maxPattern {
+		return lit
+	}
+	best, bestScore := 0, -1
+	for i := 0; i+maxPattern <= len(lit); i++ {
+		score := 0
+		for j := i; j < i+maxPattern; j++ {
+			score += rarity(lit[j])
+		}
+		if score >= bestScore { // ties go to the later part
+			best, bestScore = i, score
+		}
+	}
+	return lit[best : best+maxPattern]
+}
+
+// rarity scores how unusual a byte is in typical payloads (text
+// protocols): frequent letters and separators score low, digits and
+// symbols higher, binary bytes highest.
+func rarity(c byte) int {
+	switch c = foldASCII(c); {
+	case strings.IndexByte(" etaoinsr", c) >= 0:
+		return 1
+	case c >= 'a' && c <= 'z', strings.IndexByte("/:-.=\r\n", c) >= 0:
+		return 2
+	case c >= '0' && c <= '9':
+		return 3
+	case c > ' ' && c < 0x7f:
+		return 4
+	}
+	return 5
+}
+
 func capFold(s string) string {
 	if len(s) > maxPattern {
 		s = s[:maxPattern]

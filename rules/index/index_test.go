@@ -304,3 +304,22 @@ func TestEquivalenceSmallSets(t *testing.T) {
 		}
 	}
 }
+
+// TestFiledPart checks which part of a literal the automaton looks for: the
+// rarest-looking one, the prefix when the literal is anchored.
+func TestFiledPart(t *testing.T) {
+	for _, c := range []struct {
+		lit      string
+		anchored bool
+		want     string
+	}{
+		{"User-Agent: sqlmap314", false, "qlmap314"},
+		{"User-Agent: sqlmap314", true, "User-Agent: sqlmap314"}, // capFold then keeps the prefix
+		{"passwd", false, "passwd"},
+		{"GET /etc/passwd HTTP", false, "c/passwd"},
+	} {
+		if got := filedPart(c.lit, c.anchored); got != c.want {
+			t.Errorf("filedPart(%q, %v) = %q, want %q", c.lit, c.anchored, got, c.want)
+		}
+	}
+}
