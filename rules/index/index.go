@@ -39,6 +39,9 @@ const directMax = 4
 // scanned at once.
 const maxPlay = 32
 
+// maxGates is the most distinct gates tested per packet (see tables.gates).
+const maxGates = 16
+
 // tables is the shared, read-only part of an Index.
 type tables struct {
 	n      int
@@ -57,16 +60,23 @@ type tables struct {
 	// are alwaysLit.
 	litAlways bool
 	alwaysLit []int32
-	m         *matcher  // small pattern sets
-	q         *qgram    // large ones
-	lens      []int     // per pattern: its length in the automaton
-	pats      []string  // per pattern: its folded text
-	ruleUses  [][]int32 // per rule: its uses
-	uses      []use
-	patUses   [][]int32 // per pattern: its uses
-	srcs      []fieldRef
-	srcUses   [][]int32 // per text source: its uses
-	expl      []Explanation
+	// gates are header tests one of which every alwaysLit rule needs
+	// (the first of its extra parts): when none holds, no such rule can
+	// match and the literal pass is skipped for them. ungated is true
+	// when some alwaysLit rule has no extra part, or there are too many
+	// gates to be worth testing.
+	gates    [][]hdrAtom
+	ungated  bool
+	m        *matcher  // small pattern sets
+	q        *qgram    // large ones
+	lens     []int     // per pattern: its length in the automaton
+	pats     []string  // per pattern: its folded text
+	ruleUses [][]int32 // per rule: its uses
+	uses     []use
+	patUses  [][]int32 // per pattern: its uses
+	srcs     []fieldRef
+	srcUses  [][]int32 // per text source: its uses
+	expl     []Explanation
 }
 
 // eqTable files rules under values of one integer field.
@@ -241,6 +251,20 @@ func Build(rs []*rules.Rule) *Index {
 		}
 		t.expl = append(t.expl, e)
 	}
+	seen := map[string]bool{}
+	for _, r := range t.alwaysLit {
+		if len(t.extra[r]) == 0 {
+			t.ungated = true
+			break
+		}
+		if g := t.extra[r][0]; !seen[joinAtoms(g)] {
+			seen[joinAtoms(g)] = true
+			t.gates = append(t.gates, g)
+		}
+	}
+	if len(t.gates) > maxGates {
+		t.ungated = true
+	}
 	t.lens = make([]int, len(pats))
 	for i, p := range pats {
 		t.lens[i] = len(p)
@@ -348,7 +372,7 @@ func (ix *Index) Candidates(p *field.Packet, dst []int) []int {
 		clear(ix.srcGen)
 		ix.gen = 1
 	}
-	needLit := t.litAlways
+	needLit := t.litAlways && (t.ungated || anyGate(t.gates, p))
 	ix.litRules = ix.litRules[:0]
 	for i := range t.eqs {
 		e := &t.eqs[i]
@@ -404,6 +428,16 @@ func allHold(parts [][]hdrAtom, p *field.Packet) bool {
 		}
 	}
 	return true
+}
+
+// anyGate reports whether one of the gates holds for p.
+func anyGate(gates [][]hdrAtom, p *field.Packet) bool {
+	for _, g := range gates {
+		if anyHolds(g, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // anyHolds reports whether one of the header atoms holds for p.
