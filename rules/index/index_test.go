@@ -323,3 +323,35 @@ func TestFiledPart(t *testing.T) {
 		}
 	}
 }
+
+// TestGatedLiterals: literal rules whose only header test is too common to
+// file (http.request here) are gated by it; they must still be candidates
+// on every packet where they match.
+func TestGatedLiterals(t *testing.T) {
+	pkts := loadPackets(t)
+	conds := []string{
+		`http.request && icontains(http.request.uri, "/")`,
+		`http.request && http.user_agent contains "curl"`,
+		`tcp.dstport == 80 && payload contains "GET"`,
+	}
+	rs := parse(t, conds, nil)
+	ix := Build(rs)
+	if ix.t.ungated || len(ix.t.gates) == 0 {
+		t.Fatalf("rules not gated (ungated %v, gates %d): the test needs gated rules", ix.t.ungated, len(ix.t.gates))
+	}
+	var ev rules.Evaluator
+	var want, got, cands []int
+	matched := 0
+	for i := range pkts {
+		p := &pkts[i]
+		want = naive(&ev, rs, p, want[:0])
+		cands, got = indexed(ix, &ev, rs, p, cands, got[:0])
+		if !slices.Equal(want, got) {
+			t.Fatalf("frame %d: indexed %v, naive %v", i+1, got, want)
+		}
+		matched += len(want)
+	}
+	if matched == 0 {
+		t.Fatal("no rule matched any packet")
+	}
+}
