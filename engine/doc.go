@@ -5,13 +5,20 @@
 // The pipeline:
 //
 //	Source.Push ──batches──▶ worker (one goroutine each, chosen by a
-//	direction-symmetric flow hash) ──▶ decode ─▶ flow ─▶ rules ─▶ Sink
+//	direction-symmetric flow hash) ──▶ decode ─▶ flow ─▶ prefilter ─▶ rules
+//	──matches──▶ per-source reorder ─▶ thresholds, de-duplication,
+//	responses ─▶ Sink
 //
 // A Source copies each record into a batch bound for the worker that owns
 // the record's flow, so a flow's packets are evaluated in order on one
 // goroutine and per-flow state (flow table, flowbits, reset sequence
 // numbers) needs no locks. Batches are recycled: the read → decode →
 // evaluate path allocates nothing per packet when no rule matches.
+//
+// Each source releases its matches in packet order, once every earlier
+// packet has been evaluated, so state kept across flows (thresholds by
+// source or destination, de-duplication) sees the same order as a single
+// worker would.
 //
 // Time in the engine is packet time (the capture timestamps), so a capture
 // replayed live and the same capture tested offline give the same alerts.
