@@ -191,6 +191,9 @@ func TestTruncatedFrames(t *testing.T) {
 			p.Reset()
 			err := d.Decode(&p, f.link, cut)
 			checkInvariants(t, &p, cut)
+			if allocs := testing.AllocsPerRun(1, func() { d.Decode(&p, f.link, cut) }); allocs != 0 {
+				t.Errorf("%s cut at %d: %v allocations", c.what, n, allocs)
+			}
 			if n < hdrEnd && !errors.Is(err, ErrTruncated) {
 				t.Errorf("%s cut at %d of %d (headers end at %d): error %v, want ErrTruncated", c.what, n, len(f.data), hdrEnd, err)
 			}

@@ -40,7 +40,7 @@ func (d *Decoder) payload(b []byte, start, stop int) {
 // is a first fragment, whose header may continue in the next fragment.
 func (d *Decoder) short(layer string, off int, frag bool) bool {
 	if !frag {
-		d.fail(layer, off, ErrTruncated, layer+" header cut short")
+		d.fail(layer, off, ErrTruncated, "header cut short") // Error() names the layer
 	}
 	return false
 }
