@@ -48,24 +48,19 @@ type match struct {
 // order is a source's reorder buffer.
 type order struct {
 	mu     sync.Mutex
-	open   map[*batch]firstPacket // batches not yet evaluated
+	open   map[*batch]time.Time // batches not yet evaluated → their first packet's time
 	ready  matchHeap
 	latest time.Time // time of the last packet of the batches evaluated
 }
 
-// firstPacket is the number and time of a batch's first packet.
-type firstPacket struct {
-	number int
-	at     time.Time
-}
-
-// opened registers a batch whose first packet is number, captured at at.
-func (o *order) opened(b *batch, number int, at time.Time) {
+// opened registers batch b, whose first packet (number b.first) was
+// captured at at.
+func (o *order) opened(b *batch, at time.Time) {
 	o.mu.Lock()
 	if o.open == nil {
-		o.open = map[*batch]firstPacket{}
+		o.open = map[*batch]time.Time{}
 	}
-	o.open[b] = firstPacket{number, at}
+	o.open[b] = at
 	o.mu.Unlock()
 }
 
@@ -84,9 +79,9 @@ func (o *order) completed(e *Engine, b *batch) {
 		o.latest = b.items[n-1].hdr.Time
 	}
 	watermark, now := math.MaxInt, o.latest
-	for _, first := range o.open {
-		if first.number < watermark {
-			watermark, now = first.number, first.at
+	for ob, at := range o.open {
+		if ob.first < watermark {
+			watermark, now = ob.first, at
 		}
 	}
 	for o.ready.Len() > 0 && o.ready[0].frame < watermark {

@@ -91,7 +91,7 @@ func (s *Source) Push(rec *ncf.Record) {
 		b = getBatch(s)
 		s.pending[w] = b
 		b.first = s.number
-		s.ord.opened(b, s.number, rec.Time)
+		s.ord.opened(b, rec.Time)
 	}
 	b.add(rec, s.number)
 	if len(b.items) == BatchSize || len(b.arena) >= batchArenaFlush {
