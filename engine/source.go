@@ -40,12 +40,12 @@ type Source struct {
 	dec     *decode.Decoder
 	pkt     field.Packet
 	pending []*batch // per worker
-	number  int
 	// inflight counts batches queued to workers and not yet evaluated.
 	inflight sync.WaitGroup
 	// ord releases the source's matches in packet order.
 	ord order
 
+	// packets is also the number of the last packet pushed.
 	packets, bytes, drops atomic.Uint64
 }
 
@@ -78,8 +78,7 @@ func (s *Source) Stats() SourceStats {
 // full queue drops the batch and counts its packets; under Block, Push
 // waits.
 func (s *Source) Push(rec *ncf.Record) {
-	s.number++
-	s.packets.Add(1)
+	number := int(s.packets.Add(1))
 	s.bytes.Add(uint64(len(rec.Data)))
 	w := 0
 	if n := len(s.pending); n > 1 {
@@ -90,15 +89,15 @@ func (s *Source) Push(rec *ncf.Record) {
 	if b == nil {
 		b = getBatch(s)
 		s.pending[w] = b
-		b.first = s.number
+		b.first = number
 		s.ord.opened(b, rec.Time)
 	}
-	b.add(rec, s.number)
+	b.add(rec, number)
 	if len(b.items) == BatchSize || len(b.arena) >= batchArenaFlush {
 		s.send(w)
 	}
-	if s.number%holdCheck == 0 {
-		s.sendStale()
+	if number%holdCheck == 0 {
+		s.sendStale(number)
 	}
 }
 
@@ -110,10 +109,11 @@ const (
 	holdCheck = 128
 )
 
-// sendStale sends the pending batches that waited too long.
-func (s *Source) sendStale() {
+// sendStale sends the pending batches that waited too long by the time
+// packet number was pushed.
+func (s *Source) sendStale(number int) {
 	for w, b := range s.pending {
-		if b != nil && s.number-b.first >= maxHold {
+		if b != nil && number-b.first >= maxHold {
 			s.send(w)
 		}
 	}
