@@ -68,15 +68,14 @@ func (e *Engine) release(m *match, src *Source) {
 		return
 	}
 	if d := m.rule.Dedup; d != nil {
-		if !sh.dedup.Observe(m.rule.SID, m.ddKey, m.at, time.Duration(d.Seconds)*time.Second) {
+		if !sh.dedup.Observe(m.rule.SID, m.ddKey, m.at, time.Duration(d.Seconds)*time.Second, m.alert) {
 			sh.mu.Unlock()
 			return
 		}
 		// A window of this key may have just ended: its summary goes out
-		// before the new window's first alert takes its place.
+		// before the new window's first alert.
 		sh.summaries = sh.dedup.Expired(m.at, sh.summaries[:0])
 		ended = sh.summaryAlerts()
-		sh.firsts[dedupKey{m.rule.SID, m.ddKey}] = m.alert
 	}
 	sh.mu.Unlock()
 	emitAll(e, ended)

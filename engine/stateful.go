@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/engine/flow"
 	"github.com/vigil-ids/vigil/engine/respond"
 	"github.com/vigil-ids/vigil/engine/threshold"
@@ -39,7 +38,6 @@ type sharedState struct {
 	mu         sync.Mutex
 	tracker    *threshold.Tracker
 	dedup      *threshold.Deduper
-	firsts     map[dedupKey]*alerts.Alert // first alert of each open window
 	lastExpire time.Time
 	summaries  []threshold.Summary
 	suppressed uint64
@@ -47,11 +45,6 @@ type sharedState struct {
 
 	limiter *respond.Limiter
 	guard   *respond.Guard
-}
-
-type dedupKey struct {
-	sid int
-	key threshold.Key
 }
 
 func newSharedState(cfg StatefulConfig) (*sharedState, error) {
@@ -62,7 +55,6 @@ func newSharedState(cfg StatefulConfig) (*sharedState, error) {
 	return &sharedState{
 		tracker: threshold.NewTracker(cfg.MaxThresholdEntries),
 		dedup:   threshold.NewDeduper(cfg.MaxThresholdEntries),
-		firsts:  map[dedupKey]*alerts.Alert{},
 		lastLog: map[int]time.Time{},
 		limiter: lim,
 		guard:   respond.NewGuard(0, 0),

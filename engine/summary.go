@@ -27,7 +27,6 @@ func (s *sharedState) flush(e *Engine) {
 	s.mu.Lock()
 	s.summaries = s.dedup.Flush(s.summaries[:0])
 	out := s.summaryAlerts()
-	clear(s.firsts)
 	s.mu.Unlock()
 	emitAll(e, out)
 }
@@ -40,16 +39,14 @@ func emitAll(e *Engine, list []*alerts.Alert) {
 }
 
 // summaryAlerts turns s.summaries into alerts, each a copy of its window's
-// first alert carrying the summary. s.mu is held.
+// first alert (kept by the Deduper) carrying the summary. s.mu is held.
 func (s *sharedState) summaryAlerts() []*alerts.Alert {
 	var out []*alerts.Alert
 	for _, sum := range s.summaries {
-		k := dedupKey{sum.SID, sum.Key}
-		first, ok := s.firsts[k]
+		first, ok := sum.Data.(*alerts.Alert)
 		if !ok {
 			continue
 		}
-		delete(s.firsts, k)
 		a := *first
 		a.Summary = &alerts.Summary{Count: sum.Count, FirstSeen: sum.FirstSeen, LastSeen: sum.LastSeen}
 		a.Timestamp = sum.LastSeen
@@ -57,12 +54,6 @@ func (s *sharedState) summaryAlerts() []*alerts.Alert {
 		a.Injected = nil
 		out = append(out, &a)
 	}
-	// Windows that folded nothing end without a summary: forget their
-	// first alert once they are surely over.
-	for k, a := range s.firsts {
-		if s.lastExpire.Sub(a.Timestamp) > 24*time.Hour {
-			delete(s.firsts, k)
-		}
-	}
+	clear(s.summaries) // drop the references to the first alerts
 	return out
 }

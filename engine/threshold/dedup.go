@@ -5,13 +5,16 @@ import "time"
 // Summary reports the alerts of one (sid, key) folded into a single
 // alert: Count is the number of occurrences in the window INCLUDING the
 // one that was alerted, so Count-1 alerts were folded. FirstSeen is the
-// time of the alerted occurrence, LastSeen that of the last one.
+// time of the alerted occurrence, LastSeen that of the last one. Data is
+// what Observe was given with the alerted occurrence (the engine keeps the
+// window's first alert there).
 type Summary struct {
 	SID       int
 	Key       Key
 	Count     int
 	FirstSeen time.Time
 	LastSeen  time.Time
+	Data      any
 }
 
 // DeduperStats are a Deduper's counters.
@@ -27,6 +30,7 @@ type dentry struct {
 	first, last time.Time
 	deadline    int64
 	count       int
+	data        any
 	prev, next  int32
 }
 
@@ -69,8 +73,10 @@ func (d *Deduper) Stats() DeduperStats {
 
 // Observe records one occurrence of rule sid for key at packet time now
 // and reports whether it is to be alerted (the first of a window) or
-// folded. window is the length of a window opened by this call.
-func (d *Deduper) Observe(sid int, key Key, now time.Time, window time.Duration) (emit bool) {
+// folded. window is the length of a window opened by this call, and data
+// is kept with it and handed back in its Summary (it is dropped with a
+// window that folds nothing).
+func (d *Deduper) Observe(sid int, key Key, now time.Time, window time.Duration, data any) (emit bool) {
 	k := tkey{sid, key}
 	ns := now.UnixNano()
 	if idx, ok := d.index[k]; ok {
@@ -97,7 +103,7 @@ func (d *Deduper) Observe(sid int, key Key, now time.Time, window time.Duration)
 		d.entries = append(d.entries, dentry{})
 		idx = int32(len(d.entries) - 1)
 	}
-	d.entries[idx] = dentry{k: k, first: now, last: now, deadline: ns + int64(window), count: 1, prev: d.tail, next: -1}
+	d.entries[idx] = dentry{k: k, first: now, last: now, deadline: ns + int64(window), count: 1, data: data, prev: d.tail, next: -1}
 	if d.tail >= 0 {
 		d.entries[d.tail].next = idx
 	} else {
@@ -112,7 +118,7 @@ func (d *Deduper) Observe(sid int, key Key, now time.Time, window time.Duration)
 func (d *Deduper) close(idx int32) {
 	e := &d.entries[idx]
 	if e.count > 1 {
-		d.pending = append(d.pending, Summary{SID: e.k.sid, Key: e.k.key, Count: e.count, FirstSeen: e.first, LastSeen: e.last})
+		d.pending = append(d.pending, Summary{SID: e.k.sid, Key: e.k.key, Count: e.count, FirstSeen: e.first, LastSeen: e.last, Data: e.data})
 	}
 	if e.prev >= 0 {
 		d.entries[e.prev].next = e.next

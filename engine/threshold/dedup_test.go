@@ -19,7 +19,7 @@ func TestDeduper(t *testing.T) {
 	k := Key{Track: TrackRule}
 	var emitted []float64
 	for _, s := range []float64{0, 2, 5, 9.9, 10, 30} {
-		if d.Observe(1, k, at(s), 10*time.Second) {
+		if d.Observe(1, k, at(s), 10*time.Second, s) {
 			emitted = append(emitted, s)
 		}
 	}
@@ -30,7 +30,7 @@ func TestDeduper(t *testing.T) {
 	if len(sum) != 1 {
 		t.Fatalf("summaries %+v", sum)
 	}
-	if s := sum[0]; s.SID != 1 || s.Key != k || s.Count != 4 || !s.FirstSeen.Equal(at(0)) || !s.LastSeen.Equal(at(9.9)) {
+	if s := sum[0]; s.SID != 1 || s.Key != k || s.Count != 4 || !s.FirstSeen.Equal(at(0)) || !s.LastSeen.Equal(at(9.9)) || s.Data != 0.0 {
 		t.Errorf("summary %+v", s)
 	}
 	if got := d.Flush(nil); len(got) != 0 {
@@ -51,7 +51,7 @@ func TestDeduperAccounting(t *testing.T) {
 	var sums []Summary
 	for i := range 5000 {
 		k := Key{Track: TrackFlow, Flow: uint64(i*7919) % 13}
-		if d.Observe(i%3, k, at(float64(i)/10), 3*time.Second) {
+		if d.Observe(i%3, k, at(float64(i)/10), 3*time.Second, nil) {
 			emitted++
 		}
 		occurrences++
@@ -80,7 +80,7 @@ func TestDeduperDoesNotAllocate(t *testing.T) {
 	buf := make([]Summary, 0, 1024)
 	i := 0
 	run := func() {
-		d.Observe(1, Key{Track: TrackFlow, Flow: uint64(i % 200)}, at(float64(i)/100), time.Second)
+		d.Observe(1, Key{Track: TrackFlow, Flow: uint64(i % 200)}, at(float64(i)/100), time.Second, nil)
 		if i%100 == 0 {
 			buf = d.Expired(at(float64(i)/100), buf[:0])
 		}
