@@ -242,16 +242,28 @@ func TestEvalFlowbits(t *testing.T) {
 `
 	set, err := Parse("fb.yaml", []byte(src))
 	if err != nil {
-		if _, ok := newCatalog().fields["flow.bits"]; !ok {
-			t.Skipf("the packet view has no flow.bits: %v", err)
-		}
 		t.Fatal(err)
 	}
 	login, other := set.Flowbits["login_seen"], set.Flowbits["other"]
 	if login == other || set.BySID(1).FlowbitsSet != 1<<login {
 		t.Fatalf("flowbits %v, set mask %b", set.Flowbits, set.BySID(1).FlowbitsSet)
 	}
-	t.Log("flow.bits present: add Bits-based assertions here")
+	var ev Evaluator
+	p := telnetSYN()
+	for _, c := range []struct {
+		bits int
+		want bool
+	}{
+		{0, false},
+		{1 << login, true},
+		{1<<login | 1<<other, false},
+		{1 << other, false},
+	} {
+		p.Flow.Bits = c.bits
+		if got, err := ev.Eval(set.BySID(2), p); err != nil || got != c.want {
+			t.Errorf("flow.bits %b: %v, %v; want %v", c.bits, got, err, c.want)
+		}
+	}
 }
 
 func TestEvalRuntimeError(t *testing.T) {
