@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/engine/capture"
+	"github.com/vigil-ids/vigil/engine/respond"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/rules"
 )
@@ -266,7 +267,7 @@ func TestResetAndOwnFrames(t *testing.T) {
 		t.Fatalf("%d blocked alerts, %d frames", blocked, len(inj.frames))
 	}
 	// The per-flow interval (1 s) holds most matches back.
-	if rs := e.Stats().Responses; rs.Suppressed["flow"] == 0 && rs.Suppressed["per_flow"] == 0 && len(rs.Suppressed) == 0 {
+	if rs := e.Stats().Responses; rs.Suppressed[respond.ReasonFlow] == 0 {
 		t.Errorf("no response suppressed by the caps: %+v", rs)
 	}
 
