@@ -32,7 +32,7 @@ func (w *worker) onMatch(r *rules.Rule, pos int, rs *ruleState, p *field.Packet,
 		m.spec = &spec
 		m.thKey = threshold.KeyFor(r.Threshold.Track, p, sw.flowID)
 		if spec.Distinct != "" {
-			m.distinct = w.distinctValue(rs, r.SID, p)
+			m.distinct = distinctValue(rs.distinct[r.SID], p)
 		}
 	}
 	m.alert = newAlert(r, p, b.src, sw.flowID)

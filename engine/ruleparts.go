@@ -3,10 +3,9 @@ package engine
 import (
 	"fmt"
 	"hash/maphash"
+	"math"
 	"net/netip"
 
-	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/vm"
 	"github.com/vigil-ids/vigil/engine/threshold"
 	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/field"
@@ -16,7 +15,7 @@ import (
 // prepared once per load.
 type ruleStatefulParts struct {
 	thresholds map[int]threshold.Spec
-	distinct   map[int]*vm.Program
+	distinct   map[int]field.Slot
 	suppress   []suppression
 }
 
@@ -27,7 +26,7 @@ type suppression struct {
 }
 
 func prepareStateful(set *rules.Set) (ruleStatefulParts, error) {
-	parts := ruleStatefulParts{thresholds: map[int]threshold.Spec{}, distinct: map[int]*vm.Program{}}
+	parts := ruleStatefulParts{thresholds: map[int]threshold.Spec{}, distinct: map[int]field.Slot{}}
 	for _, r := range set.Rules {
 		t := r.Threshold
 		if t == nil {
@@ -35,11 +34,11 @@ func prepareStateful(set *rules.Set) (ruleStatefulParts, error) {
 		}
 		parts.thresholds[r.SID] = threshold.Spec{Type: t.Type, Track: t.Track, Count: t.Count, Seconds: t.Seconds, Distinct: t.Distinct}
 		if t.Distinct != "" {
-			prog, err := expr.Compile(t.Distinct, expr.Env(field.Packet{}))
-			if err != nil {
-				return parts, fmt.Errorf("engine: sid %d: distinct %q: %w", r.SID, t.Distinct, err)
+			slot, ok := field.Lookup(t.Distinct)
+			if !ok { // the rules package refuses such a set
+				return parts, fmt.Errorf("engine: sid %d: distinct %q is not a countable field", r.SID, t.Distinct)
 			}
-			parts.distinct[r.SID] = prog
+			parts.distinct[r.SID] = slot
 		}
 	}
 	for _, s := range set.Suppress {
@@ -89,24 +88,18 @@ func (rs *ruleState) suppressed(sid int, p *field.Packet) bool {
 
 var distinctSeed = maphash.MakeSeed()
 
-// distinctValue is the 64-bit form of the rule's distinct field on p.
-func (w *worker) distinctValue(rs *ruleState, sid int, p *field.Packet) uint64 {
-	v, err := w.vm.Run(rs.distinct[sid], p)
-	if err != nil {
-		return 0
-	}
-	switch x := v.(type) {
-	case int:
-		return uint64(x)
-	case bool:
-		if x {
+// distinctValue is the 64-bit form of a distinct field's value on p.
+func distinctValue(slot field.Slot, p *field.Packet) uint64 {
+	switch slot.Kind {
+	case field.KindInt:
+		return uint64(slot.Int(p))
+	case field.KindBool:
+		if slot.Bool(p) {
 			return 1
 		}
 		return 0
-	case string:
-		return maphash.String(distinctSeed, x)
-	case float64:
-		return uint64(x)
+	case field.KindFloat:
+		return math.Float64bits(slot.Float(p))
 	}
-	return maphash.String(distinctSeed, fmt.Sprint(v))
+	return maphash.String(distinctSeed, slot.String(p))
 }

@@ -3,8 +3,6 @@ package engine
 import (
 	"time"
 
-	"github.com/expr-lang/expr/vm"
-
 	"github.com/vigil-ids/vigil/engine/decode"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/rules"
@@ -18,7 +16,6 @@ type worker struct {
 	in    chan *batch
 	dec   *decode.Decoder
 	ev    rules.Evaluator
-	vm    vm.VM // for distinct-field programs
 	pkt   field.Packet
 	state *statefulWorker
 	cands []int

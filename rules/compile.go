@@ -376,9 +376,12 @@ func (c *compiler) compileRule(r *ruleSpec) {
 		}
 	}
 	if r.distinct != nil {
-		if _, ok := c.cat.fields[rl.Threshold.Distinct]; !ok {
-			d := rl.Threshold.Distinct
-			c.e.add(Position{File: r.file.name, Line: r.distinct.Line, Col: r.distinct.Column}, "unknown field %q%s", d, didYouMean(d, c.cat.names))
+		d := rl.Threshold.Distinct
+		pos := Position{File: r.file.name, Line: r.distinct.Line, Col: r.distinct.Column}
+		if _, ok := c.cat.fields[d]; !ok {
+			c.e.add(pos, "unknown field %q%s", d, didYouMean(d, c.cat.names))
+		} else if _, ok := field.Lookup(d); !ok {
+			c.e.add(pos, "field %q cannot be counted: distinct needs a number, text or bool field", d)
 		}
 	}
 	if r.message != nil {

@@ -98,6 +98,8 @@ func TestCompileErrors(t *testing.T) {
 			[]string{`t.yaml:5:5: threshold needs track, count, seconds`}},
 		{"threshold distinct unknown field", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    threshold: {type: both, track: by_src, count: 5, seconds: 60, distinct: tcp.dport}\n",
 			[]string{`t.yaml:5:77: unknown field "tcp.dport" (did you mean "tcp.dstport"?)`}},
+		{"threshold distinct on a time", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    threshold: {type: both, track: by_src, count: 5, seconds: 60, distinct: frame.time}\n",
+			[]string{`t.yaml:5:77: field "frame.time" cannot be counted: distinct needs a number, text or bool field`}},
 		{"response without reset", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    response: {target: both}\n",
 			[]string{`t.yaml:5:5: response is only used with actions: [reset]`}},
 		{"bad action and strafe", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    actions: [reset, drop]\n    response: {strafe: 9}\n",

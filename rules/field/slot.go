@@ -63,9 +63,13 @@ var slots = func() map[string]Slot {
 }()
 
 // Lookup returns the slot of a condition name, false when the name is not
-// a bool, int, float or string field of Packet.
+// a bool, int, float or string field of Packet. A layer name alone
+// ("tcp") is its presence flag ("tcp.present").
 func Lookup(name string) (Slot, bool) {
 	s, ok := slots[name]
+	if !ok {
+		s, ok = slots[name+".present"]
+	}
 	return s, ok
 }
 
