@@ -486,11 +486,10 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 	t := ix.t
 	frame := p.Frame.Bytes
 	ix.found = ix.found[:0]
-	lo, hi, uses := len(frame), 0, 0
+	lo, hi, direct := len(frame), 0, false
 	if len(ix.litRules)+len(t.alwaysLit) > maxPlay {
 		// Many rules in play: locate every source, and let the
 		// automaton find what any of them needs.
-		uses = directMax + 1
 		for s := range t.srcs {
 			lo, hi = ix.locate(p, frame, int32(s), lo, hi)
 		}
@@ -505,6 +504,7 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 				ix.play = append(ix.play, r)
 			}
 		}
+		uses := 0
 		for _, r := range ix.play {
 			for _, u := range t.ruleUses[r] {
 				uses++
@@ -513,10 +513,11 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 				}
 			}
 		}
+		direct = uses <= directMax
 	}
 	switch {
 	case lo >= hi:
-	case uses <= directMax:
+	case direct:
 		for _, r := range ix.play {
 			for _, u := range t.ruleUses[r] {
 				ix.direct(frame, u)
