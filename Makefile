@@ -16,7 +16,7 @@ test: ## unit, integration and interoperability tests (fuzz seeds included), wit
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 bench: ## performance table (PRODUCT.md §5): decode, 10..10,000 rules at GOMAXPROCS 1 and 2, vigil test on 1 M generated packets, live path, NATS
-	GO=$(GO) sh engine/gen/bench.sh | tee bench.txt
+	GO=$(GO) sh tools/bench.sh | tee bench.txt
 
 fuzz: ## a short run of every fuzz target
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/vigil-ids/vigil/alerts"
-	"github.com/vigil-ids/vigil/engine/capture"
-	"github.com/vigil-ids/vigil/engine/gen"
+	"github.com/vigil-ids/vigil/capture"
+	"github.com/vigil-ids/vigil/tools/gen"
 	"github.com/vigil-ids/vigil/rules"
 )
 
@@ -75,7 +75,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 }
 
-// generatedItems returns n packets of generated traffic (engine/gen) with
+// generatedItems returns n packets of generated traffic (tools/gen) with
 // the given share of attack packets.
 func generatedItems(tb testing.TB, n int, hitRate float64) []item {
 	tb.Helper()

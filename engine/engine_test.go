@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/vigil-ids/vigil/alerts"
-	"github.com/vigil-ids/vigil/engine/capture"
+	"github.com/vigil-ids/vigil/capture"
 	"github.com/vigil-ids/vigil/engine/respond"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/rules"

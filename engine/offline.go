@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/vigil-ids/vigil/engine/capture"
+	"github.com/vigil-ids/vigil/capture"
 )
 
 // RunFile pushes every record of the capture file at path (NCF, pcap or

@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/vigil-ids/vigil/engine/decode"
+	"github.com/vigil-ids/vigil/decode"
 	"github.com/vigil-ids/vigil/engine/flow"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/rules/field"

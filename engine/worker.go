@@ -3,7 +3,7 @@ package engine
 import (
 	"time"
 
-	"github.com/vigil-ids/vigil/engine/decode"
+	"github.com/vigil-ids/vigil/decode"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/field"

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/vigil-ids/vigil/engine/capture"
+	"github.com/vigil-ids/vigil/capture"
 )
 
 func cmdConvert(_ context.Context, env *cliEnv, args []string) error {

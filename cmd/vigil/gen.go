@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/vigil-ids/vigil/engine/capture"
-	"github.com/vigil-ids/vigil/engine/gen"
+	"github.com/vigil-ids/vigil/capture"
+	"github.com/vigil-ids/vigil/tools/gen"
 )
 
 func cmdGen(_ context.Context, env *cliEnv, args []string) error {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/vigil-ids/vigil/engine/capture"
-	"github.com/vigil-ids/vigil/engine/replay"
+	"github.com/vigil-ids/vigil/capture"
+	"github.com/vigil-ids/vigil/tools/replay"
 	"github.com/vigil-ids/vigil/ncf"
 )
 

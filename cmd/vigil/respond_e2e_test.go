@@ -25,7 +25,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/vigil-ids/vigil/alerts"
-	"github.com/vigil-ids/vigil/engine/capture"
+	"github.com/vigil-ids/vigil/capture"
 	"github.com/vigil-ids/vigil/ncf"
 )
 

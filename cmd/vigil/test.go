@@ -15,7 +15,7 @@ import (
 
 	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/engine"
-	"github.com/vigil-ids/vigil/engine/capture"
+	"github.com/vigil-ids/vigil/capture"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/defaults"

@@ -20,7 +20,7 @@ import (
 	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/alerts/natsserver"
 	"github.com/vigil-ids/vigil/engine"
-	"github.com/vigil-ids/vigil/engine/gen"
+	"github.com/vigil-ids/vigil/tools/gen"
 	"github.com/vigil-ids/vigil/engine/sensor"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/rules"

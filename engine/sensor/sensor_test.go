@@ -13,7 +13,7 @@ import (
 
 	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/engine"
-	"github.com/vigil-ids/vigil/engine/capture"
+	"github.com/vigil-ids/vigil/capture"
 	"github.com/vigil-ids/vigil/engine/sensor"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/rules"

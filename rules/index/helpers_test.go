@@ -12,7 +12,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
-	"github.com/vigil-ids/vigil/engine/decode"
+	"github.com/vigil-ids/vigil/decode"
 	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/field"
 )

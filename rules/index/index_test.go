@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/vigil-ids/vigil/engine/decode"
+	"github.com/vigil-ids/vigil/decode"
 	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/field"
 )

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-ids/vigil/engine/capture"
-	"github.com/vigil-ids/vigil/engine/decode"
+	"github.com/vigil-ids/vigil/capture"
+	"github.com/vigil-ids/vigil/decode"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/rules/field"
 )

@@ -15,7 +15,7 @@ import (
 	"github.com/vigil-ids/vigil/ncf"
 )
 
-const capturesDir = "../../testdata/captures/"
+const capturesDir = "../testdata/captures/"
 
 type frame struct {
 	data []byte

@@ -28,7 +28,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/vigil-ids/vigil/engine/capture"
+	"github.com/vigil-ids/vigil/capture"
 	"github.com/vigil-ids/vigil/ncf"
 )
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench.sh runs Vigil's performance benchmarks (PRODUCT.md §5) and prints
 # one table. Run from the repository root: `make bench` or
-# `sh engine/gen/bench.sh`. GO overrides the go command; PACKETS the size
+# `sh tools/bench.sh`. GO overrides the go command; PACKETS the size
 # of the generated capture `vigil test` runs over (default 1,000,000).
 set -eu
 GO=${GO:-go}
@@ -43,7 +43,7 @@ done
 echo
 echo "Vigil benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $("$GO" version | cut -d' ' -f3), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//'))"
 echo "(-N suffix: GOMAXPROCS; no suffix: GOMAXPROCS=1. One op is one packet, record or alert unless stated.)"
-echo "(Process: decode, flow tracking, prefilter and rule evaluation on one worker; captures = testdata/captures, generated = engine/gen traffic with 2% attacks.)"
+echo "(Process: decode, flow tracking, prefilter and rule evaluation on one worker; captures = testdata/captures, generated = tools/gen traffic with 2% attacks.)"
 echo
 awk '
 function fmtnum(v) {

@@ -8,7 +8,7 @@ import (
 )
 
 // capDir holds the public test captures (pcap and NCF versions).
-const capDir = "../../testdata/captures"
+const capDir = "../testdata/captures"
 
 // ncfHeaderLen is the size of a CommView NCF record header; data_len is
 // the little-endian uint16 at offset 0 and the medium the low nibble of

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vigil-ids/vigil/engine/capture"
+	"github.com/vigil-ids/vigil/capture"
 	"github.com/vigil-ids/vigil/ncf"
 )
 
