@@ -12,7 +12,7 @@ build: ## build bin/vigil
 run: build ## listen for CommView on 127.0.0.1:5555 with embedded NATS and the default rules
 	./$(BIN) run --data-dir .vigil-data
 
-test: ## unit, integration and interoperability tests (fuzz seeds included), with the race detector
+test: lint ## lint, then unit, integration and interoperability tests (fuzz seeds included), with the race detector
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 bench: ## performance table (PRODUCT.md §5): decode, 10..10,000 rules at GOMAXPROCS 1 and 2, vigil test on 1 M generated packets, live path, NATS
@@ -25,8 +25,9 @@ fuzz: ## a short run of every fuzz target
 	  done; \
 	done
 
-lint: ## gofmt, go vet, staticcheck
+lint: ## gofmt, go mod tidy, go vet, staticcheck
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) mod tidy -diff
 	$(GO) vet $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
 

@@ -9,8 +9,8 @@ import (
 
 	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/capture"
-	"github.com/vigil-ids/vigil/tools/gen"
 	"github.com/vigil-ids/vigil/rules"
+	"github.com/vigil-ids/vigil/tools/gen"
 )
 
 // benchCaptures are a realistic mix: web, DNS, TLS, SSH, scans, VLANs.

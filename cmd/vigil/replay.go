@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/vigil-ids/vigil/capture"
-	"github.com/vigil-ids/vigil/tools/replay"
 	"github.com/vigil-ids/vigil/ncf"
+	"github.com/vigil-ids/vigil/tools/replay"
 )
 
 func cmdReplay(ctx context.Context, env *cliEnv, args []string) error {

@@ -14,8 +14,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vigil-ids/vigil/alerts"
-	"github.com/vigil-ids/vigil/engine"
 	"github.com/vigil-ids/vigil/capture"
+	"github.com/vigil-ids/vigil/engine"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/defaults"

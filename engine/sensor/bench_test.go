@@ -20,10 +20,10 @@ import (
 	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/alerts/natsserver"
 	"github.com/vigil-ids/vigil/engine"
-	"github.com/vigil-ids/vigil/tools/gen"
 	"github.com/vigil-ids/vigil/engine/sensor"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/rules"
+	"github.com/vigil-ids/vigil/tools/gen"
 )
 
 // benchRules is a generated pack of n rules (gen.Rules) plus extra.

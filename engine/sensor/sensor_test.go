@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/vigil-ids/vigil/alerts"
-	"github.com/vigil-ids/vigil/engine"
 	"github.com/vigil-ids/vigil/capture"
+	"github.com/vigil-ids/vigil/engine"
 	"github.com/vigil-ids/vigil/engine/sensor"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/rules"
