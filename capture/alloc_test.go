@@ -16,7 +16,7 @@ func TestNextDoesNotAllocate(t *testing.T) {
 	eth := recs(capturesDir + "sv-tls-cert.ncf")
 	build := func(f Format, wifi bool) []byte {
 		var buf bytes.Buffer
-		w, err := NewWriter(&buf, f, nil)
+		w, err := writeStream(&buf, f, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,7 +42,7 @@ func TestNextDoesNotAllocate(t *testing.T) {
 		"pcap-radiotap": build(PCAP, true),
 	}
 	for name, in := range inputs {
-		r, err := NewReader(bytes.NewReader(in), time.FixedZone("X", 3600))
+		r, err := readStream(bytes.NewReader(in), time.FixedZone("X", 3600))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,7 @@ func benchCapture(b *testing.B, name string) {
 	b.ReportAllocs()
 	for b.Loop() {
 		src.Reset(raw)
-		r, err := NewReader(src, nil)
+		r, err := readStream(src, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

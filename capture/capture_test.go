@@ -178,7 +178,7 @@ func pcapFile(linkType uint32, frames ...[]byte) []byte {
 
 func TestUnsupportedLinkType(t *testing.T) {
 	for _, lt := range []uint32{147, 9, 204} {
-		_, err := NewReader(bytes.NewReader(pcapFile(lt, []byte{1, 2, 3})), nil)
+		_, err := readStream(bytes.NewReader(pcapFile(lt, []byte{1, 2, 3})), nil)
 		if !errors.Is(err, ErrLinkType) || !strings.Contains(err.Error(), "("+strconv.Itoa(int(lt))+")") {
 			t.Fatalf("link type %d: %v", lt, err)
 		}
@@ -187,7 +187,7 @@ func TestUnsupportedLinkType(t *testing.T) {
 
 func TestRawIPRelinked(t *testing.T) {
 	ip4 := []byte{0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2}
-	r, err := NewReader(bytes.NewReader(pcapFile(101, ip4, []byte{0x12})), nil)
+	r, err := readStream(bytes.NewReader(pcapFile(101, ip4, []byte{0x12})), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestWiFiThroughPcap(t *testing.T) {
 	}
 	for _, f := range []Format{PCAP, PCAPNG} {
 		var buf bytes.Buffer
-		w, err := NewWriter(&buf, f, nil)
+		w, err := writeStream(&buf, f, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,7 +227,7 @@ func TestWiFiThroughPcap(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		r, err := NewReader(&buf, nil)
+		r, err := readStream(&buf, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -249,7 +249,7 @@ func TestWiFiThroughPcap(t *testing.T) {
 func TestMixedMedia(t *testing.T) {
 	eth := &ncf.Record{Header: ncf.Header{Time: time.Unix(1, 0), Medium: ncf.Ethernet}, Data: make([]byte, 60)}
 	wifi := &ncf.Record{Header: ncf.Header{Time: time.Unix(2, 0), Medium: ncf.WiFi, Channel: 1}, Data: make([]byte, 30)}
-	w, _ := NewWriter(io.Discard, PCAP, nil)
+	w, _ := writeStream(io.Discard, PCAP, nil)
 	if err := w.Write(eth); err != nil {
 		t.Fatal(err)
 	}
@@ -257,14 +257,14 @@ func TestMixedMedia(t *testing.T) {
 		t.Fatalf("pcap with two media: %v", err)
 	}
 	var buf bytes.Buffer
-	w, _ = NewWriter(&buf, PCAPNG, nil)
+	w, _ = writeStream(&buf, PCAPNG, nil)
 	for _, rec := range []*ncf.Record{eth, wifi, eth} {
 		if err := w.Write(rec); err != nil {
 			t.Fatal(err)
 		}
 	}
 	w.Close()
-	r, err := NewReader(&buf, nil)
+	r, err := readStream(&buf, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,11 +277,11 @@ func TestMixedMedia(t *testing.T) {
 func TestEmptyWriters(t *testing.T) {
 	for _, f := range []Format{PCAP, PCAPNG} {
 		var buf bytes.Buffer
-		w, _ := NewWriter(&buf, f, nil)
+		w, _ := writeStream(&buf, f, nil)
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		r, err := NewReader(&buf, nil)
+		r, err := readStream(&buf, nil)
 		if err != nil {
 			t.Fatalf("%v: %v", f, err)
 		}
@@ -335,7 +335,7 @@ func TestTruncatedPcap(t *testing.T) {
 		bounds[off] = k
 	}
 	for n := 24; n <= len(full); n++ {
-		r, err := NewReader(bytes.NewReader(full[:n]), nil)
+		r, err := readStream(bytes.NewReader(full[:n]), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -353,4 +353,12 @@ func TestTruncatedPcap(t *testing.T) {
 			t.Fatalf("cut at %d: %v, want io.ErrUnexpectedEOF", n, err)
 		}
 	}
+}
+
+// readStream is Open over an in-memory stream.
+func readStream(r io.Reader, loc *time.Location) (Reader, error) { return newReader(r, loc, nil) }
+
+// writeStream is Create over an in-memory stream; Close does not close w.
+func writeStream(w io.Writer, f Format, loc *time.Location) (Writer, error) {
+	return newWriter(w, f, loc, nil)
 }

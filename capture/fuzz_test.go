@@ -22,7 +22,7 @@ func seedFiles(f *testing.F, max int) [][]byte {
 	}
 	// A WiFi pcap with radiotap, written by this package.
 	var buf bytes.Buffer
-	w, _ := NewWriter(&buf, PCAP, nil)
+	w, _ := writeStream(&buf, PCAP, nil)
 	w.Write(&ncf.Record{Header: ncf.Header{Time: time.Unix(1e9, 0), Medium: ncf.WiFi, Rate: 2, Channel: 1, SignalDBm: 50, Broken: true}, Data: []byte{8, 0, 0, 0}})
 	w.Close()
 	return append(out, buf.Bytes())
@@ -48,7 +48,7 @@ func FuzzOpen(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := NewReader(bytes.NewReader(data), nil)
+		r, err := readStream(bytes.NewReader(data), nil)
 		if err != nil {
 			return
 		}

@@ -23,8 +23,7 @@ import (
 // timestamp (UTC), WireLen its original length, Direction Pass and Medium
 // follows the link type (see the package documentation). Errors are sticky.
 //
-// Close releases the file if the Reader opened it (Open); a Reader made by
-// NewReader leaves the io.Reader to its owner.
+// Close releases the file.
 type Reader interface {
 	Next() (*ncf.Record, error)
 	Format() Format
@@ -48,12 +47,6 @@ func Open(path string, loc *time.Location) (Reader, error) {
 		return nil, fmt.Errorf("%w (file %s)", err, path)
 	}
 	return r, nil
-}
-
-// NewReader returns a Reader over r, detecting the format by content. loc
-// is the zone of NCF timestamps (nil means UTC).
-func NewReader(r io.Reader, loc *time.Location) (Reader, error) {
-	return newReader(r, loc, nil)
 }
 
 func newReader(r io.Reader, loc *time.Location, c io.Closer) (Reader, error) {

@@ -15,8 +15,8 @@ import (
 )
 
 // Writer writes records to a capture file. Write does not retain the
-// record. Close flushes buffered output and, for a Writer made by Create,
-// closes the file; a Writer is unusable after Close.
+// record. Close flushes buffered output and closes the file; a Writer is
+// unusable after Close.
 type Writer interface {
 	Write(rec *ncf.Record) error
 	Close() error
@@ -40,13 +40,6 @@ func Create(path string, loc *time.Location) (Writer, error) {
 		return nil, err
 	}
 	return w, nil
-}
-
-// NewWriter returns a Writer of format f on w. loc is the zone NCF
-// timestamps are written in (nil means UTC). Close flushes but does not
-// close w.
-func NewWriter(w io.Writer, f Format, loc *time.Location) (Writer, error) {
-	return newWriter(w, f, loc, nil)
 }
 
 func newWriter(w io.Writer, f Format, loc *time.Location, c io.Closer) (Writer, error) {

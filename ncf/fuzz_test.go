@@ -24,40 +24,32 @@ func FuzzReader(f *testing.F) {
 		for i, s := range split {
 			sizes[i] = int(s) + 1
 		}
-		for _, copyMode := range []bool{false, true} {
-			src := &chunkReader{b: data, sizes: sizes}
-			var r *Reader
-			if copyMode {
-				r = newCopyReader(src, ReaderConfig{})
-			} else {
-				r = NewReader(src, ReaderConfig{})
-			}
-			var consumed int64
-			for {
-				rec, err := r.Next()
-				if err != nil {
-					var he *HeaderError
-					switch {
-					case err == io.EOF:
-						if consumed != int64(len(data)) {
-							t.Fatalf("io.EOF after %d of %d bytes", consumed, len(data))
-						}
-					case errors.Is(err, ErrTruncated), errors.As(err, &he):
-					default:
-						t.Fatalf("unexpected error %v", err)
+		r := NewReader(&chunkReader{b: data, sizes: sizes}, ReaderConfig{})
+		var consumed int64
+		for {
+			rec, err := r.Next()
+			if err != nil {
+				var he *HeaderError
+				switch {
+				case err == io.EOF:
+					if consumed != int64(len(data)) {
+						t.Fatalf("io.EOF after %d of %d bytes", consumed, len(data))
 					}
-					break
+				case errors.Is(err, ErrTruncated), errors.As(err, &he):
+				default:
+					t.Fatalf("unexpected error %v", err)
 				}
-				if len(rec.Data) != rec.DataLen || rec.DataLen > MaxDataLen || rec.WireLen != rec.DataLen {
-					t.Fatalf("inconsistent record: len %d DataLen %d", len(rec.Data), rec.DataLen)
-				}
-				if !bytes.Equal(rec.Data, data[consumed+HeaderLen:consumed+HeaderLen+int64(rec.DataLen)]) {
-					t.Fatal("record data does not match the input")
-				}
-				consumed += int64(HeaderLen + rec.DataLen)
-				if r.Offset() != consumed {
-					t.Fatalf("offset %d, want %d", r.Offset(), consumed)
-				}
+				break
+			}
+			if len(rec.Data) != rec.DataLen || rec.DataLen > MaxDataLen || rec.WireLen != rec.DataLen {
+				t.Fatalf("inconsistent record: len %d DataLen %d", len(rec.Data), rec.DataLen)
+			}
+			if !bytes.Equal(rec.Data, data[consumed+HeaderLen:consumed+HeaderLen+int64(rec.DataLen)]) {
+				t.Fatal("record data does not match the input")
+			}
+			consumed += int64(HeaderLen + rec.DataLen)
+			if r.Offset() != consumed {
+				t.Fatalf("offset %d, want %d", r.Offset(), consumed)
 			}
 		}
 	})

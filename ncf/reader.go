@@ -50,8 +50,6 @@ type Reader struct {
 	n       int64
 	err     error
 	pending int // bytes of the previous record still to discard
-	copy    bool
-	buf     []byte // copy mode only
 }
 
 // bufSize is the bufio size: one full record plus headroom so that Peek of
@@ -76,16 +74,6 @@ func NewReader(r io.Reader, cfg ReaderConfig) *Reader {
 	return rd
 }
 
-// newCopyReader returns a Reader that copies each record into a reused
-// buffer instead of peeking into the bufio buffer (kept to compare the two
-// strategies in benchmarks).
-func newCopyReader(r io.Reader, cfg ReaderConfig) *Reader {
-	rd := NewReader(r, cfg)
-	rd.copy = true
-	rd.buf = make([]byte, HeaderLen+rd.maxData)
-	return rd
-}
-
 // Offset returns the number of stream bytes consumed by the records
 // returned so far.
 func (r *Reader) Offset() int64 { return r.off }
@@ -100,11 +88,7 @@ func (r *Reader) Next() (*Record, error) {
 		return nil, r.err
 	}
 	var rec *Record
-	if r.copy {
-		rec, r.err = r.nextCopy()
-	} else {
-		rec, r.err = r.nextPeek()
-	}
+	rec, r.err = r.next()
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -112,7 +96,9 @@ func (r *Reader) Next() (*Record, error) {
 	return rec, nil
 }
 
-func (r *Reader) nextPeek() (*Record, error) {
+// next peeks the record in the bufio buffer; the previous record is
+// discarded first, so the returned Data stays valid until the next call.
+func (r *Reader) next() (*Record, error) {
 	if r.pending > 0 {
 		// Discard of buffered bytes cannot fail.
 		r.br.Discard(r.pending)
@@ -133,27 +119,6 @@ func (r *Reader) nextPeek() (*Record, error) {
 	r.rec.Data = b[HeaderLen:total:total]
 	r.pending = total
 	r.off += int64(total)
-	return &r.rec, nil
-}
-
-func (r *Reader) nextCopy() (*Record, error) {
-	hb := r.buf[:HeaderLen]
-	n, err := io.ReadFull(r.br, hb)
-	if err != nil {
-		return nil, r.shortErr(n, err, "header")
-	}
-	if herr := parseHeader(&r.rec.Header, hb, r.loc, r.maxData, r.off); herr != nil {
-		return nil, herr
-	}
-	body := r.buf[HeaderLen : HeaderLen+r.rec.DataLen]
-	if n, err := io.ReadFull(r.br, body); err != nil {
-		if n == 0 && err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, r.shortErr(HeaderLen+n, err, "body")
-	}
-	r.rec.Data = body[:len(body):len(body)]
-	r.off += int64(HeaderLen + len(body))
 	return &r.rec, nil
 }
 

@@ -22,7 +22,6 @@ package gen
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -157,25 +156,6 @@ func (g *Generator) Next() (*ncf.Record, bool) {
 
 // Stats returns the counters so far.
 func (g *Generator) Stats() Stats { return g.stats }
-
-// Write generates cfg's records into w as an NCF stream (an .ncf file)
-// with UTC timestamps.
-func Write(w io.Writer, cfg Config) (Stats, error) {
-	g, err := New(cfg)
-	if err != nil {
-		return Stats{}, err
-	}
-	nw := ncf.NewWriter(w, time.UTC)
-	for rec, ok := g.Next(); ok; rec, ok = g.Next() {
-		if err := nw.Write(&rec.Header, rec.Data); err != nil {
-			return g.Stats(), fmt.Errorf("gen: %w", err)
-		}
-	}
-	if err := nw.Flush(); err != nil {
-		return g.Stats(), fmt.Errorf("gen: %w", err)
-	}
-	return g.Stats(), nil
-}
 
 // WriteCapture generates cfg's records into a capture writer of any
 // format (see capture.Create). It does not close w.

@@ -16,14 +16,24 @@ import (
 	"github.com/vigil-ids/vigil/rules/field"
 )
 
+// write returns cfg's records as an NCF stream with UTC timestamps.
 func write(t *testing.T, cfg Config) ([]byte, Stats) {
 	t.Helper()
-	var buf bytes.Buffer
-	st, err := Write(&buf, cfg)
+	g, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes(), st
+	var buf bytes.Buffer
+	w := ncf.NewWriter(&buf, time.UTC)
+	for rec, ok := g.Next(); ok; rec, ok = g.Next() {
+		if err := w.Write(&rec.Header, rec.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), g.Stats()
 }
 
 func TestDeterministic(t *testing.T) {
