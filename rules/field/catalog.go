@@ -15,42 +15,20 @@ type Field struct {
 }
 
 // Catalog lists every field of [Packet] in declaration order. A layer
-// struct with a Present flag appears as its bare name (type bool), and its
-// "present" member is not listed separately. A nested struct's doc tag
-// (e.g. "ARP sender") prefixes the docs of its members.
+// struct with a Present flag appears as its bare name (type bool) in the
+// flag's place, and its "present" member is not listed separately. A
+// nested struct's doc tag (e.g. "ARP sender") prefixes the docs of its
+// members. The slice is new on every call.
 func Catalog() []Field {
-	var out []Field
-	walk(reflect.TypeOf(Packet{}), "", "", &out)
+	out := make([]Field, 0, len(members))
+	for _, m := range members {
+		if m.layer {
+			out = append(out, Field{Name: strings.TrimSuffix(m.name, ".present"), Type: "bool", Doc: m.doc, Layer: true})
+			continue
+		}
+		out = append(out, Field{Name: m.name, Type: typeName(m.typ), Doc: m.doc})
+	}
 	return out
-}
-
-func walk(t reflect.Type, prefix, docPrefix string, out *[]Field) {
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("expr")
-		if tag == "-" || !f.IsExported() {
-			continue
-		}
-		name := prefix + tag
-		if f.Type.Kind() == reflect.Struct && f.Type.String() != "time.Time" {
-			if p, ok := f.Type.FieldByName("Present"); ok && p.Type.Kind() == reflect.Bool {
-				*out = append(*out, Field{Name: name, Type: "bool", Doc: p.Tag.Get("doc"), Layer: true})
-			}
-			walk(f.Type, name+".", joinDoc(docPrefix, f.Tag.Get("doc")), out)
-			continue
-		}
-		if tag == "present" {
-			continue
-		}
-		*out = append(*out, Field{Name: name, Type: typeName(f.Type), Doc: joinDoc(docPrefix, f.Tag.Get("doc"))})
-	}
-}
-
-func joinDoc(prefix, doc string) string {
-	if prefix == "" || doc == "" {
-		return prefix + doc
-	}
-	return prefix + " " + doc
 }
 
 func typeName(t reflect.Type) string {

@@ -2,7 +2,6 @@ package field
 
 import (
 	"reflect"
-	"time"
 	"unsafe"
 )
 
@@ -26,39 +25,17 @@ type Slot struct {
 	off  uintptr
 }
 
-// slots maps every bool, int, float and string field of Packet by its
-// condition name (expr tags joined with dots). Layer flags keep their
-// member name ("tcp.present"), the form the rule compiler rewrites a bare
-// layer name into.
+// slots maps every bool, int, float and string member of Packet by its
+// condition name. Layer flags keep their member name ("tcp.present"), the
+// form the rule compiler rewrites a bare layer name into.
 var slots = func() map[string]Slot {
+	kinds := map[reflect.Kind]Kind{reflect.Bool: KindBool, reflect.Int: KindInt, reflect.Float64: KindFloat, reflect.String: KindString}
 	m := map[string]Slot{}
-	timeType := reflect.TypeOf(time.Time{})
-	var walk func(t reflect.Type, prefix string, base uintptr)
-	walk = func(t reflect.Type, prefix string, base uintptr) {
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			tag := f.Tag.Get("expr")
-			if tag == "" || tag == "-" || !f.IsExported() {
-				continue
-			}
-			name, off := prefix+tag, base+f.Offset
-			switch f.Type.Kind() {
-			case reflect.Struct:
-				if f.Type != timeType {
-					walk(f.Type, name+".", off)
-				}
-			case reflect.Bool:
-				m[name] = Slot{name, KindBool, off}
-			case reflect.Int:
-				m[name] = Slot{name, KindInt, off}
-			case reflect.Float64:
-				m[name] = Slot{name, KindFloat, off}
-			case reflect.String:
-				m[name] = Slot{name, KindString, off}
-			}
+	for _, f := range members {
+		if k, ok := kinds[f.typ.Kind()]; ok {
+			m[f.name] = Slot{f.name, k, f.off}
 		}
 	}
-	walk(reflect.TypeOf(Packet{}), "", 0)
 	return m
 }()
 
