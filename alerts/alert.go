@@ -9,10 +9,7 @@
 // NATS server lives in the natsserver subpackage.
 package alerts
 
-import (
-	"strings"
-	"time"
-)
+import "time"
 
 // SchemaVersion versions the alert JSON layout (the "schema_version" key).
 // Changes within one version only add keys; no key changes meaning.
@@ -54,10 +51,10 @@ type Alert struct {
 	Rev       int // rule revision
 	Signature string
 	Category  string
-	Severity  int      // EVE severity, 1 (highest) to 4; see SeverityEVE
+	Severity  int      // EVE severity, 1 (highest) to 4 (for Vigil rules, rules.Severity.EVE)
 	Tags      []string // rule tags, "alert.metadata.tags"; metadata omitted when empty
 
-	SeverityWord string     // the rule's severity: critical, high, medium, low, info
+	SeverityWord string     // the rule's severity word (critical, high, medium, low, info); a subject token
 	Message      string     // rendered output template; omitted when empty
 	Injected     []Injected // responses injected for this alert
 	Summary      *Summary   // set on de-duplication summaries (thresholds)
@@ -81,29 +78,4 @@ type Summary struct {
 	Count     int
 	FirstSeen time.Time
 	LastSeen  time.Time
-}
-
-// Severity words, as written in rules and used in subjects.
-const (
-	SeverityCritical = "critical"
-	SeverityHigh     = "high"
-	SeverityMedium   = "medium"
-	SeverityLow      = "low"
-	SeverityInfo     = "info"
-)
-
-// SeverityEVE maps a severity word to EVE's 1 (highest) to 4: critical and
-// high → 1, medium → 2, low → 3, info → 4. An unknown word gives 2, the
-// severity of the default "medium". Case is ignored.
-func SeverityEVE(word string) int {
-	switch strings.ToLower(word) {
-	case SeverityCritical, SeverityHigh:
-		return 1
-	case SeverityLow:
-		return 3
-	case SeverityInfo:
-		return 4
-	default:
-		return 2
-	}
 }

@@ -28,7 +28,7 @@ func sampleAlert() *Alert {
 		Rev:          1,
 		Signature:    "Telnet connection attempt",
 		Severity:     1,
-		SeverityWord: SeverityHigh,
+		SeverityWord: "high",
 		Tags:         []string{"telnet", "policy"},
 		ID:           "s1-42",
 	}

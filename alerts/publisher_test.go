@@ -74,8 +74,7 @@ func testAlert(i int) *Alert {
 	a.PcapCnt = i
 	a.Sensor = sensors[i%len(sensors)]
 	a.SID = 1000000 + i%5
-	a.SeverityWord = []string{SeverityHigh, SeverityLow}[i%2]
-	a.Severity = SeverityEVE(a.SeverityWord)
+	a.SeverityWord, a.Severity = []string{"high", "low"}[i%2], []int{1, 3}[i%2]
 	return a
 }
 

@@ -60,14 +60,6 @@ func TestFilterSubject(t *testing.T) {
 	}
 }
 
-func TestSeverityEVE(t *testing.T) {
-	for word, want := range map[string]int{"critical": 1, "high": 1, "HIGH": 1, "medium": 2, "low": 3, "info": 4, "": 2, "bogus": 2} {
-		if got := SeverityEVE(word); got != want {
-			t.Errorf("SeverityEVE(%q) = %d, want %d", word, got, want)
-		}
-	}
-}
-
 func TestFormatText(t *testing.T) {
 	a := sampleAlert()
 	got := FormatText(a)
