@@ -24,7 +24,7 @@ func newAlert(r *rules.Rule, p *field.Packet, src *Source, flowID uint64) *alert
 		DestPort:     p.DestPort,
 		Proto:        strings.Clone(p.Proto),
 		Direction:    p.NCF.Direction,
-		Action:       "allowed",
+		Action:       alerts.ActionAllowed,
 		GID:          1,
 		SID:          r.SID,
 		Rev:          r.Rev,
