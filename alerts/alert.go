@@ -60,8 +60,9 @@ type Alert struct {
 	Summary      *Summary   // set on de-duplication summaries (thresholds)
 
 	// ID is the Nats-Msg-Id of the alert: unique per alert and stable
-	// across retries, so JetStream drops duplicates. The producer sets it;
-	// Publisher.Publish assigns one when it is empty.
+	// across retries, so JetStream drops duplicates. The producer sets it
+	// with ID (SummaryID for a summary); Publisher.Publish drops an alert
+	// without one.
 	ID string
 }
 

@@ -24,7 +24,7 @@ func benchPublish(b *testing.B, jetStream bool) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		a.ID = "" // a new ID per alert, as the producer would
+		a.ID = ID("bench", 1, i, a.SID) // a new ID per alert, as the producer makes it
 		p.Publish(a)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

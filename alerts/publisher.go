@@ -2,13 +2,10 @@ package alerts
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -108,9 +105,6 @@ type Publisher struct {
 	js   jetstream.JetStream
 	log  *slog.Logger
 
-	idPrefix string
-	idSeq    atomic.Uint64
-
 	mu          sync.Mutex
 	queue       []*record // memory queue; live part is queue[qhead:]
 	qhead       int
@@ -166,9 +160,6 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
-	var rnd [6]byte
-	_, _ = rand.Read(rnd[:])
-	p.idPrefix = hex.EncodeToString(rnd[:]) + "-"
 	if cfg.DataDir != "" {
 		s, err := openSpool(cfg.DataDir, cfg.DiskLimit)
 		if err != nil {
@@ -195,20 +186,18 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 	return p, nil
 }
 
-// NewID returns a new alert ID: a random per-Publisher prefix and a counter,
-// unique across Publishers and restarts.
-func (p *Publisher) NewID() string {
-	return p.idPrefix + strconv.FormatUint(p.idSeq.Add(1), 10)
-}
-
-// Publish encodes a (assigning a.ID with NewID when it is empty) and queues
-// it for delivery. It does not wait for NATS: the alert goes to the memory
-// queue, or to the spill folder when the memory queue is full or older
-// alerts are still on disk; if neither can take it, it is counted in
-// Dropped and logged. The Publisher keeps no reference to a.
+// Publish encodes a and queues it for delivery. It does not wait for NATS:
+// the alert goes to the memory queue, or to the spill folder when the
+// memory queue is full or older alerts are still on disk; if neither can
+// take it, it is counted in Dropped and logged. a.ID must be set (see ID):
+// it is the Nats-Msg-Id, and an alert without one is dropped the same way.
+// The Publisher keeps no reference to a.
 func (p *Publisher) Publish(a *Alert) {
 	if a.ID == "" {
-		a.ID = p.NewID()
+		p.mu.Lock()
+		p.dropLocked(1, errNoID)
+		p.mu.Unlock()
+		return
 	}
 	data := a.AppendJSON(make([]byte, 0, 512))
 	r := newRecord(Subject(p.cfg.Prefix, a.Sensor, a.SeverityWord, a.SID), a.ID, data, nil)
@@ -236,7 +225,11 @@ func (p *Publisher) Publish(a *Alert) {
 	p.signal()
 }
 
-var errMemoryFull = fmt.Errorf("alerts: memory queue full and no spill folder")
+// Reasons an alert is dropped, for the log.
+var (
+	errMemoryFull = errors.New("alerts: memory queue full and no spill folder")
+	errNoID       = errors.New("alerts: alert without an ID")
+)
 
 // PublishEvent publishes data on subject as a core NATS message, best
 // effort (stats and reload events): a failure is counted in EventErrors,

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/vigil-ids/vigil/alerts"
@@ -33,25 +32,10 @@ func newAlert(r *rules.Rule, p *field.Packet, src *Source, flowID uint64) *alert
 		Severity:     r.Severity.EVE(),
 		SeverityWord: r.Severity.String(),
 		Tags:         r.Tags,
-		ID:           alertID(src, p.Frame.Number, r.SID),
+		ID:           alerts.ID(src.e.instance, uint64(src.id), p.Frame.Number, r.SID),
 	}
 	if r.Message != nil {
 		a.Message = r.Message.Render(p)
 	}
 	return a
-}
-
-// alertID is the alert's Nats-Msg-Id: the engine instance, the source, the
-// packet and the rule make it unique, and it is fixed before the first
-// publish so retries repeat it.
-func alertID(src *Source, number, sid int) string {
-	b := make([]byte, 0, 48)
-	b = append(b, src.e.instance...)
-	b = append(b, '-')
-	b = strconv.AppendUint(b, uint64(src.id), 10)
-	b = append(b, '-')
-	b = strconv.AppendInt(b, int64(number), 10)
-	b = append(b, '-')
-	b = strconv.AppendInt(b, int64(sid), 10)
-	return string(b)
 }

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"runtime"
@@ -59,9 +57,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Stateful configures flows, thresholds and responses.
 	Stateful StatefulConfig
-	// Instance is the first part of every alert ID (Nats-Msg-Id). The
-	// default is random, so IDs differ across runs of Vigil; an offline
-	// run sets a fixed one to make its output reproducible.
+	// Instance is the first part of every alert ID (alerts.ID). The
+	// default is random (alerts.NewInstance), so IDs differ across runs
+	// of Vigil; an offline run sets a fixed one to make its output
+	// reproducible.
 	Instance string
 }
 
@@ -106,7 +105,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Instance == "" {
-		cfg.Instance = newInstanceID()
+		cfg.Instance = alerts.NewInstance()
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, instance: cfg.Instance}
 	shared, err := newSharedState(cfg.Stateful)
@@ -207,9 +206,3 @@ func (e *Engine) Stats() Stats {
 // RuleStats returns per-rule counters of the rule set in force, in the
 // set's order.
 func (e *Engine) RuleStats() []RuleStats { return e.state.Load().totals() }
-
-func newInstanceID() string {
-	var b [6]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}

@@ -50,7 +50,7 @@ func (s *sharedState) summaryAlerts() []*alerts.Alert {
 		a := *first
 		a.Summary = &alerts.Summary{Count: sum.Count, FirstSeen: sum.FirstSeen, LastSeen: sum.LastSeen}
 		a.Timestamp = sum.LastSeen
-		a.ID = first.ID + "-summary"
+		a.ID = alerts.SummaryID(first.ID)
 		a.Injected = nil
 		out = append(out, &a)
 	}
