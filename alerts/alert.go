@@ -66,11 +66,14 @@ type Alert struct {
 	ID string
 }
 
-// Injected describes one frame Vigil injected in response to an alert.
+// Injected describes one frame Vigil injected in response to an alert. It
+// is also the layout of an element of the alert JSON's "vigil.injected"
+// array, under its json tags.
 type Injected struct {
-	Direction string // "to_source" or "to_dest"
-	Type      string // "tcp-rst" or "icmp-unreach"
-	Seq, Ack  uint32 // TCP sequence and acknowledgement numbers (0 for ICMP)
+	Direction string `json:"direction"` // "to_source" or "to_dest"
+	Type      string `json:"type"`      // "tcp-rst" or "icmp-unreach"
+	Seq       uint32 `json:"seq"`       // TCP sequence number (0 for ICMP)
+	Ack       uint32 `json:"ack"`       // TCP acknowledgement number (0 for ICMP)
 }
 
 // Summary marks an alert that stands for Count alerts of the same rule

@@ -6,58 +6,13 @@ import (
 	"time"
 )
 
-// eveJSON mirrors the layout written by AppendJSON for decoding.
-type eveJSON struct {
-	Timestamp     string `json:"timestamp"`
-	EventType     string `json:"event_type"`
-	SchemaVersion int    `json:"schema_version"`
-	Sensor        string `json:"sensor"`
-	FlowID        uint64 `json:"flow_id"`
-	CommunityID   string `json:"community_id"`
-	PcapCnt       int    `json:"pcap_cnt"`
-	PcapFilename  string `json:"pcap_filename"`
-	SrcIP         string `json:"src_ip"`
-	SrcPort       int    `json:"src_port"`
-	DestIP        string `json:"dest_ip"`
-	DestPort      int    `json:"dest_port"`
-	Proto         string `json:"proto"`
-	Direction     string `json:"direction"`
-	Alert         struct {
-		Action      string `json:"action"`
-		GID         int    `json:"gid"`
-		SignatureID int    `json:"signature_id"`
-		Rev         int    `json:"rev"`
-		Signature   string `json:"signature"`
-		Category    string `json:"category"`
-		Severity    int    `json:"severity"`
-		Metadata    *struct {
-			Tags []string `json:"tags"`
-		} `json:"metadata"`
-	} `json:"alert"`
-	Vigil struct {
-		Severity string `json:"severity"`
-		Message  string `json:"message"`
-		ID       string `json:"id"`
-		Injected []struct {
-			Direction string `json:"direction"`
-			Type      string `json:"type"`
-			Seq       uint32 `json:"seq"`
-			Ack       uint32 `json:"ack"`
-		} `json:"injected"`
-	} `json:"vigil"`
-	Summary *struct {
-		Count     int    `json:"count"`
-		FirstSeen string `json:"first_seen"`
-		LastSeen  string `json:"last_seen"`
-	} `json:"summary"`
-}
-
-// Decode parses one alert written by AppendJSON (unknown keys are ignored,
-// so alerts of a later minor layout decode too). It fails with
-// ErrNotAlert when event_type is not "alert" and ErrSchemaVersion when the
-// schema_version is newer than SchemaVersion's major.
+// Decode parses one alert written by AppendJSON, through eveRecord
+// (unknown keys are ignored, so alerts of a later minor layout decode
+// too). It fails with ErrNotAlert when event_type is not "alert" and
+// ErrSchemaVersion when the schema_version is newer than SchemaVersion's
+// major.
 func Decode(data []byte) (*Alert, error) {
-	var e eveJSON
+	var e eveRecord
 	if err := json.Unmarshal(data, &e); err != nil {
 		return nil, fmt.Errorf("alerts: decode: %w", err)
 	}
@@ -94,12 +49,10 @@ func Decode(data []byte) (*Alert, error) {
 		SeverityWord: e.Vigil.Severity,
 		Message:      e.Vigil.Message,
 		ID:           e.Vigil.ID,
+		Injected:     e.Vigil.Injected,
 	}
 	if e.Alert.Metadata != nil && len(e.Alert.Metadata.Tags) > 0 {
 		a.Tags = e.Alert.Metadata.Tags
-	}
-	for _, in := range e.Vigil.Injected {
-		a.Injected = append(a.Injected, Injected{Direction: in.Direction, Type: in.Type, Seq: in.Seq, Ack: in.Ack})
 	}
 	if s := e.Summary; s != nil {
 		first, err := parseTime("summary.first_seen", s.FirstSeen)

@@ -19,6 +19,8 @@ import (
 //	       injected [{direction, type, seq, ack}] (when any)},
 //	summary {count, first_seen, last_seen} (when set).
 //
+// This is the layout eveRecord describes, written by hand because it runs
+// once per alert on the output path: the tests hold it to eveRecord.
 // Strings are escaped as encoding/json does (quotes, backslashes, control
 // characters, U+2028 and U+2029); invalid UTF-8 becomes U+FFFD. With a dst
 // of sufficient capacity AppendJSON does not allocate.

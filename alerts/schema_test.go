@@ -1,0 +1,370 @@
+package alerts
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io/fs"
+	"maps"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite "+goldenFile+" from goldenAlerts")
+
+// goldenFile holds goldenAlerts encoded by AppendJSON, one per line.
+const goldenFile = "testdata/alerts.golden.jsonl"
+
+// eveSchemaFile is Suricata's EVE JSON schema (etc/schema.json of the
+// Suricata source tree, GPL-2.0). It is test data kept beside the
+// repository, not in it; the check is skipped where it is absent.
+const eveSchemaFile = "../../shared/eve/schema.json"
+
+// vigilKeys are the top-level keys Vigil adds to Suricata's alert record
+// (see eveRecord); the Suricata schema check leaves them out.
+var vigilKeys = []string{"schema_version", "sensor", "vigil", "summary"}
+
+// goldenAlerts sets every field of Alert and every key of eveRecord at
+// least once (TestGoldenCoverage checks it). Times have whole microseconds,
+// the precision of TimeLayout.
+func goldenAlerts() []*Alert {
+	ts := time.Date(2026, 11, 25, 10, 0, 0, 123456000, time.UTC)
+	return []*Alert{
+		// A blocked TCP alert with everything but a summary, in a zone
+		// east of UTC, with a flow hash above the int64 range.
+		{
+			Timestamp: ts.In(time.FixedZone("", 5*3600+1800)), Sensor: "10.0.0.7:51234",
+			FlowID: 1<<63 + 5, CommunityID: "1:wCb3OG7yAFWelaUydu0D+125CLM=", PcapCnt: 42,
+			PcapFilename: "captures/telnet.pcap", SrcIP: "10.0.0.5", SrcPort: 51000,
+			DestIP: "10.0.0.9", DestPort: 23, Proto: "TCP", Direction: "in", Action: ActionBlocked,
+			GID: 1, SID: 1000001, Rev: 3, Signature: "Telnet connection attempt",
+			Category: "Attempted Administrator Privilege Gain", Severity: 1, Tags: []string{"telnet", "policy"},
+			SeverityWord: "high", Message: "telnet login from 10.0.0.5",
+			Injected: []Injected{
+				{Direction: "to_source", Type: "tcp-rst", Seq: 1, Ack: 2},
+				{Direction: "to_dest", Type: "tcp-rst", Seq: 4294967295, Ack: 0},
+			},
+			ID: ID("test", 1, 42, 1000001),
+		},
+		// The summary closing a de-duplication window: it carries the
+		// window's first alert, stamped with the last match.
+		{
+			Timestamp: ts.Add(90 * time.Second), Sensor: "sv-dns.pcap", FlowID: 4294967297,
+			CommunityID: "1:XtZWkJ8rNa7zoxie2V3yS1soMxY=", PcapCnt: 1, PcapFilename: "captures/sv-dns.pcap",
+			SrcIP: "5.6.7.8", SrcPort: 53, DestIP: "1.2.3.4", DestPort: 53, Proto: "UDP", Direction: "pass",
+			Action: ActionAllowed, GID: 1, SID: 9000003, Rev: 1, Signature: "dns", Severity: 2,
+			SeverityWord: "medium",
+			Summary:      &Summary{Count: 1200, FirstSeen: ts, LastSeen: ts.Add(90 * time.Second)},
+			ID:           SummaryID(ID("test", 1, 1, 9000003)),
+		},
+		// IPv6 ICMP: no ports, a zone west of UTC.
+		{
+			Timestamp: ts.In(time.FixedZone("", -(3*3600 + 1800))), Sensor: "lab", FlowID: 77,
+			PcapCnt: 7, SrcIP: "2001:db8::1", DestIP: "ff02::1", Proto: "IPv6-ICMP", Direction: "out",
+			Action: ActionAllowed, GID: 1, SID: 2000010, Rev: 2, Signature: "ICMPv6 to all nodes",
+			Category: "Misc activity", Severity: 4, SeverityWord: "info", Tags: []string{"icmpv6"},
+			ID: ID("5f0c2a9e11d3", 3, 7, 2000010),
+		},
+		// ARP: no addresses, ports, protocol or flow.
+		{
+			Timestamp: ts, Sensor: "sv-arp-vlan.ncf", PcapCnt: 1, PcapFilename: "captures/sv-arp-vlan.ncf",
+			Direction: "pass", Action: ActionAllowed, GID: 1, SID: 2100419, Rev: 1,
+			Signature: "ARP request for 0.0.0.0", Category: "Detection of a Non-Standard Protocol or Event",
+			Severity: 3, SeverityWord: "low", Tags: []string{"arp", "anomaly"},
+			Message: "ARP request for 0.0.0.0 from 10.204.1.5 (18:60:24:8d:97:ba)",
+			ID:      ID("test", 1, 1, 2100419),
+		},
+		// Strings that need escaping, and unicode, wherever a string goes.
+		{
+			Timestamp: ts, Sensor: "[::1]:9 \"lab\"", CommunityID: "1:a/b+c=", PcapCnt: 3,
+			PcapFilename: `C:\captures\"odd" name.pcap`, SrcIP: "fe80::1%eth0", SrcPort: 1, DestIP: "fe80::2",
+			DestPort: 65535, Proto: "TCP", Direction: "in", Action: ActionAllowed, GID: 1, SID: 3, Rev: 1,
+			Signature: "quote \" backslash \\ <script>&</script> \u2028\u2029 tab\t",
+			Category:  "日本語 カテゴリ", Severity: 1, Tags: []string{"ünïcode", "a\"b", "emoji 😀"},
+			SeverityWord: "critical", Message: "line1\nline2\r\x00\x1f\x7f é",
+			Injected: []Injected{{Direction: "to_source", Type: "icmp-unreach"}},
+			ID:       "id \"quoted\" \\ é",
+		},
+		// Nothing but a time: every key that may be left out is.
+		{Timestamp: time.Unix(0, 0).UTC()},
+	}
+}
+
+// canonical returns a with its times in one representation (the instant
+// and the zone offset), so reflect.DeepEqual compares what the JSON keeps.
+func canonical(a Alert) Alert {
+	canon := func(t time.Time) time.Time {
+		_, off := t.Zone()
+		return time.Unix(t.Unix(), int64(t.Nanosecond())).In(time.FixedZone("", off))
+	}
+	a.Timestamp = canon(a.Timestamp)
+	if a.Summary != nil {
+		s := *a.Summary
+		s.FirstSeen, s.LastSeen = canon(s.FirstSeen), canon(s.LastSeen)
+		a.Summary = &s
+	}
+	return a
+}
+
+// goldenLines returns the lines of goldenFile, rewriting it first from
+// goldenAlerts with -update.
+func goldenLines(t *testing.T) [][]byte {
+	t.Helper()
+	if *update {
+		var b []byte
+		for _, a := range goldenAlerts() {
+			b = append(a.AppendJSON(b), '\n')
+		}
+		if err := os.WriteFile(goldenFile, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(goldenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+}
+
+// TestGoldenRoundTrip encodes goldenAlerts, compares the bytes with the
+// golden file, and decodes the file back into the same alerts, field by
+// field: a field that AppendJSON writes and Decode does not read (or the
+// reverse) fails.
+func TestGoldenRoundTrip(t *testing.T) {
+	lines := goldenLines(t)
+	want := goldenAlerts()
+	if len(lines) != len(want) {
+		t.Fatalf("%s has %d lines for %d alerts: run go test ./alerts -update", goldenFile, len(lines), len(want))
+	}
+	for i, a := range want {
+		if got := a.AppendJSON(nil); !bytes.Equal(got, lines[i]) {
+			t.Errorf("alert %d:\n got %s\nwant %s\n(go test ./alerts -update rewrites %s)", i, got, lines[i], goldenFile)
+		}
+		b, err := Decode(lines[i])
+		if err != nil {
+			t.Errorf("alert %d: Decode: %v", i, err)
+			continue
+		}
+		if ca, cb := canonical(*a), canonical(*b); !reflect.DeepEqual(ca, cb) {
+			t.Errorf("alert %d decodes differently:\n got %+v\nwant %+v", i, cb, ca)
+		}
+	}
+}
+
+// TestGoldenSchema holds the encoder to eveRecord: each golden line
+// decodes into eveRecord with no unknown key and re-encodes through
+// encoding/json to the same bytes (key order, omitted keys, escaping), and
+// the lines together hold every key of eveRecord.
+func TestGoldenSchema(t *testing.T) {
+	seen := map[string]bool{}
+	for i, line := range goldenLines(t) {
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		var r eveRecord
+		if err := dec.Decode(&r); err != nil {
+			t.Errorf("alert %d: %v", i, err)
+			continue
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(&r); err != nil {
+			t.Fatal(err)
+		}
+		if got := bytes.TrimSuffix(buf.Bytes(), []byte("\n")); !bytes.Equal(got, line) {
+			t.Errorf("alert %d through eveRecord:\n got %s\nwant %s", i, got, line)
+		}
+		var v any
+		if err := json.Unmarshal(line, &v); err != nil {
+			t.Fatal(err)
+		}
+		jsonKeys(v, "", seen)
+	}
+	for _, k := range schemaKeys(reflect.TypeFor[eveRecord](), "") {
+		if !seen[k] {
+			t.Errorf("no golden alert has the key %s", k)
+		}
+	}
+}
+
+// jsonKeys adds the dotted path of every object key in v to seen (array
+// elements share their array's path).
+func jsonKeys(v any, prefix string, seen map[string]bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			seen[prefix+k] = true
+			jsonKeys(e, prefix+k+".", seen)
+		}
+	case []any:
+		for _, e := range v {
+			jsonKeys(e, prefix, seen)
+		}
+	}
+}
+
+// schemaKeys returns the dotted path of every key that the struct type t
+// encodes to, nested objects and array elements included.
+func schemaKeys(t reflect.Type, prefix string) []string {
+	var out []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		out = append(out, prefix+name)
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			out = append(out, schemaKeys(ft, prefix+name+".")...)
+		}
+	}
+	return out
+}
+
+// TestGoldenCoverage checks that goldenAlerts sets every field of Alert,
+// of its Injected elements and of its Summary, so the round trip covers
+// them all.
+func TestGoldenCoverage(t *testing.T) {
+	set := map[string]bool{}
+	var mark func(v reflect.Value, prefix string)
+	mark = func(v reflect.Value, prefix string) {
+		for i := range v.NumField() {
+			f, name := v.Field(i), prefix+v.Type().Field(i).Name
+			if !f.IsZero() {
+				set[name] = true
+			}
+			switch {
+			case f.Kind() == reflect.Pointer && !f.IsNil():
+				mark(f.Elem(), name+".")
+			case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
+				for j := range f.Len() {
+					mark(f.Index(j), name+".")
+				}
+			}
+		}
+	}
+	for _, a := range goldenAlerts() {
+		mark(reflect.ValueOf(a).Elem(), "")
+	}
+	var check func(typ reflect.Type, prefix string)
+	check = func(typ reflect.Type, prefix string) {
+		for f := range typ.Fields() {
+			name := prefix + f.Name
+			if !set[name] {
+				t.Errorf("no golden alert sets %s", name)
+			}
+			if e := f.Type; (e.Kind() == reflect.Pointer || e.Kind() == reflect.Slice) && e.Elem().Kind() == reflect.Struct {
+				check(e.Elem(), name+".")
+			}
+		}
+	}
+	check(reflect.TypeFor[Alert](), "")
+}
+
+// eveSchema is the part of JSON Schema that eveSchemaFile uses.
+type eveSchema struct {
+	Type                 string                `json:"type"`
+	Properties           map[string]*eveSchema `json:"properties"`
+	AdditionalProperties *bool                 `json:"additionalProperties"` // absent: allowed
+	Required             []string              `json:"required"`
+	Items                *eveSchema            `json:"items"`
+	MinItems             int                   `json:"minItems"`
+	Pattern              string                `json:"pattern"`
+}
+
+// TestGoldenSuricataSchema validates the golden alerts against Suricata's
+// EVE schema, leaving out the keys Vigil adds (vigilKeys): every other key
+// must be one the schema allows, with the schema's JSON type.
+func TestGoldenSuricataSchema(t *testing.T) {
+	data, err := os.ReadFile(eveSchemaFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("%s is absent", eveSchemaFile)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema eveSchema
+	if err := json.Unmarshal(data, &schema); err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range goldenLines(t) {
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.UseNumber()
+		var v map[string]any
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range vigilKeys {
+			delete(v, k)
+		}
+		for _, problem := range validate(&schema, v, "") {
+			t.Errorf("alert %d: %s", i, problem)
+		}
+	}
+}
+
+// validate returns what in v breaks s, each problem with its key path.
+func validate(s *eveSchema, v any, path string) []string {
+	var out []string
+	bad := func(format string) { out = append(out, strings.TrimPrefix(path, ".")+": "+format) }
+	switch s.Type {
+	case "object":
+		m, ok := v.(map[string]any)
+		if !ok {
+			bad("not an object")
+			break
+		}
+		for _, k := range s.Required {
+			if _, ok := m[k]; !ok {
+				bad("no required key " + k)
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if p, ok := s.Properties[k]; ok {
+				out = append(out, validate(p, m[k], path+"."+k)...)
+			} else if s.AdditionalProperties != nil && !*s.AdditionalProperties {
+				out = append(out, strings.TrimPrefix(path+"."+k, ".")+": a key the schema does not know")
+			}
+		}
+	case "array":
+		a, ok := v.([]any)
+		if !ok {
+			bad("not an array")
+			break
+		}
+		if len(a) < s.MinItems {
+			bad("too few items")
+		}
+		if s.Items != nil {
+			for _, e := range a {
+				out = append(out, validate(s.Items, e, path+"[]")...)
+			}
+		}
+	case "string":
+		str, ok := v.(string)
+		if !ok {
+			bad("not a string")
+			break
+		}
+		if s.Pattern != "" && !regexp.MustCompile(s.Pattern).MatchString(str) {
+			bad("does not match " + s.Pattern)
+		}
+	case "integer":
+		if n, ok := v.(json.Number); !ok || strings.ContainsAny(n.String(), ".eE") {
+			bad("not an integer")
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			bad("not a boolean")
+		}
+	default:
+		bad("unexpected schema type " + s.Type)
+	}
+	return out
+}
