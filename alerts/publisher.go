@@ -70,7 +70,7 @@ type PublisherStats struct {
 	Acked     uint64 // JetStream acknowledgements (duplicates included)
 	Pending   uint64 // alerts not yet delivered: memory, in flight and disk
 	Spilled   uint64 // alerts written to the spill folder
-	Dropped   uint64 // alerts that could not be kept (limits, no DataDir, after Close)
+	Dropped   uint64 // alerts that could not be kept (limits, no DataDir, after Close) or had no ID
 	Retries   uint64 // resends after a failure, timeout or disconnect
 	// EventErrors counts PublishEvent calls that failed.
 	EventErrors uint64
