@@ -199,17 +199,3 @@ func newMatcher(pats []string) *matcher {
 	}
 	return m
 }
-
-// scan runs the automaton over text and calls hit with the index in text
-// of each match's last byte and the patterns ending there.
-func (m *matcher) scan(text string, hit func(end int, pats []int32)) {
-	s := m.state0
-	trans, class := m.trans, &m.class
-	for i := 0; i < len(text); i++ {
-		v := trans[s+uint32(class[text[i]])]
-		s = v &^ outFlag
-		if v&outFlag != 0 {
-			hit(i, m.outs[s/uint32(m.nclass)])
-		}
-	}
-}

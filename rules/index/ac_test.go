@@ -134,3 +134,18 @@ func FuzzMatcher(f *testing.F) {
 		checkMatcher(t, strings.Split(pats, "\n"), text)
 	})
 }
+
+// scan runs the automaton over text, one chain (Index.scan is the
+// production form), and calls hit with the index in text of each
+// match's last byte and the patterns ending there.
+func (m *matcher) scan(text string, hit func(end int, pats []int32)) {
+	s := m.state0
+	trans, class := m.trans, &m.class
+	for i := 0; i < len(text); i++ {
+		v := trans[s+uint32(class[text[i]])]
+		s = v &^ outFlag
+		if v&outFlag != 0 {
+			hit(i, m.outs[s/uint32(m.nclass)])
+		}
+	}
+}
