@@ -45,7 +45,7 @@ func loadItems(tb testing.TB) []item {
 
 type discardSink struct{}
 
-func (discardSink) Emit(*alerts.Alert) {}
+func (discardSink) Publish(*alerts.Alert) {}
 
 // benchWorker is one worker with its rule state, outside any goroutine,
 // and a batch to carry matches.

@@ -33,10 +33,11 @@ func ParseOverload(s string) (Overload, error) {
 	return 0, errors.New(`engine: overload must be "block" or "drop"`)
 }
 
-// Sink receives the alerts of all workers. Emit is called concurrently from
-// worker goroutines, must not block for long, and owns a after the call.
+// Sink receives the alerts of all workers. Publish is called concurrently
+// from worker goroutines, must not block for long, and owns a after the
+// call. *alerts.Publisher is a Sink.
 type Sink interface {
-	Emit(a *alerts.Alert)
+	Publish(a *alerts.Alert)
 }
 
 // Config configures an Engine. The zero value of every field but Rules and

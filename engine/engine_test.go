@@ -27,7 +27,7 @@ type collectSink struct {
 	list []*alerts.Alert
 }
 
-func (s *collectSink) Emit(a *alerts.Alert) {
+func (s *collectSink) Publish(a *alerts.Alert) {
 	s.mu.Lock()
 	s.list = append(s.list, a)
 	s.mu.Unlock()

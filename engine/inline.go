@@ -95,7 +95,7 @@ type frameSink struct {
 	frames map[int][]int
 }
 
-func (s *frameSink) Emit(a *alerts.Alert) {
+func (s *frameSink) Publish(a *alerts.Alert) {
 	if a.Summary != nil {
 		return
 	}

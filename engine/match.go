@@ -84,7 +84,7 @@ func (e *Engine) release(m *match, src *Source) {
 	}
 	m.counter.alerts.Add(1)
 	e.alertCount.Add(1)
-	e.cfg.Sink.Emit(m.alert)
+	e.cfg.Sink.Publish(m.alert)
 }
 
 // respond injects the frames of a reset rule's match, within the caps,

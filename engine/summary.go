@@ -34,7 +34,7 @@ func (s *sharedState) flush(e *Engine) {
 func emitAll(e *Engine, list []*alerts.Alert) {
 	for _, a := range list {
 		e.alertCount.Add(1)
-		e.cfg.Sink.Emit(a)
+		e.cfg.Sink.Publish(a)
 	}
 }
 

@@ -116,7 +116,7 @@ func startDaemon(ctx context.Context, cfg *runConfig, log *slog.Logger) (_ *daem
 		return nil, err
 	}
 	d.eng, err = engine.New(engine.Config{
-		Rules: set, Sink: publisherSink{d.pub}, Workers: cfg.Workers,
+		Rules: set, Sink: d.pub, Workers: cfg.Workers,
 		Overload: overload, Logger: log, Stateful: stateful,
 	})
 	if err != nil {
@@ -363,11 +363,6 @@ func (d *daemon) stop() error {
 	}
 	return errors.Join(errs...)
 }
-
-// publisherSink hands engine alerts to the NATS publisher.
-type publisherSink struct{ p *alerts.Publisher }
-
-func (s publisherSink) Emit(a *alerts.Alert) { s.p.Publish(a) }
 
 // sensorTables turns the sensors section into name and zone maps.
 func sensorTables(list []sensorEntry) (map[netip.Addr]string, map[netip.Addr]*time.Location, error) {

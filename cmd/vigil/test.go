@@ -125,7 +125,7 @@ type jsonSink struct {
 	err error
 }
 
-func (s *jsonSink) Emit(a *alerts.Alert) {
+func (s *jsonSink) Publish(a *alerts.Alert) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.buf = a.AppendJSON(s.buf[:0])

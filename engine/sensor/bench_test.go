@@ -83,12 +83,7 @@ func benchTraffic(tb testing.TB) *stream {
 // countSink counts alerts.
 type countSink struct{ n atomic.Uint64 }
 
-func (s *countSink) Emit(*alerts.Alert) { s.n.Add(1) }
-
-// publisherSink hands alerts to a Publisher.
-type publisherSink struct{ p *alerts.Publisher }
-
-func (s publisherSink) Emit(a *alerts.Alert) { s.p.Publish(a) }
+func (s *countSink) Publish(*alerts.Alert) { s.n.Add(1) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -324,7 +319,7 @@ func benchLatency(b *testing.B, useJS bool) {
 		b.Fatal(err)
 	}
 
-	lv := startLive(b, benchRules(b, 100, probeRule), publisherSink{pub})
+	lv := startLive(b, benchRules(b, 100, probeRule), pub)
 	conn, err := net.Dial("tcp", lv.addr)
 	if err != nil {
 		b.Fatal(err)

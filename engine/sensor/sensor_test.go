@@ -22,7 +22,7 @@ import (
 // alertSink hands alerts to a channel.
 type alertSink chan *alerts.Alert
 
-func (s alertSink) Emit(a *alerts.Alert) { s <- a }
+func (s alertSink) Publish(a *alerts.Alert) { s <- a }
 
 // server starts an engine and a sensor server on 127.0.0.1:0 with cfg.
 func server(t *testing.T, rulesYAML string, cfg sensor.Config) (string, alertSink, *sensor.Server) {
