@@ -27,13 +27,17 @@ import (
 	"github.com/vigil-ids/vigil/ncf"
 )
 
+// DefaultMaxConns is the cap on concurrent sensors when Config.MaxConns is
+// zero.
+const DefaultMaxConns = 64
+
 // Config configures a Server. Zero fields take the documented defaults.
 type Config struct {
 	// Engine receives the packets. Required.
 	Engine *engine.Engine
 	// Allow lists the addresses that may connect; empty allows any.
 	Allow []netip.Prefix
-	// MaxConns caps concurrent sensors (default 64).
+	// MaxConns caps concurrent sensors (default DefaultMaxConns).
 	MaxConns int
 	// Names maps a sensor's IP address to its name; a sensor not listed is
 	// named by its remote address ("10.0.0.7:51234").
@@ -71,7 +75,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("sensor: no engine")
 	}
 	if cfg.MaxConns <= 0 {
-		cfg.MaxConns = 64
+		cfg.MaxConns = DefaultMaxConns
 	}
 	if cfg.Zone == nil {
 		cfg.Zone = time.UTC
