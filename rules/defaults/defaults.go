@@ -1,5 +1,6 @@
 // Package defaults holds Vigil's default rule set: YAML rule files embedded in
-// the binary and loaded by `vigil run` when no rules are given.
+// the binary and loaded by Load when no rule paths are given (`vigil run`,
+// `vigil test`).
 //
 // The rules cover scans and floods, cleartext credentials, exposed
 // administration services, suspicious DNS and known exploit traffic. Every

@@ -2,6 +2,8 @@ package defaults_test
 
 import (
 	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/vigil-ids/vigil/rules"
@@ -16,9 +18,9 @@ func TestEmbeddedSet(t *testing.T) {
 	if err != nil || len(names) == 0 {
 		t.Fatalf("embedded files: %v %v", names, err)
 	}
-	set, err := rules.LoadFS(defaults.FS, ".")
+	set, err := defaults.Load()
 	if err != nil {
-		t.Fatalf("LoadFS: %v", err)
+		t.Fatalf("Load: %v", err)
 	}
 	if len(set.Rules) < 30 {
 		t.Errorf("%d rules, want at least 30", len(set.Rules))
@@ -33,6 +35,22 @@ func TestEmbeddedSet(t *testing.T) {
 		if r.Description == "" || r.Category == "" || len(r.Tags) == 0 {
 			t.Errorf("sid %d (%s) lacks a description, category or tags", r.SID, r.Name)
 		}
+	}
+}
+
+// TestLoadPaths: given paths, Load loads those and not the built-in set.
+func TestLoadPaths(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "one.yaml")
+	rule := "rules:\n  - sid: 9000001\n    name: one\n    condition: tcp.dstport == 23\n"
+	if err := os.WriteFile(path, []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := defaults.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Rules) != 1 || set.Rules[0].SID != 9000001 {
+		t.Errorf("Load(%s): %d rules, want only sid 9000001", path, len(set.Rules))
 	}
 }
 
