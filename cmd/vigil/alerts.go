@@ -18,7 +18,7 @@ func cmdAlerts(ctx context.Context, env *cliEnv, args []string) error {
 	severity := fs.String("severity", "", "only this severity (critical, high, medium, low, info)")
 	sid := fs.Int("sid", 0, "only this rule")
 	asJSON := fs.Bool("json", false, "print the alert JSON, one per line")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, 0, -1); err != nil {
 		return err
 	}
 	nc, err := nats.Connect(*url, nats.MaxReconnects(-1))
@@ -26,29 +26,5 @@ func cmdAlerts(ctx context.Context, env *cliEnv, args []string) error {
 		return fmt.Errorf("connecting to NATS at %s: %w", *url, err)
 	}
 	defer nc.Close()
-	subject := alerts.FilterSubject(*prefix, *sensor, *severity, *sid)
-	msgs := make(chan *nats.Msg, 4096)
-	sub, err := nc.ChanSubscribe(subject, msgs)
-	if err != nil {
-		return err
-	}
-	defer sub.Unsubscribe()
-	fmt.Fprintf(env.stderr, "listening on %s\n", subject)
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case m := <-msgs:
-			if *asJSON {
-				fmt.Fprintf(env.stdout, "%s\n", m.Data)
-				continue
-			}
-			a, err := alerts.Decode(m.Data)
-			if err != nil {
-				fmt.Fprintf(env.stderr, "%s: %v\n", m.Subject, err)
-				continue
-			}
-			fmt.Fprintln(env.stdout, alerts.FormatText(a))
-		}
-	}
+	return alerts.Follow(ctx, nc, alerts.FilterSubject(*prefix, *sensor, *severity, *sid), *asJSON, env.stdout, env.stderr)
 }

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +91,87 @@ func TestRunConfigFile(t *testing.T) {
 	p := vigil(t, "run", "--config", bad)
 	if code := p.wait(10 * time.Second); code != 1 || !strings.Contains(p.stderr.String(), "bad.yaml") {
 		t.Errorf("an unknown config key: exit %d, stderr %q; want 1 naming the file", code, p.stderr.String())
+	}
+}
+
+// runCLI runs the command in-process and returns its stdout and stderr.
+func runCLI(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), &cliEnv{stdout: &out, stderr: &errOut}, args)
+	return out.String(), errOut.String(), err
+}
+
+// TestFlagsAfterArguments checks that flags may follow the positional
+// arguments and that "--" ends the flags.
+func TestFlagsAfterArguments(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		rate float64
+		rest []string
+	}{
+		{[]string{"a.pcap", "--rate", "5", "b.pcap"}, 5, []string{"a.pcap", "b.pcap"}},
+		{[]string{"--rate", "7", "a.pcap"}, 7, []string{"a.pcap"}},
+		{[]string{"a.pcap", "--", "--rate", "b"}, 0, []string{"a.pcap", "--rate", "b"}},
+		{nil, 0, nil},
+	} {
+		fs := newFlags(&cliEnv{stdout: io.Discard, stderr: io.Discard}, "x", "", "")
+		rate := fs.Float64("rate", 0, "")
+		if err := parse(fs, tc.args, 0, -1); err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
+		}
+		if *rate != tc.rate || !slices.Equal(fs.Args(), tc.rest) && len(tc.rest)+len(fs.Args()) > 0 {
+			t.Errorf("%q: rate %v args %q, want %v %q", tc.args, *rate, fs.Args(), tc.rate, tc.rest)
+		}
+	}
+}
+
+// TestArgumentCount: parse refuses too few or too many positional
+// arguments, flags and "--" not counted.
+func TestArgumentCount(t *testing.T) {
+	for _, tc := range []struct {
+		args             []string
+		minArgs, maxArgs int
+		ok               bool
+	}{
+		{nil, 1, -1, false},
+		{[]string{"--rate", "5"}, 1, -1, false},
+		{[]string{"a", "--rate", "5"}, 1, -1, true},
+		{[]string{"a", "b", "c"}, 1, -1, true},
+		{[]string{"a", "--", "b"}, 2, 2, true},
+		{[]string{"a", "b", "c"}, 2, 2, false},
+		{[]string{"a"}, 2, 2, false},
+		{nil, 0, -1, true},
+	} {
+		fs := newFlags(&cliEnv{stdout: io.Discard, stderr: io.Discard}, "x", "", "")
+		fs.Float64("rate", 0, "")
+		err := parse(fs, tc.args, tc.minArgs, tc.maxArgs)
+		if tc.ok && err != nil || !tc.ok && !errors.Is(err, errUsage) {
+			t.Errorf("%q with %d..%d arguments: %v", tc.args, tc.minArgs, tc.maxArgs, err)
+		}
+	}
+}
+
+// TestTestCommand checks the wiring of `vigil test`'s flags (the run itself
+// is tested in package offline): --rules, --save-injected, --quiet and the
+// summary on stderr.
+func TestTestCommand(t *testing.T) {
+	dir := t.TempDir()
+	rulesPath := writeFile(t, dir, "reset.yaml", "rules:\n  - sid: 1\n    name: reset telnet data\n    condition: tcp.dstport == 23 && tcp.len > 0\n    actions: [reset]\n")
+	saved := filepath.Join(dir, "sent.pcap")
+	stdout, stderr, err := runCLI(t, "test", "--quiet", "--rules", rulesPath, captures+"sv-telnet.pcap", "--save-injected", saved)
+	if err != nil || stderr != "" {
+		t.Fatalf("%v, stderr %q", err, stderr)
+	}
+	alerts := parseAlerts(t, stdout)
+	if len(alerts) == 0 || alerts[0].SID != 1 || alerts[0].Action != "blocked" {
+		t.Fatalf("alerts: %s", stdout)
+	}
+	if n := len(readFrames(t, saved)); n == 0 || n > len(alerts) {
+		t.Errorf("%d frames saved for %d blocked alerts", n, len(alerts))
+	}
+	_, stderr, err = runCLI(t, "test", "--rules", rulesPath, captures+"sv-telnet.pcap")
+	if err != nil || !strings.Contains(stderr, " reset telnet data\n") || !strings.Contains(stderr, "92 packets, ") {
+		t.Errorf("summary: %v\n%s", err, stderr)
 	}
 }

@@ -146,7 +146,7 @@ func TestEndToEnd(t *testing.T) {
 
 			total := 0
 			for i, c := range tc.captures {
-				want := offline(t, tc.rules, captures+c)
+				want := offlineHits(t, tc.rules, captures+c)
 				if len(want) < 1 {
 					t.Fatalf("%s gives no alert offline; the test needs some", c)
 				}
@@ -210,7 +210,7 @@ func TestThreeSensors(t *testing.T) {
 	caps := []string{"sv-http-testmyids.pcap", "zeek-ftp-bruteforce.pcap", "sv-telnet.pcap"}
 	want := map[string][]hit{}
 	for _, c := range caps {
-		want[c] = offline(t, rulesArgs, captures+c)
+		want[c] = offlineHits(t, rulesArgs, captures+c)
 	}
 	var reps []*proc
 	for _, c := range caps {
@@ -218,7 +218,7 @@ func TestThreeSensors(t *testing.T) {
 	}
 	// The fourth sensor: one whole record, then half of the next, then
 	// close. Its capture raises no alert.
-	if n := len(offline(t, rulesArgs, captures+"sv-arp.ncf")); n != 0 {
+	if n := len(offlineHits(t, rulesArgs, captures+"sv-arp.ncf")); n != 0 {
 		t.Fatalf("sv-arp.ncf raises %d alerts offline; the broken sensor needs a quiet capture", n)
 	}
 	raw := rawBroken(t, listen, captures+"sv-arp.ncf")
@@ -354,7 +354,7 @@ func TestNATSOutage(t *testing.T) {
 	dir := t.TempDir()
 	rulesFile := writeFile(t, dir, "every.yaml", everyPacket)
 	capFile := captures + "sv-vnc-ttl128.pcap"
-	want := offline(t, []string{"--rules", rulesFile}, capFile)
+	want := offlineHits(t, []string{"--rules", rulesFile}, capFile)
 	if len(want) < 1000 {
 		t.Fatalf("only %d alerts offline; the test needs thousands", len(want))
 	}
@@ -413,7 +413,7 @@ func TestNATSLate(t *testing.T) {
 		t.Skip("nats-server is not installed")
 	}
 	capFile := captures + "zeek-ftp-bruteforce.pcap"
-	want := offline(t, nil, capFile)
+	want := offlineHits(t, nil, capFile)
 	port := freePort(t)
 	natsURL := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	d := vigil(t, "run", "--listen", "127.0.0.1:0", "--nats", natsURL, "--data-dir", t.TempDir())

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/vigil-ids/vigil/capture"
 	"github.com/vigil-ids/vigil/tools/gen"
 )
 
@@ -17,29 +16,15 @@ func cmdGen(_ context.Context, env *cliEnv, args []string) error {
 	hitRate := fs.Float64("hit-rate", 0.01, "share of packets carrying attack content, 0 to about 0.25")
 	rate := fs.Float64("rate", gen.DefaultRate, "mean packets per second of the timestamps")
 	start := fs.String("start", gen.DefaultStart.Format(time.RFC3339), "timestamp of the first packet (RFC 3339)")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, 1, 1); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
 	}
 	t0, err := time.Parse(time.RFC3339Nano, *start)
 	if err != nil {
 		return fmt.Errorf("--start: %w", err)
 	}
 	cfg := gen.Config{Packets: *packets, Seed: *seed, HitRate: *hitRate, Rate: *rate, Start: t0}
-	if _, err := gen.New(cfg); err != nil {
-		return err
-	}
-	w, err := capture.Create(fs.Arg(0), time.UTC)
-	if err != nil {
-		return err
-	}
-	st, err := gen.WriteCapture(w, cfg)
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
+	st, err := gen.WriteFile(fs.Arg(0), cfg)
 	if err != nil {
 		return err
 	}

@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"text/tabwriter"
 
 	"github.com/vigil-ids/vigil/engine"
-	"github.com/vigil-ids/vigil/rules"
+	"github.com/vigil-ids/vigil/ncf"
+	"github.com/vigil-ids/vigil/rules/defaults"
 	"github.com/vigil-ids/vigil/rules/index"
 )
 
@@ -24,24 +23,20 @@ func cmdLint(ctx context.Context, env *cliEnv, args []string) error {
 	noTests := fs.Bool("no-tests", false, "check the rules only; do not run inline tests")
 	explain := fs.Bool("explain", false, "print how the prefilter indexes each enabled rule; unindexed rules run on every packet")
 	tz := fs.String("tz", "UTC", "time zone of NCF timestamps in test captures")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, 1, -1); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return errUsage
-	}
-	zone, err := loadZone(*tz)
+	zone, err := ncf.LoadZone(*tz)
 	if err != nil {
 		return err
 	}
-	set, err := loadRules(fs.Args())
+	set, err := defaults.Load(fs.Args()...)
 	if err != nil {
-		printRuleErrors(env.stdout, err)
+		fmt.Fprintln(env.stdout, err)
 		return exitError{1}
 	}
 	if *explain {
-		if err := printExplain(env.stdout, set); err != nil {
+		if err := index.WriteExplain(env.stdout, set); err != nil {
 			return err
 		}
 	}
@@ -59,41 +54,4 @@ func cmdLint(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fmt.Fprintf(env.stderr, "%d rules OK, %d inline tests passed\n", len(set.Rules), tests)
 	return nil
-}
-
-// printExplain writes one line per enabled rule of set, in evaluation
-// order: its sid, where it is written, and the keys the prefilter files it
-// under or why it has none; then a count. The index is built exactly as the
-// engine builds it, from the enabled rules only.
-func printExplain(w io.Writer, set *rules.Set) error {
-	var active []*rules.Rule
-	for _, r := range set.Rules {
-		if r.Enabled {
-			active = append(active, r)
-		}
-	}
-	indexed := 0
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SID\tRULE\tPREFILTER")
-	for _, e := range index.Build(active).Explain() {
-		if e.Pos < 0 || e.Pos >= len(active) {
-			return fmt.Errorf("lint: explanation for rule %d of %d", e.Pos, len(active))
-		}
-		key := e.Keys
-		if e.Indexed {
-			indexed++
-		} else {
-			key = "unindexed: " + e.Why
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\n", e.SID, active[e.Pos].Pos, key)
-	}
-	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("lint: %w", err)
-	}
-	fmt.Fprintf(w, "%d rules: %d indexed, %d unindexed (evaluated on every packet)", len(active), indexed, len(active)-indexed)
-	if n := len(set.Rules) - len(active); n > 0 {
-		fmt.Fprintf(w, ", %d disabled", n)
-	}
-	_, err := fmt.Fprintln(w)
-	return err
 }

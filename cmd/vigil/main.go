@@ -1,12 +1,7 @@
-// Command vigil is a rule-based network IDS for CommView mirror streams.
-//
-//	vigil run      listen for CommView sensors, evaluate rules, alert on NATS
-//	vigil test     run rules over capture files, alerts as JSON lines
-//	vigil lint     check rule files and run their inline tests
-//	vigil replay   stream captures to Vigil as CommView would
-//	vigil convert  convert between NCF, pcap and pcapng
-//	vigil alerts   print the alerts published on NATS
-//	vigil fields   print the fields conditions may use
+// Command vigil is a rule-based network IDS for CommView mirror streams:
+// `vigil run` is the daemon (package daemon), `vigil test` runs the same
+// rules over capture files (package offline); `vigil help` lists every
+// command.
 package main
 
 import (
@@ -17,7 +12,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/vigil-ids/vigil/rules"
 )
 
 // command is one subcommand.
@@ -71,6 +69,9 @@ func exitCode(err error, stderr io.Writer) int {
 		return ee.code
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, rules.ErrInvalid): // file:line:col: message, one a line
+		fmt.Fprintln(stderr, err)
+		return 1
 	}
 	fmt.Fprintln(stderr, "vigil:", err)
 	return 1
@@ -103,6 +104,12 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'vigil COMMAND --help' for the flags of a command.")
 }
 
+// pathList is a repeatable flag.
+type pathList []string
+
+func (p *pathList) String() string     { return strings.Join(*p, ",") }
+func (p *pathList) Set(s string) error { *p = append(*p, s); return nil }
+
 // newFlags returns a FlagSet whose usage prints the command's synopsis.
 func newFlags(env *cliEnv, name, synopsis, about string) *flag.FlagSet {
 	fs := flag.NewFlagSet("vigil "+name, flag.ContinueOnError)
@@ -116,8 +123,9 @@ func newFlags(env *cliEnv, name, synopsis, about string) *flag.FlagSet {
 
 // parse parses args, allowing flags after the positional arguments
 // (`vigil replay trace.pcap --rate 100`); "--" ends the flags. On a usage
-// error it returns errUsage.
-func parse(fs *flag.FlagSet, args []string) error {
+// error, or fewer than minArgs or more than maxArgs (if >= 0) positional
+// arguments, it returns errUsage.
+func parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) error {
 	var positional []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
@@ -136,6 +144,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 		}
 		positional = append(positional, rest[0])
 		args = rest[1:]
+	}
+	if len(positional) < minArgs || maxArgs >= 0 && len(positional) > maxArgs {
+		fs.Usage()
+		return errUsage
 	}
 	// Parse "--" and the positionals, so fs.Args() returns them.
 	return fs.Parse(append([]string{"--"}, positional...))

@@ -253,8 +253,8 @@ func hitsOf(list []*alerts.Alert) []hit {
 	return out
 }
 
-// offline runs `vigil test` and returns the alerts it prints.
-func offline(t *testing.T, rulesArgs []string, files ...string) []hit {
+// offlineHits runs `vigil test` and returns the alerts it prints.
+func offlineHits(t *testing.T, rulesArgs []string, files ...string) []hit {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

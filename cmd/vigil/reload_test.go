@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/vigil-ids/vigil/daemon"
 )
 
 // natsLog gathers the NATS messages delivered to the test process.
 type natsLog struct {
 	mu      sync.Mutex
-	reloads []reloadEvent
-	stats   []statsMessage
+	reloads []daemon.ReloadEvent
+	stats   []daemon.Stats
 	maxCnt  map[int]int // sid -> highest pcap_cnt seen
 	count   map[int]int // sid -> alerts seen
 }
@@ -28,20 +30,20 @@ func (l *natsLog) snapshot(sid int) (count, maxCnt int) {
 	return l.count[sid], l.maxCnt[sid]
 }
 
-func (l *natsLog) reload(i int) (reloadEvent, bool) {
+func (l *natsLog) reload(i int) (daemon.ReloadEvent, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if i < len(l.reloads) {
 		return l.reloads[i], true
 	}
-	return reloadEvent{}, false
+	return daemon.ReloadEvent{}, false
 }
 
-func (l *natsLog) lastStats() (statsMessage, time.Time, bool) {
+func (l *natsLog) lastStats() (daemon.Stats, time.Time, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.stats) == 0 {
-		return statsMessage{}, time.Time{}, false
+		return daemon.Stats{}, time.Time{}, false
 	}
 	s := l.stats[len(l.stats)-1]
 	return s, s.Time, true
@@ -65,14 +67,14 @@ func subscribeAll(t *testing.T, natsURL string) *natsLog {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		switch {
-		case m.Subject == reloadSubject:
-			var ev reloadEvent
+		case m.Subject == daemon.ReloadSubject:
+			var ev daemon.ReloadEvent
 			if err := json.Unmarshal(m.Data, &ev); err != nil {
 				t.Errorf("reload event %s: %v", m.Data, err)
 			}
 			l.reloads = append(l.reloads, ev)
-		case m.Subject == statsSubject:
-			var st statsMessage
+		case m.Subject == daemon.StatsSubject:
+			var st daemon.Stats
 			if err := json.Unmarshal(m.Data, &st); err != nil {
 				t.Errorf("stats %s: %v", m.Data, err)
 			}
@@ -103,7 +105,7 @@ func TestReloadDuringReplay(t *testing.T) {
 	dir := t.TempDir()
 	rulesFile := writeFile(t, dir, "rules.yaml", everyPacket)
 	capFile := captures + "sv-vnc-ttl128.pcap"
-	perCopy := len(offline(t, []string{"--rules", rulesFile}, capFile))
+	perCopy := len(offlineHits(t, []string{"--rules", rulesFile}, capFile))
 	d, listen, natsURL := startRun(t, "--rules", rulesFile, "--stats-interval", "300ms")
 	log := subscribeAll(t, natsURL)
 
@@ -121,7 +123,7 @@ func TestReloadDuringReplay(t *testing.T) {
 	// A broken file: an unknown key on line 7.
 	writeFile(t, dir, "rules.yaml", everyPacket+"    bogus: 1\n")
 	d.signal(syscall.SIGHUP)
-	var ev reloadEvent
+	var ev daemon.ReloadEvent
 	if !eventually(10*time.Second, func() (ok bool) { ev, ok = log.reload(0); return ok }) {
 		t.Fatal("no vigil.event.reload message after SIGHUP")
 	}
@@ -161,7 +163,7 @@ func TestReloadDuringReplay(t *testing.T) {
 	elapsed := time.Since(began)
 	// A stats message taken after the sensor finished counts every packet.
 	ended := time.Now()
-	var st statsMessage
+	var st daemon.Stats
 	if !eventually(10*time.Second, func() bool {
 		s, at, ok := log.lastStats()
 		st = s

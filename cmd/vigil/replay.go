@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/vigil-ids/vigil/capture"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/tools/replay"
 )
@@ -20,40 +19,15 @@ func cmdReplay(ctx context.Context, env *cliEnv, args []string) error {
 	linger := fs.Duration("linger", 2*time.Second, "how long to wait for injected frames after the last record")
 	save := fs.String("save-injected", "", "write the frames Vigil sends back to this capture file (.pcap, .pcapng or .ncf)")
 	tz := fs.String("tz", "UTC", "time zone of NCF timestamps (IANA name)")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, 1, -1); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return errUsage
-	}
-	zone, err := loadZone(*tz)
+	zone, err := ncf.LoadZone(*tz)
 	if err != nil {
 		return err
 	}
-	cfg := replay.Config{Addr: *to, Files: fs.Args(), Rate: *rate, Loop: *loop, Retry: *retry, Linger: *linger, Zone: zone}
-	var w capture.Writer
-	var writeErr error
-	if *save != "" {
-		if w, err = capture.Create(*save, zone); err != nil {
-			return err
-		}
-		cfg.Injected = func(frame []byte) {
-			rec := ncf.Record{Header: ncf.Header{Time: time.Now(), WireLen: len(frame), Direction: ncf.Out}, Data: frame}
-			if err := w.Write(&rec); err != nil && writeErr == nil {
-				writeErr = err
-			}
-		}
-	}
-	st, err := replay.Run(ctx, cfg)
-	if w != nil {
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
-	}
+	st, err := replay.Run(ctx, replay.Config{Addr: *to, Files: fs.Args(), Rate: *rate, Loop: *loop,
+		Retry: *retry, Linger: *linger, Zone: zone, SaveInjected: *save})
 	fmt.Fprintf(env.stderr, "%d records (%d bytes) sent, %d frames received for injection\n", st.Records, st.Bytes, st.Injected)
-	if err == nil {
-		err = writeErr
-	}
 	return err
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/capture"
+	"github.com/vigil-ids/vigil/daemon"
 	"github.com/vigil-ids/vigil/ncf"
 )
 
@@ -273,7 +274,7 @@ func watchStats(t *testing.T, natsURL string) *statsWatch {
 	}
 	t.Cleanup(nc.Close)
 	w := &statsWatch{}
-	_, err = nc.Subscribe(statsSubject, func(m *nats.Msg) {
+	_, err = nc.Subscribe(daemon.StatsSubject, func(m *nats.Msg) {
 		var s daemonStats
 		if err := json.Unmarshal(m.Data, &s); err != nil {
 			return

@@ -157,19 +157,25 @@ func (g *Generator) Next() (*ncf.Record, bool) {
 // Stats returns the counters so far.
 func (g *Generator) Stats() Stats { return g.stats }
 
-// WriteCapture generates cfg's records into a capture writer of any
-// format (see capture.Create). It does not close w.
-func WriteCapture(w capture.Writer, cfg Config) (Stats, error) {
+// WriteFile generates cfg's records into a new capture file at path, in
+// the format its extension names (see capture.Create), with UTC
+// timestamps. A cfg that New refuses creates no file.
+func WriteFile(path string, cfg Config) (Stats, error) {
 	g, err := New(cfg)
+	if err != nil {
+		return Stats{}, err
+	}
+	w, err := capture.Create(path, time.UTC)
 	if err != nil {
 		return Stats{}, err
 	}
 	for rec, ok := g.Next(); ok; rec, ok = g.Next() {
 		if err := w.Write(rec); err != nil {
+			w.Close()
 			return g.Stats(), fmt.Errorf("gen: %w", err)
 		}
 	}
-	return g.Stats(), nil
+	return g.Stats(), w.Close()
 }
 
 // Address plan: clients on private networks, servers on documentation and

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/vigil-ids/vigil/capture"
 	"github.com/vigil-ids/vigil/decode"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/rules/field"
@@ -67,6 +67,13 @@ func TestConfigErrors(t *testing.T) {
 		if _, err := New(cfg); !errors.Is(err, ErrConfig) {
 			t.Errorf("New(%+v) = %v, want ErrConfig", cfg, err)
 		}
+	}
+	path := filepath.Join(t.TempDir(), "bad.ncf")
+	if _, err := WriteFile(path, Config{Packets: -1}); !errors.Is(err, ErrConfig) {
+		t.Errorf("WriteFile: %v, want ErrConfig", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("WriteFile created %s for a refused config (%v)", path, err)
 	}
 	g, err := New(Config{})
 	if err != nil {
@@ -162,15 +169,8 @@ func TestTshark(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"gen.ncf", "gen.pcap"} {
 		path := filepath.Join(dir, name)
-		w, err := capture.Create(path, nil)
+		st, err := WriteFile(path, Config{Packets: 4000, Seed: 11, HitRate: 0.03})
 		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := WriteCapture(w, Config{Packets: 4000, Seed: 11, HitRate: 0.03})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
 		out, err := exec.Command(tshark, "-n", "-r", path, "-T", "fields", "-e", "frame.number").Output()

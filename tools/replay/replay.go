@@ -34,9 +34,10 @@ type Config struct {
 	// Zone is the zone written into NCF timestamps and used to read NCF
 	// inputs (default UTC).
 	Zone *time.Location
-	// Injected, if not nil, receives every frame Vigil sends back. It is
-	// called from one goroutine; frame is valid during the call only.
-	Injected func(frame []byte)
+	// SaveInjected, if not empty, is the capture file (format by
+	// extension) every frame Vigil sends back is written to, stamped with
+	// the time it arrived, as an outgoing Ethernet record.
+	SaveInjected string
 	// Linger is how long to wait for injected frames after the last record
 	// was sent, before the connection is closed (default 2 s). The wait
 	// ends early when Vigil closes its side.
@@ -54,8 +55,27 @@ type Stats struct {
 }
 
 // Run connects (retrying every Retry until ctx ends), streams the files and
-// returns when they are sent and the linger time is over.
+// returns when they are sent and the linger time is over. The SaveInjected
+// file is created before connecting; an error writing it is returned once
+// the replay is over, unless the replay itself failed.
 func Run(ctx context.Context, cfg Config) (Stats, error) {
+	if cfg.SaveInjected == "" {
+		return run(ctx, cfg, nil)
+	}
+	f, err := capture.CreateInjectFile(cfg.SaveInjected, cfg.Zone)
+	if err != nil {
+		return Stats{}, err
+	}
+	st, err := run(ctx, cfg, func(frame []byte) { f.Inject(frame, time.Now()) })
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return st, err
+}
+
+// run is Run with injected frames handed to save (nil: dropped); save is
+// called from one goroutine, and frame is valid during the call only.
+func run(ctx context.Context, cfg Config, save func(frame []byte)) (Stats, error) {
 	if cfg.Retry <= 0 {
 		cfg.Retry = 15 * time.Second
 	}
@@ -92,7 +112,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		st.Injected, readErr = readInjected(conn, cfg.Injected)
+		st.Injected, readErr = readInjected(conn, save)
 	}()
 
 	err := stream(ctx, conn, &cfg, &st)

@@ -1,13 +1,16 @@
 package replay
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/vigil-ids/vigil/capture"
 	"github.com/vigil-ids/vigil/ncf"
 )
 
@@ -78,5 +81,54 @@ func TestRunInterruptedWhilePaced(t *testing.T) {
 	got := <-count
 	if st.Records == 0 || st.Records >= 92 || got != st.Records {
 		t.Errorf("counted %d records sent, receiver read %d", st.Records, got)
+	}
+}
+
+// TestSaveInjected: the frames the other side sends back land in the
+// SaveInjected file, in order, as outgoing records.
+func TestSaveInjected(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	sent := [][]byte{bytes.Repeat([]byte{1}, 60), bytes.Repeat([]byte{2}, 54)}
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		var out []byte
+		for _, f := range sent {
+			out, _ = ncf.AppendInjection(out, f)
+		}
+		c.Write(out)
+		io.Copy(io.Discard, c) // until the replay half-closes
+	}()
+	path := filepath.Join(t.TempDir(), "back.ncf")
+	st, err := Run(context.Background(), Config{Addr: l.Addr().String(), Files: []string{"../../testdata/captures/sv-telnet.pcap"}, SaveInjected: path, Linger: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Injected != len(sent) {
+		t.Errorf("%d frames received, want %d", st.Injected, len(sent))
+	}
+	r, err := capture.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for i, want := range sent {
+		rec, err := r.Next()
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if !bytes.Equal(rec.Data, want) || rec.Direction != ncf.Out {
+			t.Errorf("record %d: %x direction %v, want %x out", i, rec.Data, rec.Direction, want)
+		}
+	}
+	if _, err := r.Next(); !errors.Is(err, io.EOF) {
+		t.Errorf("after the frames: %v, want io.EOF", err)
 	}
 }

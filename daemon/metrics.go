@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 // collector exports a stats snapshot as Prometheus metrics, taken at each
 // scrape so the hot path keeps only its own counters.
-type collector struct{ d *daemon }
+type collector struct{ d *Daemon }
 
 var (
 	descPackets    = prometheus.NewDesc("vigil_packets_total", "Packets evaluated.", nil, nil)
@@ -76,7 +76,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // serveMetrics serves /metrics on addr and returns its shutdown function.
-func serveMetrics(addr string, d *daemon) (func(context.Context) error, error) {
+func (d *Daemon) serveMetrics(addr string) (func(context.Context) error, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collector{d}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()

@@ -1,0 +1,280 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/vigil-ids/vigil/alerts"
+	"github.com/vigil-ids/vigil/alerts/natsserver"
+	"github.com/vigil-ids/vigil/engine"
+	"github.com/vigil-ids/vigil/engine/sensor"
+	"github.com/vigil-ids/vigil/ncf"
+	"github.com/vigil-ids/vigil/rules/defaults"
+)
+
+// Daemon is a running `vigil run`: an engine fed by CommView sensors,
+// publishing to NATS. Create it with New, run it with Serve, stop it with
+// Shutdown.
+type Daemon struct {
+	cfg     Config
+	log     *slog.Logger
+	rules   int            // rules loaded by New
+	ns      *server.Server // nil with an external NATS
+	nc      *nats.Conn
+	pub     *alerts.Publisher
+	eng     *engine.Engine
+	sensors *sensor.Server
+	metrics func(context.Context) error // shuts the metrics server down
+
+	mu          sync.Mutex
+	cancelServe context.CancelFunc // ends a running Serve
+	closed      bool               // Shutdown was called
+}
+
+// New loads the rules, checks cfg, and starts everything but the sensor
+// listener: the embedded NATS server (cfg.NATS "embedded"), the NATS
+// connection, the alert publisher, the engine and the metrics endpoint.
+// Rule errors come back as the rules.ErrorList of defaults.Load; on any
+// error what was started is stopped again.
+func New(cfg Config) (_ *Daemon, err error) {
+	cfg = cfg.withDefaults()
+	var handler slog.Handler = slog.NewTextHandler(cfg.Log, nil)
+	if cfg.LogJSON {
+		handler = slog.NewJSONHandler(cfg.Log, nil)
+	}
+	d := &Daemon{cfg: cfg, log: slog.New(handler)}
+	defer func() {
+		// d, not the named result: a failed start returns nil, and what
+		// was started so far must still be stopped.
+		if err != nil {
+			d.Shutdown(context.Background())
+		}
+	}()
+	set, err := defaults.Load(cfg.Rules...)
+	if err != nil {
+		return nil, err
+	}
+	d.rules = len(set.Rules)
+	zone, err := ncf.LoadZone(cfg.TZ)
+	if err != nil {
+		return nil, err
+	}
+	overload, err := engine.ParseOverload(cfg.Overload)
+	if err != nil {
+		return nil, err
+	}
+	allow, err := parsePrefixes(cfg.Allow)
+	if err != nil {
+		return nil, fmt.Errorf("allow: %w", err)
+	}
+	stateful, err := statefulConfig(cfg.Respond)
+	if err != nil {
+		return nil, err
+	}
+	names, zones, err := sensorTables(cfg.Sensors)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, err
+	}
+	if err := d.connectNATS(); err != nil {
+		return nil, err
+	}
+	d.pub, err = alerts.NewPublisher(alerts.PublisherConfig{
+		Conn: d.nc, Prefix: cfg.Prefix, JetStream: cfg.JetStream,
+		DataDir: filepath.Join(cfg.DataDir, "spool"), Logger: d.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.eng, err = engine.New(engine.Config{
+		Rules: set, Sink: d.pub, Workers: cfg.Workers,
+		Overload: overload, Logger: d.log, Stateful: stateful,
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.eng.Start()
+	d.sensors, err = sensor.New(sensor.Config{
+		Engine: d.eng, Allow: allow, MaxConns: cfg.MaxSensors,
+		Names: names, Zones: zones, Zone: zone, Logger: d.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Metrics != "" {
+		if d.metrics, err = d.serveMetrics(cfg.Metrics); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// connectNATS starts the embedded server if asked, then connects.
+func (d *Daemon) connectNATS() error {
+	cfg := d.cfg
+	url := cfg.NATS
+	if url == "" || url == "embedded" {
+		ns, err := natsserver.StartServer(natsserver.ServerConfig{Listen: cfg.NATSListen, DataDir: filepath.Join(cfg.DataDir, "jetstream")})
+		if err != nil {
+			return fmt.Errorf("embedded NATS server: %w", err)
+		}
+		d.ns = ns
+		url = ns.ClientURL()
+	}
+	opts := []nats.Option{
+		nats.Name("vigil"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500 * time.Millisecond),
+		nats.RetryOnFailedConnect(true),
+		// The alert Publisher buffers and spills on its own; nats.go's
+		// reconnect buffer would hide messages from its accounting.
+		nats.ReconnectBufSize(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { d.log.Warn("NATS disconnected", "err", err) }),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			d.log.Info("NATS reconnected", "url", c.ConnectedUrlRedacted())
+			if cfg.JetStream {
+				d.ensureStream(c)
+			}
+		}),
+	}
+	if cfg.NATSUser != "" {
+		opts = append(opts, nats.UserInfo(cfg.NATSUser, cfg.NATSPassword))
+	}
+	if cfg.NATSToken != "" {
+		opts = append(opts, nats.Token(cfg.NATSToken))
+	}
+	if cfg.NATSCreds != "" {
+		opts = append(opts, nats.UserCredentials(cfg.NATSCreds))
+	}
+	if cfg.NATSCA != "" {
+		opts = append(opts, nats.RootCAs(cfg.NATSCA))
+	}
+	if cfg.NATSCert != "" {
+		opts = append(opts, nats.ClientCert(cfg.NATSCert, cfg.NATSKey))
+	}
+	if cfg.JetStream {
+		// The stream is made sure of at every (re)connection: a server
+		// that was down at start, or came back with an empty store, gets
+		// it before the publisher's buffered alerts are resent.
+		opts = append(opts, nats.ConnectHandler(d.ensureStream))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return fmt.Errorf("connecting to NATS at %s: %w", url, err)
+	}
+	d.nc = nc
+	if cfg.JetStream && nc.IsConnected() {
+		d.ensureStream(nc)
+	}
+	return nil
+}
+
+// ensureStream creates or updates the alert stream. Failure is only
+// logged: the publisher buffers alerts until the stream takes them.
+func (d *Daemon) ensureStream(nc *nats.Conn) {
+	js, err := jetstream.New(nc)
+	if err == nil {
+		err = alerts.EnsureStream(js, alerts.StreamName, alerts.StreamSubjects(d.cfg.Prefix))
+	}
+	if err != nil {
+		d.log.Warn("could not ensure the alert stream", "stream", alerts.StreamName, "err", err)
+	}
+}
+
+// Serve accepts CommView sensors on l and feeds their packets to the
+// engine until ctx ends or Shutdown is called; meanwhile it publishes
+// stats every Config.StatsInterval and, for each value received on reload
+// (SIGHUP for `vigil run`; nil never reloads), reloads the rules (see
+// ReloadEvent). It closes l. It returns nil once it stops (at once after
+// Shutdown), or the error that stopped the sensor listener; either way
+// the caller then calls Shutdown. Call it once.
+func (d *Daemon) Serve(ctx context.Context, l net.Listener, reload <-chan os.Signal) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		l.Close()
+		return nil
+	}
+	d.cancelServe = cancel
+	d.mu.Unlock()
+	served := make(chan error, 1)
+	go func() { served <- d.sensors.Serve(ctx, l) }()
+	d.log.Info("vigil running", "listen", l.Addr().String(), "rules", d.rules, "nats", d.nc.ConnectedUrlRedacted(), "workers", d.eng.Workers(), "overload", d.cfg.Overload)
+	tick := time.NewTicker(d.cfg.StatsInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			d.log.Info("shutting down")
+			return <-served
+		case err := <-served:
+			if ctx.Err() != nil {
+				d.log.Info("shutting down")
+			}
+			return err
+		case <-reload:
+			d.reload()
+		case <-tick.C:
+			d.publishStats()
+		}
+	}
+}
+
+// Shutdown ends a running Serve and drains in order: the sensors (their
+// packets are evaluated), the engine, the metrics endpoint, the alerts
+// (delivered, or spooled to disk for the next start), the NATS connection
+// and the embedded server. ctx bounds the waits; the errors of every step
+// are joined. Calls after the first do nothing.
+func (d *Daemon) Shutdown(ctx context.Context) error {
+	d.mu.Lock()
+	closed := d.closed
+	d.closed = true
+	if d.cancelServe != nil {
+		d.cancelServe()
+	}
+	d.mu.Unlock()
+	if closed {
+		return nil
+	}
+	var errs []error
+	if d.sensors != nil {
+		errs = append(errs, d.sensors.Shutdown(ctx))
+	}
+	if d.eng != nil {
+		errs = append(errs, d.eng.Stop(ctx))
+		st := d.eng.Stats()
+		d.log.Info("engine stopped", "packets", st.Packets, "alerts", st.Alerts, "drops", st.Drops)
+	}
+	if d.metrics != nil {
+		errs = append(errs, d.metrics(ctx))
+	}
+	if d.pub != nil {
+		errs = append(errs, d.pub.Close(ctx))
+		ps := d.pub.Stats()
+		d.log.Info("alerts flushed", "published", ps.Published, "pending", ps.Pending, "dropped", ps.Dropped)
+	}
+	if d.nc != nil {
+		d.nc.Drain()
+		d.nc.Close()
+	}
+	if d.ns != nil {
+		d.ns.Shutdown()
+		d.ns.WaitForShutdown()
+	}
+	return errors.Join(errs...)
+}

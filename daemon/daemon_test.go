@@ -1,0 +1,416 @@
+package daemon_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/vigil-ids/vigil/daemon"
+	"github.com/vigil-ids/vigil/rules"
+	"github.com/vigil-ids/vigil/tools/replay"
+)
+
+const telnet = "../testdata/captures/sv-telnet.pcap"
+
+// everyPacket alerts once per IP packet.
+const everyPacket = `rules:
+  - sid: 9100001
+    rev: 1
+    name: Every IP packet
+    severity: info
+    condition: ip || ipv6
+`
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// lockedBuf is a log the test reads while the daemon writes.
+type lockedBuf struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// running is a Daemon serving on 127.0.0.1.
+type running struct {
+	d       *daemon.Daemon
+	listen  string // sensor address
+	natsURL string
+	reload  chan os.Signal
+	log     *lockedBuf
+	served  chan error
+	cancel  context.CancelFunc
+}
+
+// start runs a Daemon with an embedded NATS server on a free port; edit
+// adjusts the Config first. The daemon is shut down at the end of the test.
+func start(t *testing.T, edit func(*daemon.Config)) *running {
+	t.Helper()
+	natsPort := freePort(t)
+	cfg := daemon.Config{
+		NATSListen: fmt.Sprintf("127.0.0.1:%d", natsPort),
+		DataDir:    t.TempDir(),
+		JetStream:  true,
+		Log:        &lockedBuf{},
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	r := &running{natsURL: fmt.Sprintf("nats://127.0.0.1:%d", natsPort), reload: make(chan os.Signal, 1), served: make(chan error, 1)}
+	r.log, _ = cfg.Log.(*lockedBuf)
+	d, err := daemon.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.d = d
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.listen = l.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() { r.served <- d.Serve(ctx, l, r.reload) }()
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+// stop ends Serve and shuts the daemon down, once.
+func (r *running) stop(t *testing.T) {
+	t.Helper()
+	if r.d == nil {
+		return
+	}
+	r.cancel()
+	if err := <-r.served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.d.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	r.d = nil
+}
+
+// replayOnce streams a capture to the daemon and returns the records sent.
+func replayOnce(t *testing.T, to, file string) int {
+	t.Helper()
+	st, err := replay.Run(context.Background(), replay.Config{Addr: to, Files: []string{file}, Linger: 200 * time.Millisecond, Retry: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Records
+}
+
+// eventually polls cond every 20 ms until it holds or timeout passes.
+func eventually(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
+// subscribe collects the messages on subject.
+func subscribe(t *testing.T, url, subject string) chan *nats.Msg {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	ch := make(chan *nats.Msg, 1024)
+	if _, err := nc.ChanSubscribe(subject, ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+// TestMetrics checks the Prometheus endpoint: after a replay, the packet
+// counter equals the records sent and per-rule counters are exported.
+func TestMetrics(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	r := start(t, func(c *daemon.Config) { c.Metrics = addr })
+	sent := replayOnce(t, r.listen, telnet)
+
+	packets := regexp.MustCompile(`(?m)^vigil_packets_total (\S+)$`)
+	var body string
+	ok := eventually(10*time.Second, func() bool {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		m := packets.FindStringSubmatch(body)
+		if m == nil {
+			return false
+		}
+		n, _ := strconv.ParseFloat(m[1], 64)
+		return int(n) == sent
+	})
+	if !ok {
+		t.Fatalf("vigil_packets_total never reached %d:\n%s", sent, body)
+	}
+	for _, want := range []string{`vigil_rule_matches_total{sid="2100201"} 1`, "vigil_alerts_total 3", "vigil_sensors_connected", "vigil_alerts_pending "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	r.stop(t)
+	if _, err := http.Get("http://" + addr + "/metrics"); err == nil {
+		t.Error("the metrics endpoint still answers after Shutdown")
+	}
+}
+
+// TestReloadAndStats: a reload with a broken rule file is refused with
+// its file:line:col errors and the old rules keep alerting; a changed file
+// is taken and the event lists the sids that came and went; stats count
+// every packet.
+func TestReloadAndStats(t *testing.T) {
+	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
+	write := func(content string) {
+		if err := os.WriteFile(rulesFile, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(everyPacket)
+	r := start(t, func(c *daemon.Config) {
+		c.Rules = []string{rulesFile}
+		c.StatsInterval = 50 * time.Millisecond
+	})
+	reloads := subscribe(t, r.natsURL, daemon.ReloadSubject)
+	stats := subscribe(t, r.natsURL, daemon.StatsSubject)
+	alerts := subscribe(t, r.natsURL, "vigil.alert.>")
+
+	nextReload := func() daemon.ReloadEvent {
+		t.Helper()
+		r.reload <- syscall.SIGHUP
+		select {
+		case m := <-reloads:
+			var ev daemon.ReloadEvent
+			if err := json.Unmarshal(m.Data, &ev); err != nil {
+				t.Fatal(err)
+			}
+			return ev
+		case <-time.After(10 * time.Second):
+			t.Fatal("no reload event")
+		}
+		return daemon.ReloadEvent{}
+	}
+	write(everyPacket + "    bogus: 1\n")
+	ev := nextReload()
+	if ev.OK || len(ev.Errors) != 1 || !strings.Contains(ev.Errors[0], "rules.yaml:7:5: ") {
+		t.Errorf("broken file: event %+v, want ok=false with a rules.yaml:7:5 error", ev)
+	}
+	sent := replayOnce(t, r.listen, telnet)
+	sids := map[string]int{}
+	for range sent {
+		select {
+		case m := <-alerts:
+			sids[m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]]++
+		case <-time.After(10 * time.Second):
+			t.Fatalf("alerts after the refused reload: %v, want %d for sid 9100001", sids, sent)
+		}
+	}
+	if sids["9100001"] != sent {
+		t.Errorf("alerts after the refused reload: %v, want %d for sid 9100001", sids, sent)
+	}
+
+	write(strings.ReplaceAll(everyPacket, "9100001", "9100002"))
+	ev = nextReload()
+	if !ev.OK || ev.Rules != 1 || fmt.Sprint(ev.Added, ev.Removed, ev.Changed) != "[9100002] [9100001] []" || len(ev.Errors) != 0 {
+		t.Errorf("changed file: event %+v, want ok, added [9100002], removed [9100001]", ev)
+	}
+	write(strings.ReplaceAll(strings.ReplaceAll(everyPacket, "9100001", "9100002"), "rev: 1", "rev: 2"))
+	if ev = nextReload(); !ev.OK || fmt.Sprint(ev.Added, ev.Removed, ev.Changed) != "[] [] [9100002]" {
+		t.Errorf("new rev: event %+v, want sid 9100002 changed", ev)
+	}
+
+	var st daemon.Stats
+	if !eventually(10*time.Second, func() bool {
+		select {
+		case m := <-stats:
+			if err := json.Unmarshal(m.Data, &st); err != nil {
+				t.Fatal(err)
+			}
+		default:
+		}
+		return st.Engine.Packets == uint64(sent)
+	}) {
+		t.Fatalf("stats count %d packets, the replay sent %d", st.Engine.Packets, sent)
+	}
+	if len(st.Rules) != 1 || st.Rules[0].SID != 9100002 || st.Engine.Alerts != uint64(sent) {
+		t.Errorf("stats: rules %+v, %d alerts; want sid 9100002 and %d alerts", st.Rules, st.Engine.Alerts, sent)
+	}
+}
+
+// TestLog: the daemon logs its start and, on Shutdown, its final
+// counters, as text or as JSON lines.
+func TestLog(t *testing.T) {
+	for _, asJSON := range []bool{false, true} {
+		r := start(t, func(c *daemon.Config) { c.LogJSON = asJSON })
+		sent := replayOnce(t, r.listen, telnet)
+		r.stop(t)
+		log := r.log.String()
+		want := []string{`msg="vigil running" listen=` + r.listen + ` rules=`, fmt.Sprintf(`msg="engine stopped" packets=%d alerts=3 drops=0`, sent)}
+		if asJSON {
+			want = []string{`"msg":"vigil running","listen":"` + r.listen + `","rules":`, fmt.Sprintf(`"msg":"engine stopped","packets":%d,"alerts":3,"drops":0`, sent)}
+		}
+		for _, w := range want {
+			if !strings.Contains(log, w) {
+				t.Errorf("json=%v: the log lacks %s:\n%s", asJSON, w, log)
+			}
+		}
+	}
+}
+
+// TestShutdownEndsServe: Shutdown while Serve runs makes Serve return and
+// closes the sensor listener; Serve after Shutdown returns at once.
+func TestShutdownEndsServe(t *testing.T) {
+	r := start(t, nil)
+	if !eventually(10*time.Second, func() bool { return strings.Contains(r.log.String(), "vigil running") }) {
+		t.Fatal("Serve did not start")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.d.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-r.served:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve still runs after Shutdown")
+	}
+	if c, err := net.Dial("tcp", r.listen); err == nil {
+		c.Close()
+		t.Error("the sensor listener still accepts after Shutdown")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.d.Serve(context.Background(), l, nil); err != nil {
+		t.Errorf("Serve after Shutdown: %v", err)
+	}
+	if c, err := net.Dial("tcp", l.Addr().String()); err == nil {
+		c.Close()
+		t.Error("Serve after Shutdown left its listener open")
+	}
+	r.d = nil
+}
+
+// TestNewErrors: New reports rule errors as a rules.ErrorList and a bad
+// setting by name, and leaves nothing running.
+func TestNewErrors(t *testing.T) {
+	broken := filepath.Join(t.TempDir(), "broken.yaml")
+	if err := os.WriteFile(broken, []byte(everyPacket+"    bogus: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	natsListen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	for _, tc := range []struct {
+		edit func(*daemon.Config)
+		want string
+	}{
+		{func(c *daemon.Config) { c.Rules = []string{broken} }, "broken.yaml:7:5: "},
+		{func(c *daemon.Config) { c.TZ = "Mars/Olympus" }, `time zone "Mars/Olympus"`},
+		{func(c *daemon.Config) { c.Overload = "shed" }, "overload"},
+		{func(c *daemon.Config) { c.Allow = []string{"10.0.0.300"} }, "allow: "},
+		{func(c *daemon.Config) { c.Respond.Deny = []string{"x"} }, "respond.deny: "},
+		{func(c *daemon.Config) { c.Sensors = []daemon.Sensor{{Address: "lab"}} }, "sensors: address"},
+		{func(c *daemon.Config) { c.Metrics = "127.0.0.1:bad" }, "bad"},
+	} {
+		cfg := daemon.Config{NATSListen: natsListen, DataDir: t.TempDir(), Log: io.Discard}
+		tc.edit(&cfg)
+		d, err := daemon.New(cfg)
+		if d != nil || err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New: %v, want an error with %q", err, tc.want)
+		}
+		if tc.want == "broken.yaml:7:5: " && !errors.Is(err, rules.ErrInvalid) {
+			t.Errorf("rule errors: %T, want a rules.ErrorList", err)
+		}
+		// What was started (the embedded server, for the metrics case)
+		// is stopped: its port is free again.
+		l, err := net.Listen("tcp", natsListen)
+		if err != nil {
+			t.Fatalf("after a failed New: %v", err)
+		}
+		l.Close()
+	}
+}
+
+// TestLoadConfig: a file overrides the defaults it names and keeps the
+// others; an unknown key is an error naming the file.
+func TestLoadConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "vigil.yaml")
+	if err := os.WriteFile(path, []byte("listen: 127.0.0.1:6000\njetstream: false\nrespond:\n  rate: 5\nsensors:\n  - {address: 10.0.0.7, name: lab, tz: Europe/Berlin}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := daemon.LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := daemon.DefaultConfig()
+	want.Listen, want.JetStream, want.Respond.Rate = "127.0.0.1:6000", false, 5
+	want.Sensors = []daemon.Sensor{{Address: "10.0.0.7", Name: "lab", TZ: "Europe/Berlin"}}
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Errorf("LoadConfig:\n got %+v\nwant %+v", got, want)
+	}
+	if def, err := daemon.LoadConfig(""); err != nil || fmt.Sprintf("%+v", def) != fmt.Sprintf("%+v", daemon.DefaultConfig()) {
+		t.Errorf("LoadConfig(\"\") = %+v, %v; want the defaults", def, err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("listen: 127.0.0.1:0\nlisten_typo: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := daemon.LoadConfig(bad); err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), "listen_typo") {
+		t.Errorf("unknown key: %v, want an error naming bad.yaml and the key", err)
+	}
+}

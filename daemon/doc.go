@@ -1,0 +1,16 @@
+// Package daemon is `vigil run` as a component: it listens for CommView
+// sensors, runs every packet through the engine, publishes alerts to NATS
+// (an embedded server or an external one, core or JetStream), injects
+// responses, reloads the rules on request, publishes its stats on
+// vigil.stats and serves them as Prometheus metrics.
+//
+// Lifecycle: New (everything but the sensor listener is started), Serve
+// on a listener the caller made (until its context ends), then Shutdown,
+// which drains in order: sensors, engine, metrics, alerts, NATS.
+//
+// The package wires the other rooms together and holds no packet logic of
+// its own. It may import engine and its subpackages, alerts (and
+// alerts/natsserver), rules (and rules/defaults) and ncf; only cmd imports
+// it. It reads no flags and never exits the process; the program that
+// runs it owns flags, signals and the exit status.
+package daemon

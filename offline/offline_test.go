@@ -1,0 +1,169 @@
+package offline
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-ids/vigil/engine"
+	"github.com/vigil-ids/vigil/rules"
+	"github.com/vigil-ids/vigil/rules/defaults"
+)
+
+const captures = "../testdata/captures/"
+
+// run runs cfg with the alerts collected and returns them.
+func run(t *testing.T, cfg Config) (string, *Result, error) {
+	t.Helper()
+	var out strings.Builder
+	cfg.Out = &out
+	res, err := Run(context.Background(), cfg)
+	return out.String(), res, err
+}
+
+// TestRunIsDeterministic runs the built-in rules twice over the same
+// captures: the output must be byte-identical, and not empty.
+func TestRunIsDeterministic(t *testing.T) {
+	set, err := defaults.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []string{captures + "zeek-ftp-bruteforce.pcap", captures + "sv-http-testmyids.ncf", captures + "sv-syn-flood.pcap"}
+	first, res, err := run(t, Config{Rules: set, Files: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := run(t, Config{Rules: set, Files: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first == "" || first != second {
+		t.Fatalf("outputs differ or are empty (%d and %d bytes)", len(first), len(second))
+	}
+	if n := strings.Count(first, "\n"); n < 30 || uint64(n) != res.Stats.Alerts {
+		t.Errorf("%d alert lines, %d alerts counted; want the same, at least 30", n, res.Stats.Alerts)
+	}
+	if len(res.Rules) != len(set.Rules) {
+		t.Errorf("%d rule stats for %d rules", len(res.Rules), len(set.Rules))
+	}
+}
+
+// resetRule resets telnet data.
+const resetRule = `rules:
+  - sid: 1
+    name: reset telnet data
+    condition: tcp.dstport == 23 && tcp.len > 0
+    actions: [reset]
+`
+
+// TestSaveInjectedReadByTshark: the frames a reset rule would send are
+// written to a pcap that tshark reads as TCP resets with good checksums
+// (checksum status 1 is "Good").
+func TestSaveInjectedReadByTshark(t *testing.T) {
+	set, err := rules.Parse("reset.yaml", []byte(resetRule))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := filepath.Join(t.TempDir(), "sent.pcap")
+	out, _, err := run(t, Config{Rules: set, Files: []string{captures + "sv-telnet.pcap"}, SaveInjected: saved})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"action":"blocked"`) {
+		t.Fatalf("no blocked alert: %s", out)
+	}
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed")
+	}
+	cmd := exec.Command("tshark", "-n", "-r", saved, "-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE",
+		"-T", "fields", "-e", "tcp.flags.reset", "-e", "tcp.checksum.status", "-e", "ip.checksum.status")
+	res, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Fields(strings.TrimSpace(string(res)))
+	if len(lines) == 0 || len(lines)%3 != 0 {
+		t.Fatalf("tshark output: %q", res)
+	}
+	for i := 0; i < len(lines); i += 3 {
+		if (lines[i] != "1" && lines[i] != "True") || lines[i+1] != "1" || lines[i+2] != "1" {
+			t.Errorf("frame %d: reset %s, tcp checksum status %s, ip checksum status %s", i/3+1, lines[i], lines[i+1], lines[i+2])
+		}
+	}
+}
+
+// TestRunErrors: a capture that cannot be read stops the run after the
+// ones before it, whose alerts are written and counted; a SaveInjected
+// file that cannot be created stops it before it starts.
+func TestRunErrors(t *testing.T) {
+	set, err := rules.Parse("reset.yaml", []byte(resetRule))
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), "missing.pcap")
+	out, res, err := run(t, Config{Rules: set, Files: []string{captures + "sv-telnet.pcap", missing, captures + "sv-telnet.pcap"}})
+	if err == nil || !strings.Contains(err.Error(), "missing.pcap") {
+		t.Errorf("Run: %v, want an error naming missing.pcap", err)
+	}
+	if res == nil || res.Stats.Packets != 92 || uint64(strings.Count(out, "\n")) != res.Stats.Alerts || res.Stats.Alerts == 0 {
+		t.Errorf("result %+v with %d alert lines; want the first capture's 92 packets and its alerts", res, strings.Count(out, "\n"))
+	}
+	bad := filepath.Join(t.TempDir(), "sent.txt")
+	if _, res, err = run(t, Config{Rules: set, Files: []string{captures + "sv-telnet.pcap"}, SaveInjected: bad}); err == nil || res != nil {
+		t.Errorf("SaveInjected %s: result %v, error %v; want no result and an error", bad, res, err)
+	}
+	if _, err := os.Stat(bad); err == nil {
+		t.Errorf("%s was created", bad)
+	}
+}
+
+// TestWriteSummary: without profile only rules that matched or failed are
+// listed, in rule order; with profile all of them, the slowest first; the
+// last line has the totals.
+func TestWriteSummary(t *testing.T) {
+	res := &Result{
+		Stats: engine.Stats{Packets: 1000, Alerts: 7, DecodeErrors: 1, RuleErrors: 2},
+		Rules: []engine.RuleStats{
+			{SID: 1, Name: "quiet", Evaluations: 1000, Time: 2 * time.Millisecond},
+			{SID: 2, Name: "loud", Evaluations: 1000, Matches: 7, Alerts: 7, Time: time.Millisecond},
+			{SID: 3, Name: "broken", Evaluations: 10, Errors: 2, Time: 3 * time.Millisecond},
+		},
+		Elapsed: 2 * time.Second,
+	}
+	sids := func(out string) string {
+		var got []string
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			if f := strings.Fields(l); len(f) == 8 && f[0] != "SID" {
+				got = append(got, f[0]+"="+f[len(f)-1])
+			}
+		}
+		return strings.Join(got, " ")
+	}
+	var plain, profile strings.Builder
+	if err := res.WriteSummary(&plain, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := res.WriteSummary(&profile, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := sids(plain.String()); got != "2=loud 3=broken" {
+		t.Errorf("rows %q, want 2=loud 3=broken:\n%s", got, plain.String())
+	}
+	if got := sids(profile.String()); got != "3=broken 1=quiet 2=loud" {
+		t.Errorf("profile rows %q, want 3=broken 1=quiet 2=loud:\n%s", got, profile.String())
+	}
+	const total = "1000 packets, 7 alerts, 1 decode errors, 2 rule errors, 3 rules, 2s (500 packets/s)\n"
+	if !strings.HasSuffix(plain.String(), total) {
+		t.Errorf("totals:\n%s\nwant a last line %q", plain.String(), total)
+	}
+	if !strings.Contains(plain.String(), " 3ms   300000 broken\n") {
+		t.Errorf("the broken rule's time and ns/eval are not 3ms and 300000:\n%s", plain.String())
+	}
+	if res.Rules[0].SID != 1 {
+		t.Error("WriteSummary with profile reordered the Result's rules")
+	}
+}
