@@ -9,6 +9,8 @@
 //	rules          the rule language: YAML loading and compilation; index, the prefilter; defaults, the built-in set
 //	alerts         EVE JSON alerts, NATS subjects, the publisher, the embedded server (imports nothing of Vigil)
 //	engine         the pipeline: sources, workers, flows, thresholds, responses, the CommView listener
+//	offline        rules over capture files: `vigil test` (imports engine, alerts, rules, capture)
+//	daemon         `vigil run`: sensors, NATS, reloads, stats and metrics around the engine
 //	tools          the traffic generator and the CommView stand-in (import ncf and capture)
 //	cmd/vigil      the command line: flags, then one call
 //

@@ -39,6 +39,8 @@ var rooms = []room{
 	{Folder: "engine", Code: []string{"ncf", "capture", "decode", "rules", "alerts"}, Tests: []string{"tools/gen"}},
 	{Folder: "tools/gen", Code: []string{"ncf", "capture"}, Tests: []string{"decode", "rules/field"}},
 	{Folder: "tools/replay", Code: []string{"ncf", "capture"}},
+	{Folder: "offline", Code: []string{"capture", "rules", "alerts", "engine"}},
+	{Folder: "daemon", Code: []string{"ncf", "rules", "alerts", "engine"}, Tests: []string{"tools/replay"}},
 	{Folder: "cmd", Code: []string{""}},
 }
 
