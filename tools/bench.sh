@@ -27,17 +27,22 @@ bench ./alerts/ '^BenchmarkPublish(Core|JetStream)$'
 
 step "vigil test over a generated capture of $PACKETS packets"
 "$GO" build -o "$tmp/vigil" ./cmd/vigil
-"$tmp/vigil" gen --packets "$PACKETS" --seed 1 --hit-rate 0.01 "$tmp/gen.ncf"
+"$tmp/vigil" gen --packets "$PACKETS" --seed 1 --hit-rate 0.01 --rules "$tmp/rules-1000.yaml" --rule-count 1000 "$tmp/gen.ncf"
 bytes=$(wc -c <"$tmp/gen.ncf")
-for w in 1 2; do
-	t0=$(date +%s.%N)
-	GOMAXPROCS=$w "$tmp/vigil" test --quiet --workers "$w" "$tmp/gen.ncf" >"$tmp/alerts.json"
-	t1=$(date +%s.%N)
-	alerts=$(wc -l <"$tmp/alerts.json")
-	awk -v t0="$t0" -v t1="$t1" -v n="$PACKETS" -v b="$bytes" -v a="$alerts" -v w="$w" 'BEGIN {
-		s = t1 - t0
-		printf "VigilTest/gen-%d-packets/built-in-rules/workers=%d 1 %.0f ns/op %.0f packets/s %.3f Gbit/s %d alerts\n", n, w, s * 1e9 / n, n / s, b * 8 / s / 1e9, a
-	}' | tee -a "$raw" >&2
+for set in built-in generated-1000; do
+	rules=
+	[ "$set" = built-in ] || rules="--rules $tmp/rules-1000.yaml"
+	for w in 1 2; do
+		t0=$(date +%s.%N)
+		# shellcheck disable=SC2086 # $rules is empty or two words
+		GOMAXPROCS=$w "$tmp/vigil" test --quiet --workers "$w" $rules "$tmp/gen.ncf" >"$tmp/alerts.json"
+		t1=$(date +%s.%N)
+		alerts=$(wc -l <"$tmp/alerts.json")
+		awk -v t0="$t0" -v t1="$t1" -v n="$PACKETS" -v b="$bytes" -v a="$alerts" -v w="$w" -v set="$set" 'BEGIN {
+			s = t1 - t0
+			printf "VigilTest/gen-%d-packets/%s-rules/workers=%d 1 %.0f ns/op %.0f packets/s %.3f Gbit/s %d alerts\n", n, set, w, s * 1e9 / n, n / s, b * 8 / s / 1e9, a
+		}' | tee -a "$raw" >&2
+	done
 done
 
 echo

@@ -31,8 +31,9 @@ func frames(t *testing.T, path string) []string {
 }
 
 // TestGenAndConvert runs `vigil gen` twice with one seed (same bytes),
-// converts the capture to pcap and back (same frames), and runs the
-// default rules over it (the attack share raises alerts).
+// converts the capture to pcap and back (same frames), runs the default
+// rules over it (the attack share raises alerts), and checks that a
+// generated rule pack loads with the count asked for.
 func TestGenAndConvert(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.ncf"), filepath.Join(dir, "b.ncf")
@@ -65,6 +66,13 @@ func TestGenAndConvert(t *testing.T) {
 	}
 	if n := strings.Count(stdout, "\n"); n < 10 {
 		t.Errorf("%d alerts on a capture with 5%% attack packets", n)
+	}
+	pack := filepath.Join(dir, "pack.yaml")
+	if _, stderr, err := runCLI(t, "gen", "--packets", "10", "--rules", pack, "--rule-count", "250", filepath.Join(dir, "c.ncf")); err != nil {
+		t.Fatal(err, stderr)
+	}
+	if _, stderr, err := runCLI(t, "lint", "--no-tests", pack); err != nil || !strings.HasPrefix(stderr, "250 rules OK") {
+		t.Errorf("the generated pack: %v %s", err, stderr)
 	}
 }
 
