@@ -31,4 +31,7 @@
 //
 // CommView for WiFi's extended format (NCFX) is recognised and refused with
 // ErrNCFX; convert it to pcapng with CommView or Wireshark first.
+//
+// Of Vigil it imports only ncf: a capture codec knows no rules, engine or
+// alerts.
 package capture

@@ -34,6 +34,9 @@
 // A first IP fragment is decoded down to the transport header when the
 // whole header is in it; a later fragment carries no transport layer
 // (Meta.Fragment is set and payload is the IP payload).
+//
+// Of Vigil it imports only rules/field, the view it fills; the engine
+// calls it.
 package decode
 
 import (

@@ -1,5 +1,7 @@
 // Package natsserver runs the NATS server embedded in Vigil: one node with
 // JetStream on file storage, so alerts survive restarts of the process.
+//
+// It imports nothing of Vigil.
 package natsserver
 
 import (

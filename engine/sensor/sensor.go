@@ -8,6 +8,8 @@
 // impossible record header, or is refused by the allow-list or the
 // connection cap is logged with the reason and counted; the other sensors
 // are never affected.
+//
+// It belongs to the engine room: of Vigil it imports engine and ncf.
 package sensor
 
 import (

@@ -6,6 +6,8 @@
 // administration services, suspicious DNS and known exploit traffic. Every
 // rule carries inline tests against the public captures in testdata/captures,
 // so `vigil lint` on this folder checks the whole set.
+//
+// It imports rules only.
 package defaults
 
 import "embed"

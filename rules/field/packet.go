@@ -7,6 +7,9 @@
 // Every string and byte slice in it may alias the frame or a scratch buffer
 // inside the Packet: it is valid until the Packet is reset or refilled. Code
 // that keeps a value past that (an alert, a flow key) must copy it.
+//
+// It imports nothing of Vigil: the decoder fills this view and the rule
+// language reads it.
 package field
 
 import (

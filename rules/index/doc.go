@@ -66,4 +66,7 @@
 // engine: thousands of generated rules over every frame of the test
 // captures give the same matches whether every rule is evaluated or only
 // the candidates.
+//
+// It imports the rule language (rules, rules/field) and nothing else of
+// Vigil; the engine builds one Index per worker.
 package index

@@ -17,6 +17,8 @@
 // The output depends only on the Config: the same Config gives the same
 // bytes, and a run of N packets is a prefix of a run of more packets with
 // the same seed.
+//
+// Of Vigil it imports ncf and capture only.
 package gen
 
 import (

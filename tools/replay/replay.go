@@ -1,6 +1,8 @@
 // Package replay is a CommView stand-in: it connects to Vigil the way
 // CommView's mirror mode does, streams capture files as NCF records, and
 // collects the frames Vigil sends back for injection.
+//
+// Of Vigil it imports ncf and capture only.
 package replay
 
 import (
