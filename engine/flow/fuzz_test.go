@@ -50,20 +50,7 @@ func fuzzBody(t *testing.T, data []byte) {
 			if rid := tab.Update(r, 0); rid != id && !(p.Flow.State == "closed") {
 				t.Fatalf("reverse direction id %x, forward %x", rid, id)
 			}
-			held := 0
-			for j := range tab.entries {
-				e := &tab.entries[j]
-				if !e.used {
-					continue
-				}
-				held++
-				if tab.find(e.hash, &e.key) != int32(j) {
-					t.Fatalf("flow %d unreachable", j)
-				}
-			}
-			if held != tab.Len() || held > 5 {
-				t.Fatalf("held %d, Len %d", held, tab.Len())
-			}
+			checkHeld(t, tab, 5)
 		}
 	}
 }

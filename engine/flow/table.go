@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/vigil-ids/vigil/engine/internal/lru"
 	"github.com/vigil-ids/vigil/rules/field"
 )
 
@@ -61,8 +62,7 @@ const (
 
 var stateNames = [...]string{"new", "established", "closed"}
 
-// Timeout classes: each has its own LRU list, so that the head of a list
-// is always the flow of that class that expires first.
+// Timeout classes: each has its own LRU list.
 const (
 	classTCP = iota
 	classTCPClosed
@@ -95,39 +95,30 @@ type key struct {
 }
 
 type entry struct {
-	key         key
-	hash        uint64
 	id          uint64
 	first, last int64 // packet time, Unix nanoseconds
 	pkts, bytes [2]uint64
 	bits        uint64
-	gen         uint32
-	prev, next  int32
-	clientLo    bool // the client is key.lo
-	used        bool
+	gen         uint32 // kept when the slot is freed: the next flow in it counts on
+	clientLo    bool   // the client is key.lo
 	state       uint8
 	tcp         uint8
-	class       uint8
 }
 
-type list struct{ head, tail int32 }
-
 // Table is a bounded flow table. It is owned by one worker and is not
-// safe for concurrent use. Its memory is bounded by Config.MaxFlows: the
-// index is allocated once by NewTable, flow entries grow with the number
-// of flows held at once up to MaxFlows and are then reused, so Update
-// does not allocate in steady state.
+// safe for concurrent use. Its memory is bounded by Config.MaxFlows: flow
+// entries grow with the number of flows held at once up to MaxFlows and
+// are then reused, so Update does not allocate in steady state.
+//
+// Flows are kept in an LRU with one list per timeout class, so that the
+// front of a list is always the flow of that class that expires first.
+// A flow's ID holds its LRU slot.
 type Table struct {
-	maxFlows int
 	shard    uint64
 	timeouts [numClasses]int64
-	entries  []entry
-	free     []int32
-	index    []int32 // open addressing, linear probing; -1 is empty
-	mask     uint64
-	lists    [numClasses]list
-	seed     uint64
-	now      int64 // latest packet time seen, Unix nanoseconds
+	flows    *lru.LRU[key, entry]
+	seed     uint64 // of hashKey
+	now      int64  // latest packet time seen, Unix nanoseconds
 	stats    Stats
 }
 
@@ -146,35 +137,25 @@ func NewTable(cfg Config) *Table {
 		return int64(d)
 	}
 	t := &Table{
-		maxFlows: cfg.MaxFlows,
-		shard:    uint64(cfg.Shard) << 56,
-		seed:     rand.Uint64(),
+		shard: uint64(cfg.Shard) << 56,
+		seed:  rand.Uint64(),
+		flows: lru.New[key, entry](cfg.MaxFlows, numClasses),
 	}
 	t.timeouts[classTCP] = def(cfg.TCPIdle, DefaultTCPIdle)
 	t.timeouts[classTCPClosed] = def(cfg.TCPClosed, DefaultTCPClosed)
 	t.timeouts[classUDP] = def(cfg.UDPIdle, DefaultUDPIdle)
 	t.timeouts[classOther] = def(cfg.OtherIdle, DefaultOtherIdle)
-	n := 16
-	for n < 2*cfg.MaxFlows {
-		n <<= 1
-	}
-	t.index = make([]int32, n)
-	for i := range t.index {
-		t.index[i] = -1
-	}
-	t.mask = uint64(n - 1)
-	t.entries = make([]entry, 0, min(cfg.MaxFlows, 1024))
-	for c := range t.lists {
-		t.lists[c] = list{-1, -1}
-	}
 	return t
 }
 
 // Len returns the number of flows held.
-func (t *Table) Len() int { return t.stats.Active }
+func (t *Table) Len() int { return t.flows.Len() }
 
 // Stats returns the table's counters.
-func (t *Table) Stats() Stats { return t.stats }
+func (t *Table) Stats() Stats {
+	t.stats.Active = t.flows.Len()
+	return t.stats
+}
 
 // Update accounts p to its flow, creating the flow if needed, and fills
 // p.Flow. It returns the flow's ID: nonzero, the same for every packet of
@@ -230,21 +211,21 @@ func (t *Table) Update(p *field.Packet, sensor uint32) uint64 {
 
 	isTCP := p.Meta.IPProto == 6 && p.TCP.Present
 	fl := p.TCP.Flags
-	idx := t.find(h, &k)
-	if idx >= 0 && isTCP && fl.SYN && !fl.Ack && t.entries[idx].state == stateClosed {
-		t.remove(idx)
+	idx, ok := t.flows.Lookup(k, h)
+	if ok && isTCP && fl.SYN && !fl.Ack && t.flows.Value(idx).state == stateClosed {
+		t.flows.Remove(idx)
 		t.stats.Expired++
-		idx = -1
+		ok = false
 	}
-	if idx < 0 {
-		idx = t.create(h, &k, ts)
-		e := &t.entries[idx]
+	if !ok {
+		idx = t.create(k, h, ts)
+		e := t.flows.Value(idx)
 		e.clientLo = fromLo
 		if isTCP && fl.SYN && fl.Ack {
 			e.clientLo = !fromLo
 		}
 	}
-	e := &t.entries[idx]
+	e := t.flows.Value(idx)
 	toServer := fromLo == e.clientLo
 	d := 1
 	if toServer {
@@ -262,9 +243,7 @@ func (t *Table) Update(p *field.Packet, sensor uint32) uint64 {
 	} else if e.state == stateNew && e.pkts[0] > 0 && e.pkts[1] > 0 {
 		e.state = stateEstablished
 	}
-	t.unlink(idx)
-	e.class = classOf(e.key.proto, e.state)
-	t.pushBack(idx)
+	t.flows.MoveToBack(idx, classOf(k.proto, e.state))
 
 	age := ts - e.first
 	if age < 0 {
@@ -326,7 +305,7 @@ func (t *Table) tcpState(e *entry, p *field.Packet, toServer bool) {
 	}
 }
 
-func classOf(proto, state uint8) uint8 {
+func classOf(proto, state uint8) int {
 	switch {
 	case proto == 6 && state == stateClosed:
 		return classTCPClosed
@@ -352,13 +331,13 @@ func (t *Table) Expire(now time.Time) int {
 // expire removes up to limit idle flows per class (all if limit < 0).
 func (t *Table) expire(now int64, limit int) int {
 	n := 0
-	for c := range t.lists {
+	for c := range numClasses {
 		for i := 0; limit < 0 || i < limit; i++ {
-			h := t.lists[c].head
-			if h < 0 || now-t.entries[h].last <= t.timeouts[c] {
+			h := t.flows.Front(c)
+			if h == lru.None || now-t.flows.Value(h).last <= t.timeouts[c] {
 				break
 			}
-			t.remove(h)
+			t.flows.Remove(h)
 			t.stats.Expired++
 			n++
 		}
@@ -390,16 +369,17 @@ func (t *Table) Bits(id uint64) (uint64, bool) {
 	return e.bits, true
 }
 
+// byID returns the flow of id, nil when it is no longer held: its slot
+// is the low 32 bits less one.
 func (t *Table) byID(id uint64) *entry {
-	i := int(uint32(id)) - 1
-	if i < 0 || i >= len(t.entries) {
+	s := int32(uint32(id) - 1)
+	if !t.flows.Held(s) {
 		return nil
 	}
-	e := &t.entries[i]
-	if !e.used || e.id != id {
-		return nil
+	if e := t.flows.Value(s); e.id == id {
+		return e
 	}
-	return e
+	return nil
 }
 
 func (t *Table) hashKey(k *key) uint64 {
@@ -412,129 +392,42 @@ func (t *Table) hashKey(k *key) uint64 {
 	return mix(h)
 }
 
-func (t *Table) find(h uint64, k *key) int32 {
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		x := t.index[i]
-		if x < 0 {
-			return -1
-		}
-		if e := &t.entries[x]; e.hash == h && e.key == *k {
-			return x
-		}
-	}
-}
-
-// create makes a new flow, evicting one first if the table is full.
-func (t *Table) create(h uint64, k *key, ts int64) int32 {
-	if t.stats.Active >= t.maxFlows {
+// create makes a new flow, evicting one first if the table is full. Its
+// ID counts on from the previous ID of the slot: a flow never gets the ID
+// of the flow that used the slot before it.
+func (t *Table) create(k key, h uint64, ts int64) int32 {
+	if t.flows.Full() {
 		t.evict()
 	}
-	var idx int32
-	if n := len(t.free); n > 0 {
-		idx = t.free[n-1]
-		t.free = t.free[:n-1]
-	} else {
-		if len(t.entries) == cap(t.entries) {
-			grown := make([]entry, len(t.entries), min(2*cap(t.entries), t.maxFlows))
-			copy(grown, t.entries)
-			t.entries = grown
-		}
-		t.entries = t.entries[:len(t.entries)+1]
-		idx = int32(len(t.entries) - 1)
-	}
-	e := &t.entries[idx]
+	idx := t.flows.Insert(k, h, classOf(k.proto, stateNew))
+	e := t.flows.Value(idx)
 	gen := e.gen + 1
 	if gen > 0xffffff {
 		gen = 1
 	}
 	*e = entry{
-		key: *k, hash: h, gen: gen, first: ts, last: ts, used: true,
-		id:   t.shard | uint64(gen)<<32 | uint64(idx+1),
-		prev: -1, next: -1,
+		gen: gen, first: ts, last: ts,
+		id: t.shard | uint64(gen)<<32 | uint64(idx+1),
 	}
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		if t.index[i] < 0 {
-			t.index[i] = idx
-			break
-		}
-	}
-	t.stats.Active++
 	t.stats.Created++
 	return idx
 }
 
 // evict removes the flow closest to its idle timeout.
 func (t *Table) evict() {
-	victim := int32(-1)
+	victim := lru.None
 	var best int64
-	for c := range t.lists {
-		h := t.lists[c].head
-		if h < 0 {
+	for c := range numClasses {
+		h := t.flows.Front(c)
+		if h == lru.None {
 			continue
 		}
-		if d := t.entries[h].last + t.timeouts[c]; victim < 0 || d < best {
+		if d := t.flows.Value(h).last + t.timeouts[c]; victim == lru.None || d < best {
 			victim, best = h, d
 		}
 	}
-	if victim >= 0 {
-		t.remove(victim)
+	if victim != lru.None {
+		t.flows.Remove(victim)
 		t.stats.Evicted++
 	}
-}
-
-// remove deletes flow idx from its list and the index and frees it.
-func (t *Table) remove(idx int32) {
-	t.unlink(idx)
-	e := &t.entries[idx]
-	i := e.hash & t.mask
-	for t.index[i] != idx {
-		i = (i + 1) & t.mask
-	}
-	// Backward-shift deletion keeps every probe chain unbroken.
-	j := i
-	for {
-		j = (j + 1) & t.mask
-		x := t.index[j]
-		if x < 0 {
-			break
-		}
-		home := t.entries[x].hash & t.mask
-		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
-			t.index[i] = x
-			i = j
-		}
-	}
-	t.index[i] = -1
-	e.used = false
-	e.bits = 0
-	t.free = append(t.free, idx)
-	t.stats.Active--
-}
-
-func (t *Table) unlink(idx int32) {
-	e := &t.entries[idx]
-	l := &t.lists[e.class]
-	if e.prev >= 0 {
-		t.entries[e.prev].next = e.next
-	} else if l.head == idx {
-		l.head = e.next
-	}
-	if e.next >= 0 {
-		t.entries[e.next].prev = e.prev
-	} else if l.tail == idx {
-		l.tail = e.prev
-	}
-	e.prev, e.next = -1, -1
-}
-
-func (t *Table) pushBack(idx int32) {
-	e := &t.entries[idx]
-	l := &t.lists[e.class]
-	e.prev, e.next = l.tail, -1
-	if l.tail >= 0 {
-		t.entries[l.tail].next = idx
-	} else {
-		l.head = idx
-	}
-	l.tail = idx
 }
