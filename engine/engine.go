@@ -114,11 +114,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.shared = shared
-	rs, err := newRuleState(cfg.Rules, cfg.Workers)
-	if err != nil {
-		return nil, err
-	}
-	e.state.Store(rs)
+	e.state.Store(newRuleState(cfg.Rules, cfg.Workers))
 	for i := 0; i < cfg.Workers; i++ {
 		e.workers = append(e.workers, newWorker(e, i))
 	}
@@ -163,11 +159,10 @@ func (e *Engine) Stop(ctx context.Context) error {
 // no queued packet is lost. It returns the rule set it replaced; on error
 // the running set stays.
 func (e *Engine) Reload(set *rules.Set) (*rules.Set, error) {
-	rs, err := newRuleState(set, len(e.workers))
-	if err != nil {
-		return nil, err
+	if set == nil {
+		return nil, errors.New("engine: no rule set")
 	}
-	return e.state.Swap(rs).set, nil
+	return e.state.Swap(newRuleState(set, len(e.workers))).set, nil
 }
 
 // Workers returns the number of evaluation goroutines.

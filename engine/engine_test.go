@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/vigil-ids/vigil/engine/respond"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/rules"
+	"github.com/vigil-ids/vigil/rules/field"
 )
 
 const capDir = "../testdata/captures/"
@@ -365,5 +367,44 @@ func TestTruncatedCapture(t *testing.T) {
 	}
 	if st.Packets != 91 || len(sink.list) != 91 {
 		t.Errorf("%d packets, %d alerts; want the 91 complete records", st.Packets, len(sink.list))
+	}
+}
+
+// TestSuppressed checks each suppression track against the addresses of
+// a packet, in both directions.
+func TestSuppressed(t *testing.T) {
+	rs := newRuleState(mustParse(t, `
+rules:
+  - {sid: 1, name: a, condition: ip}
+  - {sid: 2, name: b, condition: ip}
+  - {sid: 3, name: c, condition: ip}
+  - {sid: 4, name: d, condition: ip}
+  - {sid: 5, name: e, condition: ip}
+suppress:
+  - {sid: 1}
+  - {sid: 2, track: by_src, ip: 10.0.0.0/8}
+  - {sid: 3, track: by_dst, ip: 10.1.2.3}
+  - {sid: 4, track: by_either, ip: 10.1.0.0/16}
+`), 1)
+	pkt := func(src, dst string) *field.Packet {
+		var p field.Packet
+		p.Reset()
+		p.Meta.Src, p.Meta.Dst = netip.MustParseAddr(src), netip.MustParseAddr(dst)
+		return &p
+	}
+	out, in := pkt("10.1.2.3", "192.0.2.1"), pkt("192.0.2.1", "10.1.2.3")
+	for _, c := range []struct {
+		sid     int
+		out, in bool
+	}{{1, true, true}, {2, true, false}, {3, false, true}, {4, true, true}, {5, false, false}} {
+		if got := rs.suppressed(c.sid, out); got != c.out {
+			t.Errorf("sid %d from 10.1.2.3: suppressed %v", c.sid, got)
+		}
+		if got := rs.suppressed(c.sid, in); got != c.in {
+			t.Errorf("sid %d to 10.1.2.3: suppressed %v", c.sid, got)
+		}
+	}
+	if rs.suppressed(4, pkt("10.2.0.1", "10.3.0.1")) {
+		t.Error("by_either suppressed addresses outside its prefix")
 	}
 }

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"time"
-
 	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/engine/flow"
 	"github.com/vigil-ids/vigil/engine/respond"
@@ -27,12 +25,10 @@ func (w *worker) onMatch(r *rules.Rule, pos int, rs *ruleState, p *field.Packet,
 		return
 	}
 	m := match{frame: p.Frame.Number, pos: pos, rule: r, counter: c, at: p.Frame.Time}
-	if r.Threshold != nil {
-		spec := rs.thresholds[r.SID]
-		m.spec = &spec
-		m.thKey = threshold.KeyFor(r.Threshold.Track, p, sw.flowID)
-		if spec.Distinct != "" {
-			m.distinct = distinctValue(rs.distinct[r.SID], p)
+	if t := r.Threshold; t != nil {
+		m.thKey = threshold.KeyFor(t.Track, p, sw.flowID)
+		if t.DistinctName != "" {
+			m.distinct = distinctValue(t.Distinct, p)
 		}
 	}
 	m.alert = newAlert(r, p, b.src, sw.flowID)
@@ -41,11 +37,7 @@ func (w *worker) onMatch(r *rules.Rule, pos int, rs *ruleState, p *field.Packet,
 		m.ddKey = threshold.KeyFor(r.Dedup.Track, p, sw.flowID)
 	}
 	if r.Reset {
-		target, err := respond.ParseTarget(r.Response.Target)
-		if err != nil {
-			target = respond.Both
-		}
-		m.frames, m.buildErr = respond.Build(p, target, r.Response.Strafe)
+		m.frames, m.buildErr = respond.Build(p, r.Response.Target, r.Response.Strafe)
 		// Remember now, not at release: the sensor may mirror the frames
 		// back into the flow's next batch before this match is released.
 		// Frames the caps then hold back are remembered too, harmlessly:
@@ -63,12 +55,12 @@ func (e *Engine) release(m *match, src *Source) {
 	sh := e.shared
 	var ended []*alerts.Alert
 	sh.mu.Lock()
-	if m.spec != nil && !sh.tracker.Allow(m.rule.SID, m.spec, m.thKey, m.distinct, m.at) {
+	if t := m.rule.Threshold; t != nil && !sh.tracker.Allow(m.rule.SID, t, m.thKey, m.distinct, m.at) {
 		sh.mu.Unlock()
 		return
 	}
 	if d := m.rule.Dedup; d != nil {
-		if !sh.dedup.Observe(m.rule.SID, m.ddKey, m.at, time.Duration(d.Seconds)*time.Second, m.alert) {
+		if !sh.dedup.Observe(m.rule.SID, m.ddKey, m.at, d.Window, m.alert) {
 			sh.mu.Unlock()
 			return
 		}

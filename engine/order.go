@@ -33,7 +33,8 @@ type match struct {
 	alert   *alerts.Alert
 	at      time.Time
 
-	spec     *threshold.Spec // nil without a threshold
+	// Threshold and dedup keys and the distinct value, for a rule with a
+	// threshold or dedup.
 	thKey    threshold.Key
 	distinct uint64
 	ddKey    threshold.Key

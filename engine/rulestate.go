@@ -29,7 +29,6 @@ type ruleCounter struct {
 
 // ruleState is one loaded rule set with its per-worker counters.
 type ruleState struct {
-	ruleStatefulParts
 	set    *rules.Set
 	active []*rules.Rule // enabled rules, in set order
 	// index[w] is worker w's prefilter over active: per packet it names
@@ -38,17 +37,8 @@ type ruleState struct {
 	counter [][]ruleCounter
 }
 
-func newRuleState(set *rules.Set, workers int) (*ruleState, error) {
-	parts, err := prepareStateful(set)
-	if err != nil {
-		return nil, err
-	}
-	s := &ruleState{ruleStatefulParts: parts, set: set}
-	for _, r := range set.Rules {
-		if r.Enabled {
-			s.active = append(s.active, r)
-		}
-	}
+func newRuleState(set *rules.Set, workers int) *ruleState {
+	s := &ruleState{set: set, active: set.Enabled()}
 	ix := index.Build(s.active)
 	s.index = make([]*index.Index, workers)
 	for w := range s.index {
@@ -58,7 +48,7 @@ func newRuleState(set *rules.Set, workers int) (*ruleState, error) {
 	for w := range s.counter {
 		s.counter[w] = make([]ruleCounter, len(s.active))
 	}
-	return s, nil
+	return s
 }
 
 func (s *ruleState) totals() []RuleStats {

@@ -376,12 +376,14 @@ func (c *compiler) compileRule(r *ruleSpec) {
 		}
 	}
 	if r.distinct != nil {
-		d := rl.Threshold.Distinct
+		d := rl.Threshold.DistinctName
 		pos := Position{File: r.file.name, Line: r.distinct.Line, Col: r.distinct.Column}
 		if _, ok := c.cat.fields[d]; !ok {
 			c.e.add(pos, "unknown field %q%s", d, didYouMean(d, c.cat.names))
-		} else if _, ok := field.Lookup(d); !ok {
+		} else if slot, ok := field.Lookup(d); !ok {
 			c.e.add(pos, "field %q cannot be counted: distinct needs a number, text or bool field", d)
+		} else {
+			rl.Threshold.Distinct = slot
 		}
 	}
 	if r.message != nil {

@@ -2,9 +2,13 @@ package rules
 
 import (
 	"errors"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/vigil-ids/vigil/rules/field"
 )
 
 // rule1 is a one-rule file whose condition starts at line 4, column 16.
@@ -94,6 +98,14 @@ func TestCompileErrors(t *testing.T) {
 			[]string{`t.yaml:4:15: unknown severity "urgent" (want critical, high, medium, low, info)`}},
 		{"bad threshold track", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    threshold: {type: limit, track: by_source, count: 1, seconds: 60}\n",
 			[]string{`t.yaml:5:37: unknown threshold track "by_source" (did you mean "by_src"?)`}},
+		{"bad threshold type", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    threshold: {type: often, track: by_src, count: 1, seconds: 60}\n",
+			[]string{`t.yaml:5:23: unknown threshold type "often" (want limit, threshold, both)`}},
+		{"threshold distinct count too large", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    threshold: {type: both, track: by_src, count: 1025, seconds: 60, distinct: tcp.dstport}\n",
+			[]string{`t.yaml:5:51: threshold count must be at most 1024 with distinct, got 1025`}},
+		{"threshold window too long", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    threshold: {type: limit, track: by_src, count: 1, seconds: 9223372037}\n",
+			[]string{`t.yaml:5:64: threshold seconds must be at most 9223372036, got 9223372037`}},
+		{"dedup track of suppress", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    dedup: {track: by_either, seconds: 60}\n",
+			[]string{`t.yaml:5:20: unknown dedup track "by_either" (want by_src, by_dst, by_both, by_flow, by_rule)`}},
 		{"threshold missing keys", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    threshold: {type: limit}\n",
 			[]string{`t.yaml:5:5: threshold needs track, count, seconds`}},
 		{"threshold distinct unknown field", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    threshold: {type: both, track: by_src, count: 5, seconds: 60, distinct: tcp.dport}\n",
@@ -102,6 +114,8 @@ func TestCompileErrors(t *testing.T) {
 			[]string{`t.yaml:5:77: field "frame.time" cannot be counted: distinct needs a number, text or bool field`}},
 		{"response without reset", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    response: {target: both}\n",
 			[]string{`t.yaml:5:5: response is only used with actions: [reset]`}},
+		{"bad response target", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    actions: [reset]\n    response: {target: src}\n",
+			[]string{`t.yaml:6:24: unknown response target "src" (want both, source, dest)`}},
 		{"bad action and strafe", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    actions: [reset, drop]\n    response: {strafe: 9}\n",
 			[]string{`t.yaml:5:22: unknown action "drop" (want alert, reset)`, `t.yaml:6:24: strafe must be 0..8, got 9`}},
 		{"exception bad cidr", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    exceptions:\n      - {field: ip.src, values: [\"10.0.0.0/8\", \"10.1.2\"]}\n",
@@ -120,6 +134,10 @@ func TestCompileErrors(t *testing.T) {
 			[]string{`t.yaml:6:11: suppress: no rule with sid 2`}},
 		{"suppress bad ip", rule1("tcp") + "suppress:\n  - {sid: 1, track: by_src, ip: 10.0.0.500}\n",
 			[]string{`t.yaml:6:33: bad address or CIDR "10.0.0.500"`}},
+		{"suppress track of thresholds", rule1("tcp") + "suppress:\n  - {sid: 1, track: by_both, ip: 10.0.0.5}\n",
+			[]string{`t.yaml:6:21: unknown suppress track "by_both" (want by_src, by_dst, by_either)`}},
+		{"suppress track without ip", rule1("tcp") + "suppress:\n  - {sid: 1, track: by_src}\n",
+			[]string{`t.yaml:6:5: suppress entry needs both track and ip, or neither`}},
 		{"flowbit bad name", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    flowbits: {set: [\"a b\"]}\n",
 			[]string{`t.yaml:5:22: bad flowbit name "a b" (letters, digits, _ . - only)`}},
 		{"yaml syntax", "rules:\n  - sid: 1\n    name: t\n   condition: tcp\n",
@@ -192,6 +210,8 @@ rules:
 suppress:
   - {sid: 1000001, track: by_dst, ip: "2001:db8::/32"}
   - {sid: 1000002}
+  - {sid: 1000002, track: by_either, ip: 10.0.0.5}
+  - {sid: 1000002, track: by_src, ip: 10.1.2.3/8}
 `
 	set, err := Parse("rules/t.yaml", []byte(src))
 	if err != nil {
@@ -206,13 +226,14 @@ suppress:
 	}
 	if r.Name != "Telnet connection attempt" || r.Rev != 1 || r.Severity != High || r.Severity.EVE() != 1 ||
 		r.Category != "Attempted Administrator Privilege Gain" || !r.Enabled || !r.Reset ||
-		r.Response != (Response{Target: "source", Strafe: 2}) || strings.Join(r.Tags, ",") != "telnet,cleartext" {
+		r.Response != (Response{Target: TargetSource, Strafe: 2}) || strings.Join(r.Tags, ",") != "telnet,cleartext" {
 		t.Errorf("rule fields: %+v", r)
 	}
-	if *r.Threshold != (Threshold{Type: "limit", Track: "by_src", Count: 1, Seconds: 60, Distinct: "tcp.dstport"}) {
+	dport, _ := field.Lookup("tcp.dstport")
+	if *r.Threshold != (Threshold{Type: TypeLimit, Track: BySrc, Count: 1, Window: time.Minute, DistinctName: "tcp.dstport", Distinct: dport}) {
 		t.Errorf("threshold %+v", r.Threshold)
 	}
-	if *r.Dedup != (Dedup{Track: "by_flow", Seconds: 30}) {
+	if *r.Dedup != (Dedup{Track: ByFlow, Window: 30 * time.Second}) {
 		t.Errorf("dedup %+v", r.Dedup)
 	}
 	if r.Condition != "admin_syn" || r.Program == nil || r.Node == nil || r.Message == nil {
@@ -238,8 +259,30 @@ suppress:
 	if len(r2.Tests) != 1 || r2.Tests[0].Capture != "/abs/c.pcap" || !r2.Tests[0].HasCount || r2.Tests[0].Count != 0 {
 		t.Errorf("tests %+v", r2.Tests)
 	}
-	if len(set.Suppress) != 2 || set.Suppress[0].Track != "by_dst" || set.Suppress[0].Net != "2001:db8::/32" || set.Suppress[1].Track != "" {
-		t.Errorf("suppress %+v", set.Suppress)
+	wantSupp := []struct {
+		track SuppressTrack
+		net   string
+	}{
+		{SuppressByDst, "2001:db8::/32"},
+		{SuppressAll, ""},
+		{SuppressByEither, "10.0.0.5/32"},
+		{SuppressBySrc, "10.0.0.0/8"},
+	}
+	if len(set.Suppress) != len(wantSupp) {
+		t.Fatalf("suppress %+v", set.Suppress)
+	}
+	for i, w := range wantSupp {
+		s := set.Suppress[i]
+		var net netip.Prefix
+		if w.net != "" {
+			net = netip.MustParsePrefix(w.net)
+		}
+		if s.SID == 0 || s.Track != w.track || s.Net != net {
+			t.Errorf("suppress %d: %+v, want %v %v", i, s, w.track, net)
+		}
+	}
+	if en := set.Enabled(); len(en) != 1 || en[0] != r {
+		t.Errorf("Enabled() = %v, want only sid 1000001", en)
 	}
 }
 
@@ -255,6 +298,67 @@ func TestSeverity(t *testing.T) {
 		}
 		if s, ok := ParseSeverity(w.name); !ok || s != w.s {
 			t.Errorf("ParseSeverity(%q)", w.name)
+		}
+	}
+}
+
+// TestEnumWords: every value a key accepts prints as its word and parses
+// back to itself; values that are not members print as Type(n).
+func TestEnumWords(t *testing.T) {
+	check := func(name string, words []string, got []string, parsed []bool) {
+		t.Helper()
+		if strings.Join(got, ",") != strings.Join(words, ",") {
+			t.Errorf("%s words %v, want %v", name, got, words)
+		}
+		for i, ok := range parsed {
+			if !ok {
+				t.Errorf("%s %q does not parse back", name, words[i])
+			}
+		}
+	}
+	var got []string
+	var parsed []bool
+	for _, v := range thresholdTypes {
+		p, ok := parseEnum(v.String(), thresholdTypes)
+		got, parsed = append(got, v.String()), append(parsed, ok && p == v)
+	}
+	check("threshold type", []string{"limit", "threshold", "both"}, got, parsed)
+	got, parsed = nil, nil
+	for _, v := range tracks {
+		p, ok := parseEnum(v.String(), tracks)
+		got, parsed = append(got, v.String()), append(parsed, ok && p == v)
+	}
+	check("track", []string{"by_src", "by_dst", "by_both", "by_flow", "by_rule"}, got, parsed)
+	got, parsed = nil, nil
+	for _, v := range suppressTracks {
+		p, ok := parseEnum(v.String(), suppressTracks)
+		got, parsed = append(got, v.String()), append(parsed, ok && p == v)
+	}
+	check("suppress track", []string{"by_src", "by_dst", "by_either"}, got, parsed)
+	got, parsed = nil, nil
+	for _, v := range targets {
+		p, ok := parseEnum(v.String(), targets)
+		got, parsed = append(got, v.String()), append(parsed, ok && p == v)
+	}
+	check("target", []string{"both", "source", "dest"}, got, parsed)
+
+	if _, ok := parseEnum("by_either", tracks); ok {
+		t.Error("by_either parsed as a threshold track")
+	}
+	if _, ok := parseEnum("all", suppressTracks); ok {
+		t.Error("all parsed as a suppress track: rule files leave track out")
+	}
+	for _, c := range []struct{ got, want string }{
+		{ThresholdType(0).String(), "ThresholdType(0)"},
+		{ThresholdType(4).String(), "ThresholdType(4)"},
+		{Track(0).String(), "Track(0)"},
+		{Track(6).String(), "Track(6)"},
+		{SuppressAll.String(), "all"},
+		{SuppressTrack(4).String(), "SuppressTrack(4)"},
+		{Target(3).String(), "Target(3)"},
+	} {
+		if c.got != c.want {
+			t.Errorf("String() = %q, want %q", c.got, c.want)
 		}
 	}
 }

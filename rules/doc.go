@@ -44,7 +44,8 @@
 //     alert once count matches happened in the window); track by_src,
 //     by_dst, by_both, by_flow or by_rule; seconds is the window; the
 //     optional distinct names a field whose distinct values are counted
-//     instead of packets. type, track, count and seconds are required.
+//     instead of packets (count is then at most 1024, [MaxDistinct]).
+//     type, track, count and seconds are required.
 //   - dedup folds repeats (per track, within seconds) into one alert and a
 //     summary; both keys are required.
 //   - exceptions are as Falco's: the alert is not raised when any exception
@@ -107,8 +108,12 @@
 // [Evaluator], one per worker goroutine. Rule.Node is the patched and
 // expanded AST after expr's optimizer (constants folded; `x in [...]`
 // over constants becomes a ConstantNode holding a map), for a prefilter
-// index. Flowbit masks, threshold, dedup and response are plain values for
-// the engine; the package keeps no run-time state.
+// index. Flowbit masks, threshold, dedup, response and suppression are
+// typed values the engine uses as they are, with nothing left to parse:
+// words are enums ([ThresholdType], [Track], [SuppressTrack], [Target]),
+// windows are time.Duration values, a distinct field is a resolved
+// [field.Slot] and a suppression address a masked netip.Prefix. The
+// package keeps no run-time state.
 //
 // Conditions built only from field loads, literals, comparisons, boolean
 // logic, string operators, constant `in` sets and the functions that cannot

@@ -1,6 +1,10 @@
 package rules
 
 import (
+	"fmt"
+	"net/netip"
+	"time"
+
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 
@@ -22,6 +26,18 @@ type Set struct {
 	Flowbits map[string]int
 
 	bySID map[int]*Rule
+}
+
+// Enabled returns the rules that are not disabled, in load order: the
+// rules the engine runs. It returns a new slice on each call.
+func (s *Set) Enabled() []*Rule {
+	var out []*Rule
+	for _, r := range s.Rules {
+		if r.Enabled {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // BySID returns the rule with that sid, or nil.
@@ -82,47 +98,177 @@ type Rule struct {
 
 // Response says how a reset rule answers.
 type Response struct {
-	// Target is "both" (default), "source" or "dest": which side gets a
-	// reset.
-	Target string
-	// Strafe is the number of extra resets sent at advancing sequence
-	// numbers (0..8), for peers whose window moved on.
+	// Target is which side gets a reset; TargetBoth when not written.
+	Target Target
+	// Strafe is the number of extra resets per direction sent at
+	// advancing sequence numbers (0..MaxStrafe), for peers whose window
+	// moved on.
 	Strafe int
 }
 
-// Threshold limits alerts as Suricata's threshold keyword does.
+// MaxStrafe is the largest response strafe a rule may ask for.
+const MaxStrafe = 8
+
+// MaxDistinct is the largest threshold count a rule with distinct may
+// have: the engine remembers at most count distinct values per key and
+// window.
+const MaxDistinct = 1024
+
+// Threshold limits alerts as Suricata's threshold keyword does. A loaded
+// rule's Threshold has a known Type and Track, Count of at least 1 (at
+// most MaxDistinct with a distinct field) and a Window of at least one
+// second.
 type Threshold struct {
-	// Type is "limit" (at most Count alerts per window), "threshold"
-	// (an alert every Count-th match) or "both" (one alert once Count
-	// matches happened in the window).
-	Type string
-	// Track is "by_src", "by_dst", "by_both", "by_flow" or "by_rule".
-	Track string
+	Type ThresholdType
+	// Track is what is counted apart.
+	Track Track
+	// Count is the number of matches (or distinct values) of the type.
 	Count int
-	// Seconds is the window length.
-	Seconds int
-	// Distinct, when not "", is a field name: matches count the distinct
-	// values of that field rather than packets.
-	Distinct string
+	// Window is the window length, a whole number of seconds (seconds in
+	// the rule file). A window starts at the first match counted in it.
+	Window time.Duration
+	// DistinctName, when not "", is the field named by distinct, as
+	// written: matches count the distinct values of that field rather
+	// than packets.
+	DistinctName string
+	// Distinct is where the distinct field is read from a packet; the
+	// zero Slot when DistinctName is "".
+	Distinct field.Slot
 }
 
 // Dedup folds repeated alerts of a rule into one alert and a summary.
 type Dedup struct {
-	// Track is "by_src", "by_dst", "by_both", "by_flow" or "by_rule".
-	Track   string
-	Seconds int
+	// Track is what is folded apart.
+	Track Track
+	// Window is the window length, a whole number of seconds (seconds in
+	// the rule file), at least one.
+	Window time.Duration
 }
 
 // Suppress is one global suppression entry, as in Suricata's
 // threshold.config: alerts of SID whose tracked address is in Net are
-// dropped. With Track "" (no track given) every alert of SID is dropped.
+// dropped. With Track SuppressAll (no track given) every alert of SID is
+// dropped.
 type Suppress struct {
-	SID int
-	// Track is "by_src", "by_dst", "by_either" or "".
-	Track string
-	// Net is the address or CIDR as written ("10.0.0.5", "10.0.0.0/8").
-	Net string
+	SID   int
+	Track SuppressTrack
+	// Net is the address or CIDR written as ip, masked ("10.0.0.5" is
+	// 10.0.0.5/32); the zero Prefix with SuppressAll.
+	Net netip.Prefix
 	Pos Position
+}
+
+// ThresholdType is a threshold's type, as Suricata names it. The zero
+// value is not a type.
+type ThresholdType uint8
+
+// Threshold types.
+const (
+	// TypeLimit alerts on the first Count matches of each window.
+	TypeLimit ThresholdType = iota + 1
+	// TypeThreshold alerts on every Count-th match within the window.
+	TypeThreshold
+	// TypeBoth alerts once per window, on the Count-th match.
+	TypeBoth
+)
+
+var thresholdTypeNames = [...]string{TypeLimit: "limit", TypeThreshold: "threshold", TypeBoth: "both"}
+
+// String returns the word rule files use ("limit"), or
+// "ThresholdType(n)" for a value that is not a type.
+func (t ThresholdType) String() string { return enumString(thresholdTypeNames[:], t, "ThresholdType") }
+
+// Track is what a threshold or a dedup counts apart: its key besides the
+// rule. Suppression entries have their own [SuppressTrack]. The zero
+// value is not a track.
+type Track uint8
+
+// Tracks of thresholds and dedup.
+const (
+	// BySrc counts each source address apart.
+	BySrc Track = iota + 1
+	// ByDst counts each destination address apart.
+	ByDst
+	// ByBoth counts each address pair apart, in either direction.
+	ByBoth
+	// ByFlow counts each flow apart.
+	ByFlow
+	// ByRule counts every match of the rule together.
+	ByRule
+)
+
+var trackNames = [...]string{BySrc: "by_src", ByDst: "by_dst", ByBoth: "by_both", ByFlow: "by_flow", ByRule: "by_rule"}
+
+// String returns the word rule files use ("by_src"), or "Track(n)" for a
+// value that is not a track.
+func (t Track) String() string { return enumString(trackNames[:], t, "Track") }
+
+// SuppressTrack is which address of an alert a suppression entry tests
+// against its Net. It is a type apart from [Track]: a suppression has no
+// by_both, by_flow or by_rule, and it has by_either and "no track".
+type SuppressTrack uint8
+
+// Suppression tracks.
+const (
+	// SuppressAll is an entry written without track and ip: every alert
+	// of the sid is dropped. It is the zero value.
+	SuppressAll SuppressTrack = iota
+	// SuppressBySrc drops an alert whose source address is in Net.
+	SuppressBySrc
+	// SuppressByDst drops an alert whose destination address is in Net.
+	SuppressByDst
+	// SuppressByEither drops an alert whose source or destination address
+	// is in Net.
+	SuppressByEither
+)
+
+var suppressTrackNames = [...]string{SuppressAll: "all", SuppressBySrc: "by_src", SuppressByDst: "by_dst", SuppressByEither: "by_either"}
+
+// String returns the word rule files use ("by_src"); "all" for
+// SuppressAll, which rule files write by leaving track out; or
+// "SuppressTrack(n)" for a value that is not a track.
+func (t SuppressTrack) String() string {
+	return enumString(suppressTrackNames[:], t, "SuppressTrack")
+}
+
+// Target is which end of a flow a reset rule answers.
+type Target uint8
+
+// Response targets.
+const (
+	// TargetBoth answers the sender and the receiver of the packet (TCP);
+	// for other packets it is the same as TargetSource. It is the zero
+	// value and the default.
+	TargetBoth Target = iota
+	// TargetSource answers the sender of the packet only.
+	TargetSource
+	// TargetDest answers the receiver of the packet only (TCP only).
+	TargetDest
+)
+
+var targetNames = [...]string{TargetBoth: "both", TargetSource: "source", TargetDest: "dest"}
+
+// String returns the word rule files use ("both"), or "Target(n)" for a
+// value that is not a target.
+func (t Target) String() string { return enumString(targetNames[:], t, "Target") }
+
+// enumString returns names[v], or typ(v) when v has no name.
+func enumString[T ~uint8](names []string, v T, typ string) string {
+	if int(v) < len(names) && names[v] != "" {
+		return names[v]
+	}
+	return fmt.Sprintf("%s(%d)", typ, uint8(v))
+}
+
+// parseEnum returns the value among choices whose String is word.
+func parseEnum[T fmt.Stringer](word string, choices []T) (T, bool) {
+	for _, c := range choices {
+		if c.String() == word {
+			return c, true
+		}
+	}
+	var zero T
+	return zero, false
 }
 
 // Test is one inline test of a rule.

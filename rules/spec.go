@@ -1,9 +1,12 @@
 package rules
 
 import (
+	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -85,10 +88,11 @@ var (
 	testKeys      = []string{"capture", "frames", "count"}
 	suppressKeys  = []string{"sid", "track", "ip"}
 
-	thresholdTypes = []string{"limit", "threshold", "both"}
-	tracks         = []string{"by_src", "by_dst", "by_both", "by_flow", "by_rule"}
-	suppressTracks = []string{"by_src", "by_dst", "by_either"}
-	targets        = []string{"both", "source", "dest"}
+	// the words each key accepts, in the order errors list them
+	thresholdTypes = []ThresholdType{TypeLimit, TypeThreshold, TypeBoth}
+	tracks         = []Track{BySrc, ByDst, ByBoth, ByFlow, ByRule}
+	suppressTracks = []SuppressTrack{SuppressBySrc, SuppressByDst, SuppressByEither}
+	targets        = []Target{TargetBoth, TargetSource, TargetDest}
 	actionWords    = []string{"alert", "reset"}
 
 	identRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -96,8 +100,8 @@ var (
 	yamlErrRe = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 )
 
-// MaxStrafe is the largest response strafe accepted.
-const MaxStrafe = 8
+// maxSeconds is the largest window, in seconds, a time.Duration holds.
+const maxSeconds = math.MaxInt64 / int64(time.Second)
 
 type decoder struct {
 	f *fileSpec
@@ -226,6 +230,20 @@ func (d *decoder) word(n *yaml.Node, what string, choices []string) (string, boo
 		return "", false
 	}
 	return s, true
+}
+
+// enum decodes a word that must be the String of one of choices.
+func enum[T fmt.Stringer](d *decoder, n *yaml.Node, what string, choices []T) (T, bool) {
+	names := make([]string, len(choices))
+	for i, c := range choices {
+		names[i] = c.String()
+	}
+	var zero T
+	w, ok := d.word(n, what, names)
+	if !ok {
+		return zero, false
+	}
+	return parseEnum(w, choices)
 }
 
 // seq calls fn for each item of a list.
@@ -359,7 +377,7 @@ func (d *decoder) rule(n *yaml.Node) *ruleSpec {
 			d.mapping(v, "response", responseKeys, func(key string, k, v *yaml.Node) {
 				switch key {
 				case "target":
-					rl.Response.Target, _ = d.word(v, "response target", targets)
+					rl.Response.Target, _ = enum(d, v, "response target", targets)
 				case "strafe":
 					if s, ok := d.integer(v, "strafe"); ok {
 						if s < 0 || s > MaxStrafe {
@@ -383,10 +401,10 @@ func (d *decoder) rule(n *yaml.Node) *ruleSpec {
 				switch key {
 				case "track":
 					hasTrack = true
-					dd.Track, _ = d.word(v, "dedup track", tracks)
+					dd.Track, _ = enum(d, v, "dedup track", tracks)
 				case "seconds":
 					hasSec = true
-					dd.Seconds = d.positive(v, "dedup seconds")
+					dd.Window = d.seconds(v, "dedup seconds")
 				}
 			})
 			if !hasTrack || !hasSec {
@@ -468,9 +486,6 @@ func (d *decoder) rule(n *yaml.Node) *ruleSpec {
 	if r.respPos != nil && !r.rule.Reset {
 		d.e.add(*r.respPos, "response is only used with actions: [reset]")
 	}
-	if r.rule.Reset && r.rule.Response.Target == "" {
-		r.rule.Response.Target = "both"
-	}
 	r.rule.SID = r.sid
 	return r
 }
@@ -494,27 +509,42 @@ func (d *decoder) positive(n *yaml.Node, what string) int {
 	return v
 }
 
+// seconds decodes a window length: a whole number of seconds, greater
+// than 0 and small enough for a time.Duration.
+func (d *decoder) seconds(n *yaml.Node, what string) time.Duration {
+	v := d.positive(n, what)
+	if int64(v) > maxSeconds {
+		d.errorf(n, "%s must be at most %d, got %d", what, maxSeconds, v)
+		return 0
+	}
+	return time.Duration(v) * time.Second
+}
+
 func (d *decoder) threshold(r *ruleSpec, k, n *yaml.Node) *Threshold {
 	t := &Threshold{}
 	seen := map[string]bool{}
+	var count *yaml.Node
 	ok := d.mapping(n, "threshold", thresholdKeys, func(key string, k, v *yaml.Node) {
 		seen[key] = true
 		switch key {
 		case "type":
-			t.Type, _ = d.word(v, "threshold type", thresholdTypes)
+			t.Type, _ = enum(d, v, "threshold type", thresholdTypes)
 		case "track":
-			t.Track, _ = d.word(v, "threshold track", tracks)
+			t.Track, _ = enum(d, v, "threshold track", tracks)
 		case "count":
-			t.Count = d.positive(v, "threshold count")
+			t.Count, count = d.positive(v, "threshold count"), v
 		case "seconds":
-			t.Seconds = d.positive(v, "threshold seconds")
+			t.Window = d.seconds(v, "threshold seconds")
 		case "distinct":
 			if s, ok := d.str(v, "threshold distinct"); ok {
-				t.Distinct = s
+				t.DistinctName = s
 				r.distinct = v
 			}
 		}
 	})
+	if r.distinct != nil && t.Count > MaxDistinct {
+		d.errorf(count, "threshold count must be at most %d with distinct, got %d", MaxDistinct, t.Count)
+	}
 	if ok {
 		var missing []string
 		for _, key := range []string{"type", "track", "count", "seconds"} {
@@ -580,15 +610,16 @@ func (d *decoder) suppress(n *yaml.Node) {
 			s.s.SID = d.positive(v, "sid")
 		case "track":
 			hasTrack = true
-			s.s.Track, _ = d.word(v, "suppress track", suppressTracks)
+			s.s.Track, _ = enum(d, v, "suppress track", suppressTracks)
 		case "ip":
 			hasIP = true
 			if ip, ok := d.str(v, "ip"); ok {
-				if _, err := parsePrefix(ip); err != nil {
+				pfx, err := parsePrefix(ip)
+				if err != nil {
 					d.errorf(v, "bad address or CIDR %q", ip)
 					return
 				}
-				s.s.Net = ip
+				s.s.Net = pfx
 			}
 		}
 	})

@@ -4,13 +4,15 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/vigil-ids/vigil/rules"
 )
 
 // BenchmarkGuardIsOwn is the hot-path cost the engine pays per RST or
 // ICMP unreachable it sees.
 func BenchmarkGuardIsOwn(b *testing.B) {
 	now := time.Unix(1700000000, 0)
-	frames, err := Build(fillPacket(frameN(b, "sv-telnet.pcap", 4)), Both, 0)
+	frames, err := Build(fillPacket(frameN(b, "sv-telnet.pcap", 4)), rules.TargetBoth, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -48,7 +50,7 @@ func BenchmarkBuild(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := Build(p, Both, 0); err != nil {
+				if _, err := Build(p, rules.TargetBoth, 0); err != nil {
 					b.Fatal(err)
 				}
 			}

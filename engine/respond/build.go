@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/field"
 )
 
@@ -35,8 +36,6 @@ const (
 
 // Limits and fixed values of built frames.
 const (
-	// MaxStrafe caps the extra resets per direction Build adds.
-	MaxStrafe = 8
 	// StrafeStep is the sequence step of extra resets when the packet
 	// carries no payload (a typical Ethernet MSS).
 	StrafeStep = 1460
@@ -86,7 +85,7 @@ type Frame struct {
 // (RFC 793: its ack field means nothing; the sender checks the ack of a
 // reset in SYN-SENT, not its seq).
 //
-// strafe adds up to strafe (at most MaxStrafe) extra resets per direction
+// strafe adds up to strafe (at most rules.MaxStrafe) extra resets per direction
 // at seq + k*step, k = 1..strafe, where step is the packet's payload length,
 // or StrafeStep when it carries none: they cover a receiver whose window
 // moved on by a few segments since the packet was seen. Toward the source
@@ -100,7 +99,7 @@ type Frame struct {
 // administratively prohibited, code 1, otherwise, as ICMPv6 type 1 has no
 // protocol-unreachable code), quoting up to 1280 bytes in all. The quote
 // is cut to what was captured; it holds the IP header and at least 8 bytes
-// of payload when those were captured. Target Dest alone gives ErrDestOnly.
+// of payload when those were captured. rules.TargetDest gives ErrDestOnly.
 //
 // IPv4 frames carry DF, TTL 64 and an ID derived from the frame's ports
 // and sequence numbers, so the same packet always gives the same bytes.
@@ -109,8 +108,8 @@ type Frame struct {
 // answered: a reset, an ICMP error, a non-first fragment, a broadcast or
 // multicast or unspecified destination, a non-unicast source, no IP, a
 // non-Ethernet link.
-func Build(p *field.Packet, t Target, strafe int) ([]Frame, error) {
-	if t > Dest {
+func Build(p *field.Packet, t rules.Target, strafe int) ([]Frame, error) {
+	if t > rules.TargetDest {
 		return nil, fmt.Errorf("%w %d", ErrTarget, t)
 	}
 	if p == nil {
@@ -123,13 +122,13 @@ func Build(p *field.Packet, t Target, strafe int) ([]Frame, error) {
 	if strafe < 0 {
 		strafe = 0
 	}
-	if strafe > MaxStrafe {
-		strafe = MaxStrafe
+	if strafe > rules.MaxStrafe {
+		strafe = rules.MaxStrafe
 	}
 	if d.proto == 6 {
 		return d.resets(t, strafe), nil
 	}
-	if !t.source() {
+	if !answersSource(t) {
 		return nil, ErrDestOnly
 	}
 	return []Frame{d.unreachable()}, nil
@@ -328,13 +327,18 @@ func (d *dissected) tcp(declEnd int) error {
 	return nil
 }
 
-func (d *dissected) resets(t Target, strafe int) []Frame {
+// answersSource and answersDest tell whether target t answers the sender
+// and the receiver of the packet.
+func answersSource(t rules.Target) bool { return t == rules.TargetBoth || t == rules.TargetSource }
+func answersDest(t rules.Target) bool   { return t == rules.TargetBoth || t == rules.TargetDest }
+
+func (d *dissected) resets(t rules.Target, strafe int) []Frame {
 	step := uint32(d.payloadLen)
 	if step == 0 {
 		step = StrafeStep
 	}
 	var frames []Frame
-	if t.source() {
+	if answersSource(t) {
 		seq, ack := d.ack, d.seq+d.segLen
 		n := strafe
 		if d.flags&tcpACK == 0 {
@@ -345,7 +349,7 @@ func (d *dissected) resets(t Target, strafe int) []Frame {
 			frames = append(frames, d.reset(ToSource, seq+uint32(k)*step, ack))
 		}
 	}
-	if t.dest() {
+	if answersDest(t) {
 		seq, ack := d.seq+d.segLen, d.ack
 		frames = append(frames, d.reset(ToDest, seq, ack))
 		for k := 1; k <= strafe; k++ {

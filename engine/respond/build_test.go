@@ -16,6 +16,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/vigil-ids/vigil/rules"
 )
 
 // withTags inserts 802.1ad/802.1Q tags (EtherType, VLAN id pairs) after
@@ -209,27 +211,27 @@ func TestBuildTshark(t *testing.T) {
 	cases := []struct {
 		name   string
 		frame  []byte
-		target Target
+		target rules.Target
 		strafe int
 		kind   string
 	}{
-		{"ipv4 tcp telnet data", telnetData, Both, 0, KindTCPReset},
-		{"ipv4 tcp telnet data strafe", telnetData, Both, 3, KindTCPReset},
-		{"ipv4 tcp syn", frameN(t, "sv-telnet.pcap", 1), Both, 2, KindTCPReset},
-		{"ipv4 tcp syn-ack source", frameN(t, "sv-telnet.pcap", 2), Source, 0, KindTCPReset},
-		{"ipv4 tcp http request", frameN(t, "sv-http-testmyids.pcap", 4), Both, 1, KindTCPReset},
-		{"ipv4 tcp http request dest", frameN(t, "sv-http-testmyids.pcap", 4), Dest, 0, KindTCPReset},
-		{"ipv6 tcp http", frameN(t, "sv-http-ipv6.pcap", 5), Both, 2, KindTCPReset},
-		{"ipv6 tcp syn", frameN(t, "sv-ipv6-mixed.pcap", 1), Both, 0, KindTCPReset},
-		{"vlan tcp http with trailer", frameN(t, "zeek-vlan-mpls-mixed.pcap", 37), Both, 1, KindTCPReset},
-		{"vlan tcp fin", frameN(t, "zeek-vlan-mpls-mixed.pcap", 42), Both, 0, KindTCPReset},
-		{"qinq 802.1q tcp", withTags(telnetData, 0x8100, 100, 0x8100, 200), Both, 1, KindTCPReset},
-		{"qinq 802.1ad tcp", withTags(telnetData, 0x88a8, 100, 0x8100, 200), Both, 0, KindTCPReset},
-		{"ipv4 udp dns", dns4, Both, 0, KindICMPUnreach},
-		{"vlan udp dns", withTags(dns4, 0x8100, 6), Source, 0, KindICMPUnreach},
-		{"ipv6 udp dns", frameN(t, "zeek-ipv6-frag-dns.pcap", 1), Both, 0, KindICMPv6Unreach},
-		{"ipv4 icmp echo", ping, Source, 0, KindICMPUnreach},
-		{"qinq icmp echo", withTags(ping, 0x8100, 200, 0x8100, 300, 0x8100, 400), Both, 0, KindICMPUnreach},
+		{"ipv4 tcp telnet data", telnetData, rules.TargetBoth, 0, KindTCPReset},
+		{"ipv4 tcp telnet data strafe", telnetData, rules.TargetBoth, 3, KindTCPReset},
+		{"ipv4 tcp syn", frameN(t, "sv-telnet.pcap", 1), rules.TargetBoth, 2, KindTCPReset},
+		{"ipv4 tcp syn-ack source", frameN(t, "sv-telnet.pcap", 2), rules.TargetSource, 0, KindTCPReset},
+		{"ipv4 tcp http request", frameN(t, "sv-http-testmyids.pcap", 4), rules.TargetBoth, 1, KindTCPReset},
+		{"ipv4 tcp http request dest", frameN(t, "sv-http-testmyids.pcap", 4), rules.TargetDest, 0, KindTCPReset},
+		{"ipv6 tcp http", frameN(t, "sv-http-ipv6.pcap", 5), rules.TargetBoth, 2, KindTCPReset},
+		{"ipv6 tcp syn", frameN(t, "sv-ipv6-mixed.pcap", 1), rules.TargetBoth, 0, KindTCPReset},
+		{"vlan tcp http with trailer", frameN(t, "zeek-vlan-mpls-mixed.pcap", 37), rules.TargetBoth, 1, KindTCPReset},
+		{"vlan tcp fin", frameN(t, "zeek-vlan-mpls-mixed.pcap", 42), rules.TargetBoth, 0, KindTCPReset},
+		{"qinq 802.1q tcp", withTags(telnetData, 0x8100, 100, 0x8100, 200), rules.TargetBoth, 1, KindTCPReset},
+		{"qinq 802.1ad tcp", withTags(telnetData, 0x88a8, 100, 0x8100, 200), rules.TargetBoth, 0, KindTCPReset},
+		{"ipv4 udp dns", dns4, rules.TargetBoth, 0, KindICMPUnreach},
+		{"vlan udp dns", withTags(dns4, 0x8100, 6), rules.TargetSource, 0, KindICMPUnreach},
+		{"ipv6 udp dns", frameN(t, "zeek-ipv6-frag-dns.pcap", 1), rules.TargetBoth, 0, KindICMPv6Unreach},
+		{"ipv4 icmp echo", ping, rules.TargetSource, 0, KindICMPUnreach},
+		{"qinq icmp echo", withTags(ping, 0x8100, 200, 0x8100, 300, 0x8100, 400), rules.TargetBoth, 0, KindICMPUnreach},
 	}
 	var all []Frame
 	built := make([][]Frame, len(cases))
@@ -269,7 +271,7 @@ func TestBuildTshark(t *testing.T) {
 }
 
 // checkCounts checks how many frames each direction got.
-func checkCounts(t *testing.T, o origin, target Target, strafe int, frames []Frame) {
+func checkCounts(t *testing.T, o origin, target rules.Target, strafe int, frames []Frame) {
 	t.Helper()
 	want := map[string]int{}
 	if o.tcp == nil {
@@ -279,13 +281,13 @@ func checkCounts(t *testing.T, o origin, target Target, strafe int, frames []Fra
 		if step == 0 {
 			step = StrafeStep
 		}
-		if target != Dest {
+		if target != rules.TargetDest {
 			want[ToSource] = 1
 			for k := 1; o.tcp.ACK && k <= strafe && uint32(k)*step < uint32(o.tcp.Window); k++ {
 				want[ToSource]++
 			}
 		}
-		if target != Source {
+		if target != rules.TargetSource {
 			want[ToDest] = 1 + strafe
 		}
 	}
@@ -423,7 +425,7 @@ func TestBuildQuote(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := fillPacket(tc.frame)
-			frames, err := Build(p, Both, 0)
+			frames, err := Build(p, rules.TargetBoth, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -480,7 +482,7 @@ func TestBuildQuote(t *testing.T) {
 func TestBuildSnapLen(t *testing.T) {
 	for _, name := range []string{"sv-telnet.pcap", "sv-http-ipv6.pcap", "zeek-vlan-mpls-mixed.pcap"} {
 		for i, full := range readFrames(t, name) {
-			want, err := Build(fillPacket(full), Both, 2)
+			want, err := Build(fillPacket(full), rules.TargetBoth, 2)
 			if err != nil {
 				continue
 			}
@@ -492,7 +494,7 @@ func TestBuildSnapLen(t *testing.T) {
 			for what, raw := range variants {
 				q := fillPacket(full) // offsets as the decoder found them
 				q.Meta.Raw = raw
-				got, err := Build(q, Both, 2)
+				got, err := Build(q, rules.TargetBoth, 2)
 				if err != nil {
 					t.Errorf("%s frame %d %s: %v", name, i+1, what, err)
 					continue

@@ -39,8 +39,7 @@ var (
 	ErrDestOnly = fmt.Errorf("%w: icmp unreachable goes to the source only", ErrNotAnswerable)
 )
 
-// ErrTarget is returned by ParseTarget for an unknown name and by Build
-// for a Target out of range.
+// ErrTarget is returned by Build for a rules.Target out of range.
 var ErrTarget = errors.New("respond: unknown target")
 
 // ErrPolicy is returned by NewLimiter for an invalid Policy.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-ids/vigil/engine/respond"
+	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/field"
 )
 
@@ -16,7 +17,7 @@ func respondTo(p *field.Packet, flowKey uint64, l *respond.Limiter, g *respond.G
 	if ok, _ := l.Allow(flowKey, p.Meta.Src, p.Meta.Dst, now); !ok {
 		return // counted as suppressed, by reason
 	}
-	frames, err := respond.Build(p, respond.Both, 0)
+	frames, err := respond.Build(p, rules.TargetBoth, 0)
 	if err != nil {
 		l.RecordSuppressed("not-answerable")
 		return

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/field"
 )
 
@@ -32,7 +33,7 @@ func FuzzBuild(f *testing.F) {
 	f.Add([]byte{}, 14, 34, 6, false, uint8(0), 0)
 	f.Add(make([]byte, 13), -1, -1, -1, false, uint8(1), 1)
 	f.Fuzz(func(t *testing.T, data []byte, l3, l4, proto int, frag bool, target uint8, strafe int) {
-		tg := Target(target % 3)
+		tg := rules.Target(target % 3)
 		check(t, fillPacket(data), tg, strafe)
 		p := &field.Packet{}
 		p.Reset()
@@ -42,7 +43,7 @@ func FuzzBuild(f *testing.F) {
 	})
 }
 
-func check(t *testing.T, p *field.Packet, tg Target, strafe int) {
+func check(t *testing.T, p *field.Packet, tg rules.Target, strafe int) {
 	frames, err := Build(p, tg, strafe)
 	if err != nil {
 		if frames != nil {
@@ -53,7 +54,7 @@ func check(t *testing.T, p *field.Packet, tg Target, strafe int) {
 		}
 		return
 	}
-	if len(frames) == 0 || len(frames) > 2*(1+MaxStrafe) {
+	if len(frames) == 0 || len(frames) > 2*(1+rules.MaxStrafe) {
 		t.Fatalf("%d frames", len(frames))
 	}
 	now := time.Unix(1700000000, 0)
@@ -76,7 +77,7 @@ func check(t *testing.T, p *field.Packet, tg Target, strafe int) {
 		if !g.IsOwn(fr.Data, now) {
 			t.Fatal("guard does not recognise a built frame")
 		}
-		again, err := Build(fillPacket(fr.Data), Both, 0)
+		again, err := Build(fillPacket(fr.Data), rules.TargetBoth, 0)
 		if !errors.Is(err, ErrReset) && !errors.Is(err, ErrICMPError) {
 			t.Fatalf("a built %s frame is answerable again: %d frames, %v", fr.Kind, len(again), err)
 		}

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/vigil-ids/vigil/rules"
 )
 
 // stripTags removes the 802.1Q tags of a frame, as a capturing NIC that
@@ -15,20 +17,20 @@ func stripTags(frame []byte, tags int) []byte {
 func TestGuard(t *testing.T) {
 	now := time.Unix(1700000000, 0)
 	telnet := frameN(t, "sv-telnet.pcap", 4)
-	sent, err := Build(fillPacket(telnet), Both, 1)
+	sent, err := Build(fillPacket(telnet), rules.TargetBoth, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	vlan := withTags(telnet, 0x8100, 7)
-	sentVLAN, err := Build(fillPacket(vlan), Source, 0)
+	sentVLAN, err := Build(fillPacket(vlan), rules.TargetSource, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	udp, err := Build(fillPacket(frameN(t, "zeek-ipv6-frag-dns.pcap", 1)), Both, 0)
+	udp, err := Build(fillPacket(frameN(t, "zeek-ipv6-frag-dns.pcap", 1)), rules.TargetBoth, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := Build(fillPacket(frameN(t, "sv-telnet.pcap", 7)), Both, 0)
+	other, err := Build(fillPacket(frameN(t, "sv-telnet.pcap", 7)), rules.TargetBoth, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +85,7 @@ func TestGuardEvictsOldest(t *testing.T) {
 	frames := readFrames(t, "sv-telnet.pcap")
 	var sent []Frame
 	for _, raw := range frames {
-		fs, err := Build(fillPacket(raw), Dest, 0)
+		fs, err := Build(fillPacket(raw), rules.TargetDest, 0)
 		if err == nil {
 			sent = append(sent, fs...)
 		}
@@ -119,7 +121,7 @@ func TestGuardConcurrent(t *testing.T) {
 	now := time.Unix(1700000000, 0)
 	var sent [][]Frame
 	for _, raw := range readFrames(t, "sv-http-testmyids.pcap") {
-		if fs, err := Build(fillPacket(raw), Both, 1); err == nil {
+		if fs, err := Build(fillPacket(raw), rules.TargetBoth, 1); err == nil {
 			sent = append(sent, fs)
 		}
 	}

@@ -10,11 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/field"
 )
 
@@ -145,15 +147,15 @@ func syns(t *testing.T, path string) []field.Packet {
 // the reference computed from tshark's view of the same packets.
 func TestCaptures(t *testing.T) {
 	captures := []string{"zeek-ssh-bruteforce", "zeek-ftp-bruteforce", "sv-syn-flood", "zeek-nmap-host-sweep"}
-	specs := []Spec{
-		{Type: "both", Track: "by_src", Count: 5, Seconds: 60},
-		{Type: "limit", Track: "by_src", Count: 5, Seconds: 60},
-		{Type: "threshold", Track: "by_src", Count: 5, Seconds: 60},
-		{Type: "both", Track: "by_src", Count: 10, Seconds: 20},
-		{Type: "threshold", Track: "by_src", Count: 3, Seconds: 5},
-		{Type: "limit", Track: "by_src", Count: 2, Seconds: 1},
-		{Type: "both", Track: "by_src", Count: 5, Seconds: 60, Distinct: "ip.dst"},
-		{Type: "limit", Track: "by_src", Count: 3, Seconds: 10, Distinct: "ip.dst"},
+	specs := []rules.Threshold{
+		{Type: rules.TypeBoth, Track: rules.BySrc, Count: 5, Window: 60 * time.Second},
+		{Type: rules.TypeLimit, Track: rules.BySrc, Count: 5, Window: 60 * time.Second},
+		{Type: rules.TypeThreshold, Track: rules.BySrc, Count: 5, Window: 60 * time.Second},
+		{Type: rules.TypeBoth, Track: rules.BySrc, Count: 10, Window: 20 * time.Second},
+		{Type: rules.TypeThreshold, Track: rules.BySrc, Count: 3, Window: 5 * time.Second},
+		{Type: rules.TypeLimit, Track: rules.BySrc, Count: 2, Window: time.Second},
+		{Type: rules.TypeBoth, Track: rules.BySrc, Count: 5, Window: 60 * time.Second, DistinctName: "ip.dst"},
+		{Type: rules.TypeLimit, Track: rules.BySrc, Count: 3, Window: 10 * time.Second, DistinctName: "ip.dst"},
 	}
 	for _, name := range captures {
 		path := "../../testdata/captures/" + name + ".pcap"
@@ -163,13 +165,13 @@ func TestCaptures(t *testing.T) {
 			t.Fatalf("%s: gopacket sees %d SYNs, tshark %d", name, len(pkts), len(evs))
 		}
 		for _, spec := range specs {
-			want := referenceAlerts(evs, spec.Type, spec.Count, spec.Seconds, spec.Distinct != "")
+			want := referenceAlerts(evs, spec.Type.String(), spec.Count, int(spec.Window/time.Second), spec.DistinctName != "")
 			tr := NewTracker(0)
 			got := 0
 			for i := range pkts {
 				p := &pkts[i]
 				var v uint64
-				if spec.Distinct != "" {
+				if spec.DistinctName != "" {
 					a := p.Meta.Dst.As4()
 					v = uint64(a[0])<<24 | uint64(a[1])<<16 | uint64(a[2])<<8 | uint64(a[3])
 				}
@@ -177,8 +179,8 @@ func TestCaptures(t *testing.T) {
 					got++
 				}
 			}
-			t.Logf("%s: %s count %d seconds %d distinct %q: %d alerts over %d SYNs",
-				name, spec.Type, spec.Count, spec.Seconds, spec.Distinct, got, len(evs))
+			t.Logf("%s: %s count %d window %v distinct %q: %d alerts over %d SYNs",
+				name, spec.Type, spec.Count, spec.Window, spec.DistinctName, got, len(evs))
 			if got != want {
 				t.Errorf("%s: %+v: %d alerts, reference %d", name, spec, got, want)
 			}

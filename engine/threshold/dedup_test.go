@@ -3,6 +3,8 @@ package threshold
 import (
 	"testing"
 	"time"
+
+	"github.com/vigil-ids/vigil/rules"
 )
 
 // TestDeduper folds occurrences of sid 1 for one key with a 10 s window:
@@ -16,7 +18,7 @@ import (
 // opened at 30 is still open until Flush, and also holds one.
 func TestDeduper(t *testing.T) {
 	d := NewDeduper(8)
-	k := Key{Track: TrackRule}
+	k := Key{Track: rules.ByRule}
 	var emitted []float64
 	for _, s := range []float64{0, 2, 5, 9.9, 10, 30} {
 		if d.Observe(1, k, at(s), 10*time.Second, s) {
@@ -50,7 +52,7 @@ func TestDeduperAccounting(t *testing.T) {
 	var occurrences, emitted, folded int
 	var sums []Summary
 	for i := range 5000 {
-		k := Key{Track: TrackFlow, Flow: uint64(i*7919) % 13}
+		k := Key{Track: rules.ByFlow, Flow: uint64(i*7919) % 13}
 		if d.Observe(i%3, k, at(float64(i)/10), 3*time.Second, nil) {
 			emitted++
 		}
@@ -80,7 +82,7 @@ func TestDeduperDoesNotAllocate(t *testing.T) {
 	buf := make([]Summary, 0, 1024)
 	i := 0
 	run := func() {
-		d.Observe(1, Key{Track: TrackFlow, Flow: uint64(i % 200)}, at(float64(i)/100), time.Second, nil)
+		d.Observe(1, Key{Track: rules.ByFlow, Flow: uint64(i % 200)}, at(float64(i)/100), time.Second, nil)
 		if i%100 == 0 {
 			buf = d.Expired(at(float64(i)/100), buf[:0])
 		}

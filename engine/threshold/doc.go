@@ -2,7 +2,9 @@
 // meaning (type limit, threshold or both; track by_src, by_dst, by_both,
 // by_flow or by_rule; count and seconds), counting of distinct values
 // ("more than 20 different ports from one source in 10 s"), and visible
-// de-duplication of repeated alerts ([Deduper]).
+// de-duplication of repeated alerts ([Deduper]). Thresholds, tracks and
+// windows are the rules package's typed values ([rules.Threshold],
+// [rules.Track]), taken as loaded.
 //
 // All time is packet time, passed in by the caller, never the wall clock.
 // Memory is bounded by the maxEntries given to the constructors: when a

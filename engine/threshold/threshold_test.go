@@ -1,13 +1,13 @@
 package threshold
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/field"
 )
 
@@ -40,19 +40,16 @@ var matchTimes = []float64{0, 1, 2, 3, 4, 9.5, 10, 11, 12, 13, 25}
 //	both:       .  .  A  .  .  .   |  .  .  A  . |  .   the 3rd of each window only
 func TestTypes(t *testing.T) {
 	cases := []struct {
-		typ  string
+		typ  rules.ThresholdType
 		want []float64
 	}{
-		{"limit", []float64{0, 1, 2, 10, 11, 12, 25}},
-		{"threshold", []float64{2, 9.5, 12}},
-		{"both", []float64{2, 12}},
+		{rules.TypeLimit, []float64{0, 1, 2, 10, 11, 12, 25}},
+		{rules.TypeThreshold, []float64{2, 9.5, 12}},
+		{rules.TypeBoth, []float64{2, 12}},
 	}
 	for _, c := range cases {
-		t.Run(c.typ, func(t *testing.T) {
-			spec := &Spec{Type: c.typ, Track: "by_src", Count: 3, Seconds: 10}
-			if err := spec.Validate(); err != nil {
-				t.Fatal(err)
-			}
+		t.Run(c.typ.String(), func(t *testing.T) {
+			spec := &rules.Threshold{Type: c.typ, Track: rules.BySrc, Count: 3, Window: 10 * time.Second}
 			tr := NewTracker(16)
 			p := srcPkt("10.0.0.1", "10.0.0.2")
 			var got []float64
@@ -74,9 +71,9 @@ func TestTypes(t *testing.T) {
 // TestWindowEdge: 9.999999999 s after the start is inside the window, 10 s
 // is not (Suricata compares the elapsed time with seconds).
 func TestWindowEdge(t *testing.T) {
-	spec := &Spec{Type: "limit", Track: "by_rule", Count: 1, Seconds: 10}
+	spec := &rules.Threshold{Type: rules.TypeLimit, Track: rules.ByRule, Count: 1, Window: 10 * time.Second}
 	tr := NewTracker(4)
-	k := Key{Track: TrackRule}
+	k := Key{Track: rules.ByRule}
 	if !tr.Allow(1, spec, k, 0, t0) {
 		t.Fatal("first match suppressed")
 	}
@@ -92,9 +89,9 @@ func TestWindowEdge(t *testing.T) {
 // match; threshold alerts on every match.
 func TestCountOne(t *testing.T) {
 	times := []float64{0, 1, 2, 15}
-	for typ, want := range map[string]int{"limit": 2, "threshold": 4, "both": 2} {
+	for typ, want := range map[rules.ThresholdType]int{rules.TypeLimit: 2, rules.TypeThreshold: 4, rules.TypeBoth: 2} {
 		tr := NewTracker(4)
-		spec := &Spec{Type: typ, Track: "by_rule", Count: 1, Seconds: 10}
+		spec := &rules.Threshold{Type: typ, Track: rules.ByRule, Count: 1, Window: 10 * time.Second}
 		n := 0
 		for _, s := range times {
 			if tr.Allow(1, spec, Key{}, 0, at(s)) {
@@ -118,16 +115,16 @@ func TestCountOne(t *testing.T) {
 //	       .   .   .    A   .     .   A    .    values: 8080, 80, 443 are new again -> t=6
 func TestDistinct(t *testing.T) {
 	ports := []uint64{80, 80, 443, 22, 8080, 80, 443, 25}
-	for typ, want := range map[string][]int{
-		"both":      {3},
-		"limit":     {0, 2, 3},
-		"threshold": {3, 6},
+	for typ, want := range map[rules.ThresholdType][]int{
+		rules.TypeBoth:      {3},
+		rules.TypeLimit:     {0, 2, 3},
+		rules.TypeThreshold: {3, 6},
 	} {
 		tr := NewTracker(4)
-		spec := &Spec{Type: typ, Track: "by_src", Count: 3, Seconds: 10, Distinct: "tcp.dstport"}
+		spec := &rules.Threshold{Type: typ, Track: rules.BySrc, Count: 3, Window: 10 * time.Second, DistinctName: "tcp.dstport"}
 		var got []int
 		for i, port := range ports {
-			if tr.Allow(7, spec, KeyFor("by_src", srcPkt("10.0.0.1", "10.0.0.2"), 0), port, at(float64(i))) {
+			if tr.Allow(7, spec, KeyFor(rules.BySrc, srcPkt("10.0.0.1", "10.0.0.2"), 0), port, at(float64(i))) {
 				got = append(got, i)
 			}
 		}
@@ -139,7 +136,7 @@ func TestDistinct(t *testing.T) {
 
 func TestDistinctValueZero(t *testing.T) {
 	tr := NewTracker(4)
-	spec := &Spec{Type: "both", Track: "by_rule", Count: 2, Seconds: 10, Distinct: "x"}
+	spec := &rules.Threshold{Type: rules.TypeBoth, Track: rules.ByRule, Count: 2, Window: 10 * time.Second, DistinctName: "x"}
 	if tr.Allow(1, spec, Key{}, 0, t0) || tr.Allow(1, spec, Key{}, 0, at(1)) {
 		t.Error("0 counted twice or alerted early")
 	}
@@ -153,20 +150,20 @@ func TestKeyFor(t *testing.T) {
 	ba := srcPkt("10.0.0.2", "10.0.0.1")
 	ac := srcPkt("10.0.0.1", "10.0.0.3")
 	cases := []struct {
-		track  string
+		track  rules.Track
 		p, q   *field.Packet
 		fp, fq uint64
 		same   bool
 	}{
-		{"by_src", ab, ac, 0, 0, true},
-		{"by_src", ab, ba, 0, 0, false},
-		{"by_dst", ab, ac, 0, 0, false},
-		{"by_dst", ab, srcPkt("10.0.0.9", "10.0.0.2"), 0, 0, true},
-		{"by_both", ab, ba, 0, 0, true},
-		{"by_both", ab, ac, 0, 0, false},
-		{"by_flow", ab, ac, 5, 5, true},
-		{"by_flow", ab, ab, 5, 6, false},
-		{"by_rule", ab, ac, 1, 2, true},
+		{rules.BySrc, ab, ac, 0, 0, true},
+		{rules.BySrc, ab, ba, 0, 0, false},
+		{rules.ByDst, ab, ac, 0, 0, false},
+		{rules.ByDst, ab, srcPkt("10.0.0.9", "10.0.0.2"), 0, 0, true},
+		{rules.ByBoth, ab, ba, 0, 0, true},
+		{rules.ByBoth, ab, ac, 0, 0, false},
+		{rules.ByFlow, ab, ac, 5, 5, true},
+		{rules.ByFlow, ab, ab, 5, 6, false},
+		{rules.ByRule, ab, ac, 1, 2, true},
 	}
 	for _, c := range cases {
 		got := KeyFor(c.track, c.p, c.fp) == KeyFor(c.track, c.q, c.fq)
@@ -174,42 +171,27 @@ func TestKeyFor(t *testing.T) {
 			t.Errorf("%s: same key %v, want %v", c.track, got, c.same)
 		}
 	}
-	if n := testing.AllocsPerRun(100, func() { KeyFor("by_both", ab, 0) }); n != 0 {
+	if k := KeyFor(rules.Track(0), ab, 5); k != (Key{Track: rules.ByRule}) {
+		t.Errorf("a value that is not a track gives %+v, want the by_rule key", k)
+	}
+	if n := testing.AllocsPerRun(100, func() { KeyFor(rules.ByBoth, ab, 0) }); n != 0 {
 		t.Errorf("KeyFor allocates %v", n)
 	}
 	// Keys of different rules are counted apart.
 	tr := NewTracker(8)
-	spec := &Spec{Type: "both", Track: "by_src", Count: 2, Seconds: 10}
-	k := KeyFor("by_src", ab, 0)
+	spec := &rules.Threshold{Type: rules.TypeBoth, Track: rules.BySrc, Count: 2, Window: 10 * time.Second}
+	k := KeyFor(rules.BySrc, ab, 0)
 	if tr.Allow(1, spec, k, 0, t0) || tr.Allow(2, spec, k, 0, t0) {
 		t.Error("rules share a counter")
-	}
-}
-
-func TestValidate(t *testing.T) {
-	good := Spec{Type: "both", Track: "by_dst", Count: 20, Seconds: 10, Distinct: "tcp.dstport"}
-	if err := good.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	for _, bad := range []Spec{
-		{Type: "often", Track: "by_src", Count: 1, Seconds: 1},
-		{Type: "limit", Track: "by_port", Count: 1, Seconds: 1},
-		{Type: "limit", Track: "by_src", Count: 0, Seconds: 1},
-		{Type: "limit", Track: "by_src", Count: 1, Seconds: 0},
-		{Type: "limit", Track: "by_src", Count: MaxDistinct + 1, Seconds: 1, Distinct: "tcp.dstport"},
-	} {
-		if err := bad.Validate(); !errors.Is(err, ErrSpec) {
-			t.Errorf("%+v: %v", bad, err)
-		}
 	}
 }
 
 // TestTrackerBounded: a full Tracker forgets its least recently used key.
 func TestTrackerBounded(t *testing.T) {
 	tr := NewTracker(3)
-	spec := &Spec{Type: "limit", Track: "by_src", Count: 1, Seconds: 100}
+	spec := &rules.Threshold{Type: rules.TypeLimit, Track: rules.BySrc, Count: 1, Window: 100 * time.Second}
 	key := func(i int) Key {
-		return KeyFor("by_src", srcPkt(fmt.Sprintf("10.0.0.%d", i), "10.0.0.254"), 0)
+		return KeyFor(rules.BySrc, srcPkt(fmt.Sprintf("10.0.0.%d", i), "10.0.0.254"), 0)
 	}
 	for i := range 3 {
 		tr.Allow(1, spec, key(i), 0, at(float64(i)))
@@ -232,10 +214,10 @@ func TestTrackerBounded(t *testing.T) {
 
 func TestTrackerDoesNotAllocate(t *testing.T) {
 	tr := NewTracker(256)
-	spec := &Spec{Type: "both", Track: "by_src", Count: 5, Seconds: 10, Distinct: "tcp.dstport"}
+	spec := &rules.Threshold{Type: rules.TypeBoth, Track: rules.BySrc, Count: 5, Window: 10 * time.Second, DistinctName: "tcp.dstport"}
 	keys := make([]Key, 1024)
 	for i := range keys {
-		keys[i] = KeyFor("by_src", srcPkt(fmt.Sprintf("10.0.%d.%d", i/256, i%256), "10.9.9.9"), 0)
+		keys[i] = KeyFor(rules.BySrc, srcPkt(fmt.Sprintf("10.0.%d.%d", i/256, i%256), "10.9.9.9"), 0)
 	}
 	i := 0
 	run := func() {
@@ -252,7 +234,7 @@ func TestTrackerDoesNotAllocate(t *testing.T) {
 
 func BenchmarkAllow(b *testing.B) {
 	tr := NewTracker(0)
-	spec := &Spec{Type: "threshold", Track: "by_src", Count: 20, Seconds: 10}
+	spec := &rules.Threshold{Type: rules.TypeThreshold, Track: rules.BySrc, Count: 20, Window: 10 * time.Second}
 	p := srcPkt("10.0.0.1", "10.0.0.2")
 	b.ReportAllocs()
 	b.ResetTimer()

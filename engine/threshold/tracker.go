@@ -1,6 +1,10 @@
 package threshold
 
-import "time"
+import (
+	"time"
+
+	"github.com/vigil-ids/vigil/rules"
+)
 
 // DefaultMaxEntries is the size of a Tracker or Deduper made with
 // maxEntries <= 0.
@@ -31,7 +35,8 @@ type tentry struct {
 // counters; a full Tracker forgets its least recently used counter,
 // which then starts afresh if that key matches again. Allow does not
 // allocate once the Tracker has reached its working size (a distinct
-// set grows up to its Spec's Count the first time and is reused after).
+// set grows up to its threshold's Count the first time and is reused
+// after).
 type Tracker struct {
 	max        int
 	index      map[tkey]int32
@@ -64,25 +69,22 @@ func (t *Tracker) Stats() TrackerStats {
 // reports whether it may alert, with Suricata's semantics:
 //
 //   - A window starts at the first match counted for (sid, key) and lasts
-//     s.Seconds; a match Seconds or more after the window's start starts
-//     a new window, counting 1.
+//     s.Window; a match Window or more after the window's start starts a
+//     new window, counting 1.
 //   - limit: the first s.Count matches of each window alert.
 //   - threshold: every s.Count-th match within the window alerts; the
 //     count restarts from 0 after an alert while the window goes on.
 //   - both: the s.Count-th match of the window alerts, and no other.
 //
-// With s.Distinct set, distinct is the match's value of that field and
-// only a value not yet seen in the window counts as a match (a repeated
-// value never alerts); for type threshold the values seen are forgotten
-// with the count after an alert. Values beyond s.Count in a window are
-// not remembered: they cannot change the outcome.
+// With s.DistinctName set, distinct is the match's value of that field
+// (its 64-bit form) and only a value not yet seen in the window counts as
+// a match (a repeated value never alerts); for type threshold the values
+// seen are forgotten with the count after an alert. Values beyond s.Count
+// in a window are not remembered: they cannot change the outcome.
 //
-// A Spec that does not validate lets every match alert.
-func (t *Tracker) Allow(sid int, s *Spec, key Key, distinct uint64, now time.Time) bool {
-	typ := typeOf(s.Type)
-	if typ == typeInvalid || s.Count < 1 || s.Seconds < 1 || (s.Distinct != "" && s.Count > MaxDistinct) {
-		return true
-	}
+// s is a threshold as the rules package loads it (see [rules.Threshold]);
+// Allow does not check it again.
+func (t *Tracker) Allow(sid int, s *rules.Threshold, key Key, distinct uint64, now time.Time) bool {
 	ns := now.UnixNano()
 	k := tkey{sid, key}
 	idx, ok := t.index[k]
@@ -93,12 +95,12 @@ func (t *Tracker) Allow(sid int, s *Spec, key Key, distinct uint64, now time.Tim
 	}
 	t.pushBack(idx)
 	e := &t.entries[idx]
-	if !ok || ns-e.start >= int64(s.Seconds)*int64(time.Second) {
+	if !ok || ns-e.start >= int64(s.Window) {
 		e.start, e.count = ns, 0
 		e.set.clear()
 	}
-	if s.Distinct != "" {
-		if e.count >= s.Count && typ != typeThreshold {
+	if s.DistinctName != "" {
+		if e.count >= s.Count && s.Type != rules.TypeThreshold {
 			t.stats.Suppressed++
 			return false // saturated: nothing more can alert this window
 		}
@@ -109,16 +111,16 @@ func (t *Tracker) Allow(sid int, s *Spec, key Key, distinct uint64, now time.Tim
 	}
 	e.count++
 	var allow bool
-	switch typ {
-	case typeLimit:
+	switch s.Type {
+	case rules.TypeLimit:
 		allow = e.count <= s.Count
-	case typeThreshold:
+	case rules.TypeThreshold:
 		if e.count >= s.Count {
 			allow = true
 			e.count = 0
 			e.set.clear()
 		}
-	case typeBoth:
+	case rules.TypeBoth:
 		allow = e.count == s.Count
 	}
 	if e.count > s.Count {
