@@ -1,6 +1,11 @@
 package threshold
 
-import "time"
+import (
+	"hash/maphash"
+	"time"
+
+	"github.com/vigil-ids/vigil/engine/internal/lru"
+)
 
 // Summary reports the alerts of one (sid, key) folded into a single
 // alert: Count is the number of occurrences in the window INCLUDING the
@@ -26,12 +31,10 @@ type DeduperStats struct {
 }
 
 type dentry struct {
-	k           tkey
 	first, last time.Time
 	deadline    int64
 	count       int
 	data        any
-	prev, next  int32
 }
 
 // Deduper folds repeated alerts of one rule and key into one alert and a
@@ -46,14 +49,14 @@ type dentry struct {
 // alert already told everything. No occurrence is ever dropped without
 // being counted in an alert or a summary: a full Deduper closes its
 // oldest window early and reports its summary.
+//
+// Windows are kept in an LRU in the order they opened (a fold does not
+// move a window), so the front is always the oldest window.
 type Deduper struct {
-	max        int
-	index      map[tkey]int32
-	entries    []dentry
-	free       []int32
-	head, tail int32 // oldest and newest window
-	pending    []Summary
-	stats      DeduperStats
+	windows *lru.LRU[tkey, dentry]
+	seed    maphash.Seed
+	pending []Summary
+	stats   DeduperStats
 }
 
 // NewDeduper returns a Deduper with at most maxEntries open windows
@@ -62,12 +65,12 @@ func NewDeduper(maxEntries int) *Deduper {
 	if maxEntries <= 0 {
 		maxEntries = DefaultMaxEntries
 	}
-	return &Deduper{max: maxEntries, index: make(map[tkey]int32, min(maxEntries, 1024)), head: -1, tail: -1}
+	return &Deduper{windows: lru.New[tkey, dentry](maxEntries, 1), seed: maphash.MakeSeed()}
 }
 
 // Stats returns the Deduper's counters.
 func (d *Deduper) Stats() DeduperStats {
-	d.stats.Active = len(d.index)
+	d.stats.Active = d.windows.Len()
 	return d.stats
 }
 
@@ -78,9 +81,10 @@ func (d *Deduper) Stats() DeduperStats {
 // window that folds nothing).
 func (d *Deduper) Observe(sid int, key Key, now time.Time, window time.Duration, data any) (emit bool) {
 	k := tkey{sid, key}
+	h := k.hash(d.seed)
 	ns := now.UnixNano()
-	if idx, ok := d.index[k]; ok {
-		e := &d.entries[idx]
+	if idx, ok := d.windows.Lookup(k, h); ok {
+		e := d.windows.Value(idx)
 		if ns < e.deadline {
 			e.count++
 			if now.After(e.last) {
@@ -91,48 +95,24 @@ func (d *Deduper) Observe(sid int, key Key, now time.Time, window time.Duration,
 		}
 		d.close(idx)
 	}
-	if len(d.index) >= d.max {
+	if d.windows.Full() {
 		d.stats.Evicted++
-		d.close(d.head)
+		d.close(d.windows.Front(0))
 	}
-	var idx int32
-	if n := len(d.free); n > 0 {
-		idx = d.free[n-1]
-		d.free = d.free[:n-1]
-	} else {
-		d.entries = append(d.entries, dentry{})
-		idx = int32(len(d.entries) - 1)
-	}
-	d.entries[idx] = dentry{k: k, first: now, last: now, deadline: ns + int64(window), count: 1, data: data, prev: d.tail, next: -1}
-	if d.tail >= 0 {
-		d.entries[d.tail].next = idx
-	} else {
-		d.head = idx
-	}
-	d.tail = idx
-	d.index[k] = idx
+	idx := d.windows.Insert(k, h, 0)
+	*d.windows.Value(idx) = dentry{first: now, last: now, deadline: ns + int64(window), count: 1, data: data}
 	return true
 }
 
 // close ends window idx, queueing its summary if it folded anything.
 func (d *Deduper) close(idx int32) {
-	e := &d.entries[idx]
+	e := d.windows.Value(idx)
 	if e.count > 1 {
-		d.pending = append(d.pending, Summary{SID: e.k.sid, Key: e.k.key, Count: e.count, FirstSeen: e.first, LastSeen: e.last, Data: e.data})
+		k := d.windows.Key(idx)
+		d.pending = append(d.pending, Summary{SID: k.sid, Key: k.key, Count: e.count, FirstSeen: e.first, LastSeen: e.last, Data: e.data})
 	}
-	if e.prev >= 0 {
-		d.entries[e.prev].next = e.next
-	} else {
-		d.head = e.next
-	}
-	if e.next >= 0 {
-		d.entries[e.next].prev = e.prev
-	} else {
-		d.tail = e.prev
-	}
-	delete(d.index, e.k)
-	*e = dentry{}
-	d.free = append(d.free, idx)
+	*e = dentry{} // let go of data
+	d.windows.Remove(idx)
 }
 
 // Expired appends to dst the summaries of the windows that ended at or
@@ -143,9 +123,9 @@ func (d *Deduper) close(idx int32) {
 // by the Deduper, so a caller that never calls Expired grows that queue.
 func (d *Deduper) Expired(now time.Time, dst []Summary) []Summary {
 	ns := now.UnixNano()
-	for idx := d.head; idx >= 0; {
-		next := d.entries[idx].next
-		if ns >= d.entries[idx].deadline {
+	for idx := d.windows.Front(0); idx != lru.None; {
+		next := d.windows.Next(idx)
+		if ns >= d.windows.Value(idx).deadline {
 			d.close(idx)
 		}
 		idx = next
@@ -156,8 +136,8 @@ func (d *Deduper) Expired(now time.Time, dst []Summary) []Summary {
 // Flush ends every open window, as at the end of a capture, and appends
 // all pending summaries to dst.
 func (d *Deduper) Flush(dst []Summary) []Summary {
-	for d.head >= 0 {
-		d.close(d.head)
+	for d.windows.Len() > 0 {
+		d.close(d.windows.Front(0))
 	}
 	return d.drain(dst)
 }

@@ -1,6 +1,7 @@
 package threshold
 
 import (
+	"hash/maphash"
 	"net/netip"
 
 	"github.com/vigil-ids/vigil/rules"
@@ -38,4 +39,23 @@ func KeyFor(track rules.Track, p *field.Packet, flowID uint64) Key {
 		return Key{Track: track, Flow: flowID}
 	}
 	return Key{Track: rules.ByRule}
+}
+
+// tkey is a counter's key in a Tracker or a Deduper.
+type tkey struct {
+	sid int
+	key Key
+}
+
+// hash hashes k with seed. Addresses are hashed in their 16-byte form
+// without zone (keys that differ only in a zone, or in being IPv4 rather
+// than IPv4-mapped IPv6, share a hash, which is allowed), so that the
+// hashed value holds no pointer and hashing does not allocate.
+func (k tkey) hash(seed maphash.Seed) uint64 {
+	return maphash.Comparable(seed, struct {
+		sid   int
+		flow  uint64
+		a, b  [16]byte
+		track rules.Track
+	}{k.sid, k.key.Flow, k.key.A.As16(), k.key.B.As16(), k.key.Track})
 }

@@ -1,8 +1,10 @@
 package threshold
 
 import (
+	"hash/maphash"
 	"time"
 
+	"github.com/vigil-ids/vigil/engine/internal/lru"
 	"github.com/vigil-ids/vigil/rules"
 )
 
@@ -17,17 +19,10 @@ type TrackerStats struct {
 	Suppressed uint64 // matches Allow turned down
 }
 
-type tkey struct {
-	sid int
-	key Key
-}
-
 type tentry struct {
-	k          tkey
-	start      int64 // window start, Unix nanoseconds of packet time
-	count      int
-	set        valueSet
-	prev, next int32
+	start int64 // window start, Unix nanoseconds of packet time
+	count int
+	set   valueSet
 }
 
 // Tracker keeps the threshold counters of many rules and keys. It is not
@@ -36,14 +31,11 @@ type tentry struct {
 // which then starts afresh if that key matches again. Allow does not
 // allocate once the Tracker has reached its working size (a distinct
 // set grows up to its threshold's Count the first time and is reused
-// after).
+// after, by the next counter of its slot too).
 type Tracker struct {
-	max        int
-	index      map[tkey]int32
-	entries    []tentry
-	free       []int32
-	head, tail int32 // least and most recently used
-	stats      TrackerStats
+	counters *lru.LRU[tkey, tentry]
+	seed     maphash.Seed
+	stats    TrackerStats
 }
 
 // NewTracker returns a Tracker holding at most maxEntries counters
@@ -52,16 +44,12 @@ func NewTracker(maxEntries int) *Tracker {
 	if maxEntries <= 0 {
 		maxEntries = DefaultMaxEntries
 	}
-	return &Tracker{
-		max:   maxEntries,
-		index: make(map[tkey]int32, min(maxEntries, 1024)),
-		head:  -1, tail: -1,
-	}
+	return &Tracker{counters: lru.New[tkey, tentry](maxEntries, 1), seed: maphash.MakeSeed()}
 }
 
 // Stats returns the Tracker's counters.
 func (t *Tracker) Stats() TrackerStats {
-	t.stats.Active = len(t.index)
+	t.stats.Active = t.counters.Len()
 	return t.stats
 }
 
@@ -87,14 +75,18 @@ func (t *Tracker) Stats() TrackerStats {
 func (t *Tracker) Allow(sid int, s *rules.Threshold, key Key, distinct uint64, now time.Time) bool {
 	ns := now.UnixNano()
 	k := tkey{sid, key}
-	idx, ok := t.index[k]
+	h := k.hash(t.seed)
+	idx, ok := t.counters.Lookup(k, h)
 	if ok {
-		t.unlink(idx)
+		t.counters.MoveToBack(idx, 0)
 	} else {
-		idx = t.create(k)
+		if t.counters.Full() {
+			t.counters.Remove(t.counters.Front(0))
+			t.stats.Evicted++
+		}
+		idx = t.counters.Insert(k, h, 0)
 	}
-	t.pushBack(idx)
-	e := &t.entries[idx]
+	e := t.counters.Value(idx)
 	if !ok || ns-e.start >= int64(s.Window) {
 		e.start, e.count = ns, 0
 		e.set.clear()
@@ -130,54 +122,6 @@ func (t *Tracker) Allow(sid int, s *rules.Threshold, key Key, distinct uint64, n
 		t.stats.Suppressed++
 	}
 	return allow
-}
-
-func (t *Tracker) create(k tkey) int32 {
-	if len(t.index) >= t.max {
-		old := t.head
-		t.unlink(old)
-		delete(t.index, t.entries[old].k)
-		t.free = append(t.free, old)
-		t.stats.Evicted++
-	}
-	var idx int32
-	if n := len(t.free); n > 0 {
-		idx = t.free[n-1]
-		t.free = t.free[:n-1]
-	} else {
-		t.entries = append(t.entries, tentry{})
-		idx = int32(len(t.entries) - 1)
-	}
-	e := &t.entries[idx]
-	e.k, e.count, e.start = k, 0, 0
-	e.set.clear()
-	t.index[k] = idx
-	return idx
-}
-
-func (t *Tracker) unlink(idx int32) {
-	e := &t.entries[idx]
-	if e.prev >= 0 {
-		t.entries[e.prev].next = e.next
-	} else {
-		t.head = e.next
-	}
-	if e.next >= 0 {
-		t.entries[e.next].prev = e.prev
-	} else {
-		t.tail = e.prev
-	}
-}
-
-func (t *Tracker) pushBack(idx int32) {
-	e := &t.entries[idx]
-	e.prev, e.next = t.tail, -1
-	if t.tail >= 0 {
-		t.entries[t.tail].next = idx
-	} else {
-		t.head = idx
-	}
-	t.tail = idx
 }
 
 // valueSet is a small open-addressing set of uint64 values; it keeps its
