@@ -164,6 +164,9 @@ func (c *LRU[K, V]) Value(s int32) *V { return &c.nodes[s].val }
 // MoveToBack makes the entry in slot s the most recently used of list l,
 // moving it from the list it was on.
 func (c *LRU[K, V]) MoveToBack(s int32, l int) {
+	if c.lists[l].tail == s {
+		return // already the most recent: a key used twice in a row
+	}
 	c.unlink(s)
 	c.pushBack(s, l)
 }

@@ -62,6 +62,12 @@ func TestMoveToBack(t *testing.T) {
 	if got := order(c, 0); !slices.Equal(got, []int{1, 3, 2, 0}) {
 		t.Errorf("order %v, want [1 3 2 0]", got)
 	}
+	// Using the most recent entry again changes nothing.
+	s, _ := lookup(c, 0)
+	c.MoveToBack(s, 0)
+	if got := order(c, 0); !slices.Equal(got, []int{1, 3, 2, 0}) {
+		t.Errorf("order %v after using the back again", got)
+	}
 	// Lookup alone does not reorder.
 	lookup(c, 1)
 	if got := order(c, 0); got[0] != 1 {
