@@ -331,7 +331,8 @@ func checkHeld(t *testing.T, tab *Table, maxFlows int) {
 	for c := range numClasses {
 		for s := tab.flows.Front(c); s != lru.None; s = tab.flows.Next(s) {
 			held++
-			if got, ok := tab.flows.Lookup(tab.flows.Key(s), tab.hashKey(new(tab.flows.Key(s)))); !ok || got != s {
+			k := tab.flows.Key(s)
+			if got, ok := tab.flows.Lookup(&k, tab.hashKey(&k)); !ok || got != s {
 				t.Fatalf("flow in slot %d not found by its key", s)
 			}
 		}

@@ -211,7 +211,7 @@ func (t *Table) Update(p *field.Packet, sensor uint32) uint64 {
 
 	isTCP := p.Meta.IPProto == 6 && p.TCP.Present
 	fl := p.TCP.Flags
-	idx, ok := t.flows.Lookup(k, h)
+	idx, ok := t.flows.Lookup(&k, h)
 	if ok && isTCP && fl.SYN && !fl.Ack && t.flows.Value(idx).state == stateClosed {
 		t.flows.Remove(idx)
 		t.stats.Expired++
@@ -399,7 +399,7 @@ func (t *Table) create(k key, h uint64, ts int64) int32 {
 	if t.flows.Full() {
 		t.evict()
 	}
-	idx := t.flows.Insert(k, h, classOf(k.proto, stateNew))
+	idx := t.flows.Insert(&k, h, classOf(k.proto, stateNew))
 	e := t.flows.Value(idx)
 	gen := e.gen + 1
 	if gen > 0xffffff {

@@ -83,7 +83,7 @@ func (d *Deduper) Observe(sid int, key Key, now time.Time, window time.Duration,
 	k := tkey{sid, key}
 	h := k.hash(d.seed)
 	ns := now.UnixNano()
-	if idx, ok := d.windows.Lookup(k, h); ok {
+	if idx, ok := d.windows.Lookup(&k, h); ok {
 		e := d.windows.Value(idx)
 		if ns < e.deadline {
 			e.count++
@@ -99,7 +99,7 @@ func (d *Deduper) Observe(sid int, key Key, now time.Time, window time.Duration,
 		d.stats.Evicted++
 		d.close(d.windows.Front(0))
 	}
-	idx := d.windows.Insert(k, h, 0)
+	idx := d.windows.Insert(&k, h, 0)
 	*d.windows.Value(idx) = dentry{first: now, last: now, deadline: ns + int64(window), count: 1, data: data}
 	return true
 }

@@ -76,7 +76,7 @@ func (t *Tracker) Allow(sid int, s *rules.Threshold, key Key, distinct uint64, n
 	ns := now.UnixNano()
 	k := tkey{sid, key}
 	h := k.hash(t.seed)
-	idx, ok := t.counters.Lookup(k, h)
+	idx, ok := t.counters.Lookup(&k, h)
 	if ok {
 		t.counters.MoveToBack(idx, 0)
 	} else {
@@ -84,7 +84,7 @@ func (t *Tracker) Allow(sid int, s *rules.Threshold, key Key, distinct uint64, n
 			t.counters.Remove(t.counters.Front(0))
 			t.stats.Evicted++
 		}
-		idx = t.counters.Insert(k, h, 0)
+		idx = t.counters.Insert(&k, h, 0)
 	}
 	e := t.counters.Value(idx)
 	if !ok || ns-e.start >= int64(s.Window) {

@@ -75,25 +75,28 @@ func (c *LRU[K, V]) Len() int { return c.held }
 // Full reports whether Len has reached the bound given to New.
 func (c *LRU[K, V]) Full() bool { return c.held >= c.bound }
 
-// Lookup returns the slot of k, whose hash is h, and false when k is not
-// held. It does not change the order of use.
-func (c *LRU[K, V]) Lookup(k K, h uint64) (int32, bool) {
+// Lookup returns the slot of *k, whose hash is h, and false when it is
+// not held. It does not change the order of use. (Keys are passed by
+// pointer, read and not kept: a flow key is 40 bytes, and copying it on
+// every packet shows.)
+func (c *LRU[K, V]) Lookup(k *K, h uint64) (int32, bool) {
 	for i := h & c.mask; ; i = (i + 1) & c.mask {
 		s := c.index[i]
 		if s == None {
 			return None, false
 		}
-		if n := &c.nodes[s]; n.hash == h && n.key == k {
+		if n := &c.nodes[s]; n.hash == h && n.key == *k {
 			return s, true
 		}
 	}
 }
 
-// Insert adds k, whose hash is h, as the most recently used entry of list
-// l and returns its slot. The LRU must not be Full (Insert panics) and k
-// must not be held (Insert does not look: Lookup first). The slot's value
+// Insert adds a copy of *k, whose hash is h, as the most recently used
+// entry of list l and returns its slot. The LRU must not be Full (Insert
+// panics) and the key must not be held (Insert does not look: Lookup
+// first). The slot's value
 // is what its previous entry left, or the zero V for a slot never used.
-func (c *LRU[K, V]) Insert(k K, h uint64, l int) int32 {
+func (c *LRU[K, V]) Insert(k *K, h uint64, l int) int32 {
 	if c.Full() {
 		panic("lru: Insert on a full LRU")
 	}
@@ -114,7 +117,7 @@ func (c *LRU[K, V]) Insert(k K, h uint64, l int) int32 {
 	}
 	c.index[i] = s
 	n := &c.nodes[s]
-	n.key, n.hash, n.held = k, h, true
+	n.key, n.hash, n.held = *k, h, true
 	c.held++
 	c.pushBack(s, l)
 	return s

@@ -11,11 +11,11 @@ import (
 func hash(k int) uint64 { return uint64(k % 7) }
 
 func insert(c *LRU[int, string], k int, l int) int32 {
-	return c.Insert(k, hash(k), l)
+	return c.Insert(&k, hash(k), l)
 }
 
 func lookup(c *LRU[int, string], k int) (int32, bool) {
-	return c.Lookup(k, hash(k))
+	return c.Lookup(&k, hash(k))
 }
 
 // order returns the keys of list l from least to most recently used.
