@@ -12,10 +12,10 @@ const None int32 = -1
 //
 // Shape: entries live in one slice; a slot is an entry's index in it, a
 // small integer (0 to bound-1) that stays the same while the entry is
-// held. An open-addressing hash index (linear probing, at least twice as
-// many cells as the slice has room for) finds an entry's slot from its key
-// and the key's hash, which the caller computes once and passes to Lookup
-// and Insert. Each list is doubly linked through the slice by slot. The
+// held. An open-addressing hash index (linear probing; never more than
+// half full, a quarter while the slice grows) finds an entry's slot from
+// its key and the key's hash, which the caller computes once and passes
+// to Lookup and Insert. Each list is doubly linked through the slice by slot. The
 // slice grows by doubling up to the bound and is then reused: slots of
 // removed entries are handed out again, the most recently freed first.
 // Once the LRU has reached its working size, Insert, Lookup, MoveToBack
@@ -123,14 +123,17 @@ func (c *LRU[K, V]) Insert(k *K, h uint64, l int) int32 {
 	return s
 }
 
-// resize gives the slice room for size entries and the index at least
-// twice as many cells, placing the held entries again.
+// resize gives the slice room for size entries and the index four times
+// as many cells, or twice as many as the bound allows entries if that is
+// fewer, placing the held entries again. Below a quarter full, probe
+// chains stay short while the LRU grows; at the bound the index is half
+// full at most.
 func (c *LRU[K, V]) resize(size int) {
 	grown := make([]node[K, V], len(c.nodes), size)
 	copy(grown, c.nodes)
 	c.nodes = grown
 	cells := 16
-	for cells < 2*size {
+	for cells < min(4*size, 2*c.bound) {
 		cells <<= 1
 	}
 	if cells <= len(c.index) {
