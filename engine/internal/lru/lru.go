@@ -119,7 +119,7 @@ func (c *LRU[K, V]) Insert(k *K, h uint64, l int) int32 {
 	n := &c.nodes[s]
 	n.key, n.hash, n.held = *k, h, true
 	c.held++
-	c.pushBack(s, l)
+	c.pushBack(n, s, &c.lists[l], l)
 	return s
 }
 
@@ -170,11 +170,13 @@ func (c *LRU[K, V]) Value(s int32) *V { return &c.nodes[s].val }
 // MoveToBack makes the entry in slot s the most recently used of list l,
 // moving it from the list it was on.
 func (c *LRU[K, V]) MoveToBack(s int32, l int) {
-	if c.lists[l].tail == s {
+	t := &c.lists[l]
+	if t.tail == s {
 		return // already the most recent: a key used twice in a row
 	}
-	c.unlink(s)
-	c.pushBack(s, l)
+	n := &c.nodes[s]
+	c.unlink(n)
+	c.pushBack(n, s, t, l)
 }
 
 // Front returns the least recently used slot of list l, or None when the
@@ -192,7 +194,7 @@ func (c *LRU[K, V]) Remove(s int32) {
 	if !n.held {
 		panic("lru: Remove of a free slot")
 	}
-	c.unlink(s)
+	c.unlink(n)
 	i := n.hash & c.mask
 	for c.index[i] != s {
 		i = (i + 1) & c.mask
@@ -218,8 +220,8 @@ func (c *LRU[K, V]) Remove(s int32) {
 	c.free = append(c.free, s)
 }
 
-func (c *LRU[K, V]) unlink(s int32) {
-	n := &c.nodes[s]
+// unlink takes node n off its list.
+func (c *LRU[K, V]) unlink(n *node[K, V]) {
 	l := &c.lists[n.list]
 	if n.prev != None {
 		c.nodes[n.prev].next = n.next
@@ -233,9 +235,8 @@ func (c *LRU[K, V]) unlink(s int32) {
 	}
 }
 
-func (c *LRU[K, V]) pushBack(s int32, l int) {
-	n := &c.nodes[s]
-	t := &c.lists[l]
+// pushBack puts node n, in slot s, at the back of list t, number l.
+func (c *LRU[K, V]) pushBack(n *node[K, V], s int32, t *list, l int) {
 	n.list, n.prev, n.next = uint8(l), t.tail, None
 	if t.tail != None {
 		c.nodes[t.tail].next = s
