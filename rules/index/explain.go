@@ -15,12 +15,7 @@ import (
 // line counts the indexed, unindexed and disabled rules. The index is built
 // as the engine builds it, from the enabled rules only. The error is w's.
 func WriteExplain(w io.Writer, set *rules.Set) error {
-	var active []*rules.Rule
-	for _, r := range set.Rules {
-		if r.Enabled {
-			active = append(active, r)
-		}
-	}
+	active := set.Enabled()
 	indexed := 0
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SID\tRULE\tPREFILTER")
