@@ -229,6 +229,8 @@ func sameHits(a, b []hit) bool {
 func parseAlerts(t *testing.T, out string) []*alerts.Alert {
 	t.Helper()
 	var list []*alerts.Alert
+	// The subscriber may be mid-line: only complete lines count.
+	out = out[:strings.LastIndexByte(out, '\n')+1]
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
