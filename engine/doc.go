@@ -22,4 +22,8 @@
 //
 // Time in the engine is packet time (the capture timestamps), so a capture
 // replayed live and the same capture tested offline give the same alerts.
+//
+// Of Vigil the engine room (this package and its subpackages) imports ncf,
+// capture, decode, rules and alerts; offline, daemon and cmd import it. Its
+// tests may use tools/gen for traffic.
 package engine

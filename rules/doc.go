@@ -122,4 +122,7 @@
 // Evaluator runs those without the VM and without allocating. Others run
 // on the VM (which boxes each loaded field: about one allocation per load).
 // Both give the same result; tests and the fuzz target compare them.
+//
+// Of Vigil the rules room (this package, field, index and defaults) imports
+// only itself: the rule language knows no engine or alerts.
 package rules

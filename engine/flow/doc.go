@@ -11,4 +11,7 @@
 // A Table is owned by one worker goroutine and is not safe for concurrent
 // use. Flows are pinned to workers with [Hash], which gives both directions
 // of a flow the same value.
+//
+// It belongs to the engine room: of Vigil it imports rules (the typed
+// track), rules/field and engine/internal/lru.
 package flow

@@ -8,6 +8,9 @@
 // The sensor is a passive tap: the offending packet has already been
 // delivered, so sequence numbers are chosen as Snort does for a tap, not
 // as an inline device would.
+//
+// It belongs to the engine room: of Vigil it imports rules (the typed
+// target) and rules/field.
 package respond
 
 import (

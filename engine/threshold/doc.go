@@ -12,4 +12,7 @@
 //
 // A Tracker and a Deduper belong to one worker goroutine; they are not
 // safe for concurrent use.
+//
+// It belongs to the engine room: of Vigil it imports rules, rules/field and
+// engine/internal/lru.
 package threshold

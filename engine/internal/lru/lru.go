@@ -1,6 +1,8 @@
 // Package lru is a bounded map that keeps its entries in order of use, for
 // the engine's tables that must forget old entries rather than grow: the
 // flow table, the threshold tracker and the de-duplicator.
+//
+// It imports nothing.
 package lru
 
 // None is the slot Front and Next return when there is no entry.
