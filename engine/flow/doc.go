@@ -12,6 +12,6 @@
 // use. Flows are pinned to workers with [Hash], which gives both directions
 // of a flow the same value.
 //
-// It belongs to the engine room: of Vigil it imports rules (the typed
-// track), rules/field and engine/internal/lru.
+// It belongs to the engine room: of Vigil it imports rules/field and
+// engine/internal/lru.
 package flow
