@@ -16,10 +16,14 @@ type InjectFile struct {
 	err error
 }
 
-// CreateInjectFile creates (or truncates) the capture file at path in the
-// format its extension names (see Create); loc is the zone NCF timestamps
-// are written in (nil means UTC).
-func CreateInjectFile(path string, loc *time.Location) (*InjectFile, error) {
+// CreateInjectFile creates the capture file at path in the format its
+// extension names, written as Create says; it refuses a path that is one
+// of inputs, the captures the same run reads. loc is the zone NCF
+// timestamps are written in (nil means UTC).
+func CreateInjectFile(path string, loc *time.Location, inputs ...string) (*InjectFile, error) {
+	if err := notInput(path, inputs...); err != nil {
+		return nil, err
+	}
 	w, err := Create(path, loc)
 	if err != nil {
 		return nil, err

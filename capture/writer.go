@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -22,24 +23,66 @@ type Writer interface {
 	Close() error
 }
 
-// Create creates (or truncates) the file at path and returns a Writer in
-// the format its extension names (see FormatFromPath). loc is the zone NCF
-// timestamps are written in (nil means UTC).
+// Create returns a Writer of a new capture file at path, in the format
+// its extension names (see FormatFromPath). loc is the zone NCF timestamps
+// are written in (nil means UTC).
+//
+// The records go to a temporary file beside path (".NAME.tmp*"), which
+// Close renames to path once everything is written, so no reader of path
+// ever sees a partial capture and a file at path, which may be an input
+// of the same run, is replaced only by a complete one. After a failed
+// Write, or when Close fails, the temporary file is removed and path is
+// left as it was.
 func Create(path string, loc *time.Location) (Writer, error) {
 	f, err := FormatFromPath(path)
 	if err != nil {
 		return nil, err
 	}
-	file, err := os.Create(path)
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
 	}
-	w, err := newWriter(file, f, loc, file)
+	w, err := newWriter(tmp, f, loc, nil)
 	if err != nil {
-		file.Close()
+		tmp.Close()
+		os.Remove(tmp.Name())
 		return nil, err
 	}
-	return w, nil
+	return &fileWriter{Writer: w, tmp: tmp, path: path}, nil
+}
+
+// fileWriter is a Writer on a temporary file that Close renames to path.
+type fileWriter struct {
+	Writer
+	tmp    *os.File
+	path   string
+	failed bool // a Write failed: Close discards the file
+}
+
+func (w *fileWriter) Write(rec *ncf.Record) error {
+	err := w.Writer.Write(rec)
+	if err != nil {
+		w.failed = true
+	}
+	return err
+}
+
+// Close flushes, then renames the temporary file to path, or removes it
+// when a Write or the flush failed.
+func (w *fileWriter) Close() error {
+	err := errors.Join(w.Writer.Close(), closeIf(w.tmp))
+	if err == nil && w.failed {
+		err = fmt.Errorf("capture: %s not written: an earlier write failed", w.path)
+	}
+	if err == nil {
+		if rerr := os.Rename(w.tmp.Name(), w.path); rerr != nil {
+			err = fmt.Errorf("capture: %w", rerr)
+		}
+	}
+	if err != nil {
+		os.Remove(w.tmp.Name())
+	}
+	return err
 }
 
 func newWriter(w io.Writer, f Format, loc *time.Location, c io.Closer) (Writer, error) {
@@ -181,9 +224,13 @@ func (w *pcapWriter) Close() error {
 
 // Convert copies every record of the capture at in to a new capture at
 // out, whose format comes from its extension, and returns the number of
-// records written. loc is the zone of NCF timestamps on both sides. On
-// error the partial output file is removed.
+// records written. loc is the zone of NCF timestamps on both sides. in
+// and out must be different files; out is written as Create says, so on
+// any error no file at out is created or changed.
 func Convert(in, out string, loc *time.Location) (n int, err error) {
+	if err := notInput(out, in); err != nil {
+		return 0, err
+	}
 	r, err := Open(in, loc)
 	if err != nil {
 		return 0, err
@@ -202,15 +249,27 @@ func Convert(in, out string, loc *time.Location) (n int, err error) {
 			err = w.Write(rec)
 		}
 		if err != nil {
+			w.(*fileWriter).failed = true
 			w.Close()
-			os.Remove(out)
 			return n, err
 		}
 		n++
 	}
-	if err := w.Close(); err != nil {
-		os.Remove(out)
-		return n, err
+	return n, w.Close()
+}
+
+// notInput refuses an output path that names the same file as one of the
+// inputs (by path, another spelling, or a link): writing it would replace
+// an input.
+func notInput(out string, inputs ...string) error {
+	so, err := os.Stat(out)
+	if err != nil {
+		return nil // no file there yet
 	}
-	return n, nil
+	for _, in := range inputs {
+		if si, err := os.Stat(in); err == nil && os.SameFile(so, si) {
+			return fmt.Errorf("capture: %s is the input %s; write to another path", out, in)
+		}
+	}
+	return nil
 }

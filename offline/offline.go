@@ -73,7 +73,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var inj *capture.InjectFile
 	if cfg.SaveInjected != "" {
 		var err error
-		if inj, err = capture.CreateInjectFile(cfg.SaveInjected, cfg.Zone); err != nil {
+		if inj, err = capture.CreateInjectFile(cfg.SaveInjected, cfg.Zone, cfg.Files...); err != nil {
 			return nil, err
 		}
 	}

@@ -64,7 +64,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	if cfg.SaveInjected == "" {
 		return run(ctx, cfg, nil)
 	}
-	f, err := capture.CreateInjectFile(cfg.SaveInjected, cfg.Zone)
+	f, err := capture.CreateInjectFile(cfg.SaveInjected, cfg.Zone, cfg.Files...)
 	if err != nil {
 		return Stats{}, err
 	}
