@@ -129,7 +129,7 @@ func (d *Daemon) connectNATS() error {
 	if url == "" || url == "embedded" {
 		ns, err := natsserver.StartServer(natsserver.ServerConfig{Listen: cfg.NATSListen, DataDir: filepath.Join(cfg.DataDir, "jetstream")})
 		if err != nil {
-			return fmt.Errorf("embedded NATS server: %w", err)
+			return fmt.Errorf("embedded NATS server: %w (give it another address with --nats-listen, or use the running server with --nats nats://HOST:PORT)", err)
 		}
 		d.ns = ns
 		url = ns.ClientURL()

@@ -385,6 +385,30 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
+// TestNATSPortTaken: when another server holds the embedded server's
+// address, New fails at once with a message naming the address and the
+// flags that change it.
+func TestNATSPortTaken(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	start := time.Now()
+	d, err := daemon.New(daemon.Config{NATSListen: l.Addr().String(), DataDir: t.TempDir(), Log: io.Discard})
+	if d != nil || err == nil {
+		t.Fatal("New started with its NATS address taken")
+	}
+	for _, want := range []string{l.Addr().String(), "--nats-listen", "--nats "} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("New took %v to fail", took)
+	}
+}
+
 // TestLoadConfig: a file overrides the defaults it names and keeps the
 // others; an unknown key is an error naming the file.
 func TestLoadConfig(t *testing.T) {

@@ -59,6 +59,12 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 	}
 	if port == 0 {
 		port = server.RANDOM_PORT
+	} else if l, err := net.Listen("tcp", listen); err != nil {
+		// The server would only log this and never become ready: say it
+		// now, naming the address (often another NATS server holds it).
+		return nil, fmt.Errorf("natsserver: cannot listen on %s: %w", listen, err)
+	} else {
+		l.Close()
 	}
 	opts := &server.Options{
 		ServerName: "vigil",
