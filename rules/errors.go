@@ -26,15 +26,21 @@ func (p Position) String() string {
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }
 
-// Error is one problem in a rule file, at a precise position.
+// Error is one problem in a rule file, at a precise position, or with
+// Line 0 a problem of the file or folder as a whole (it cannot be read,
+// a folder holds no rule file).
 type Error struct {
 	File      string
 	Line, Col int
 	Msg       string
 }
 
-// Error formats e as "file:line:col: message", the form `vigil lint` prints.
+// Error formats e as "file:line:col: message", the form `vigil lint`
+// prints, or "file: message" when e has no line.
 func (e *Error) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
 }
 

@@ -130,11 +130,11 @@ func load(src files, paths []string) (*Set, error) {
 	for _, p := range paths {
 		names, err := src.list(p)
 		if err != nil {
-			e.add(Position{File: p, Line: 1, Col: 1}, "%v", unwrapPath(err))
+			e.add(Position{File: p}, "%v", unwrapPath(err))
 			continue
 		}
 		if len(names) == 0 {
-			e.add(Position{File: p, Line: 1, Col: 1}, "no rule files (*.yaml, *.yml) in folder")
+			e.add(Position{File: p}, "no rule files (*.yaml, *.yml) in folder")
 		}
 		for _, name := range names {
 			if seen[name] {
@@ -143,7 +143,7 @@ func load(src files, paths []string) (*Set, error) {
 			seen[name] = true
 			data, err := src.read(name)
 			if err != nil {
-				e.add(Position{File: name, Line: 1, Col: 1}, "%v", unwrapPath(err))
+				e.add(Position{File: name}, "%v", unwrapPath(err))
 				continue
 			}
 			f := &fileSpec{name: name, dir: src.dir(name), join: src.join, exists: src.exists}
@@ -154,10 +154,11 @@ func load(src files, paths []string) (*Set, error) {
 	return build(specs, e)
 }
 
-// unwrapPath drops the path from a *fs.PathError: the position says it.
+// unwrapPath drops the path and the system call from a *fs.PathError:
+// the error names the file already, and "stat" tells a user nothing.
 func unwrapPath(err error) error {
 	if pe, ok := err.(*fs.PathError); ok {
-		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+		return fmt.Errorf("cannot read: %w", pe.Err)
 	}
 	return err
 }

@@ -104,6 +104,11 @@ func TestLoadPaths(t *testing.T) {
 		!strings.Contains(list[1].Msg, "no such file") {
 		t.Errorf("missing paths: %v", err)
 	}
+	// A path that cannot be read has no line to point at, nor a system
+	// call to name.
+	if want := missing + ": cannot read: no such file or directory"; err == nil || list[1].Error() != want {
+		t.Errorf("missing file: %v, want %q", err, want)
+	}
 	// a broken file does not hide the errors of the others
 	b := filepath.Join(dir, "b.yaml")
 	if err := os.WriteFile(b, []byte("rules: [\n"), 0o644); err != nil {
