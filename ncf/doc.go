@@ -38,6 +38,13 @@
 // record length and an RF sub-header) is a different format and is not read
 // by this package; see LooksLikeNCFX.
 //
+// A Reader stops at the first impossible header, which on a live stream
+// means the connection can no longer be trusted; with ReaderConfig.Resume
+// (for files) it skips the bad record by its data_len, or scans to the
+// next plausible record, reports what it skipped (*SkipError) and goes on.
+// A compressed record (flag 0x40; CommView's scheme is undocumented) is
+// returned as stored, its WireLen the original length.
+//
 // The package uses the standard library only, checks every length before
 // slicing, never allocates more than HeaderLen+MaxDataLen bytes per reader,
 // and does not panic on hostile input.

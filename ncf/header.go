@@ -89,11 +89,14 @@ type Header struct {
 	Version       uint8
 	// Time is built from the date/time fields and microseconds, read in the
 	// configured zone of the capturing machine.
-	Time          time.Time
-	Medium        Medium
-	Decrypted     bool // WiFi: the frame was decrypted by CommView
-	Broken        bool // bad CRC
-	Compressed    bool // the body is compressed (returned untouched)
+	Time      time.Time
+	Medium    Medium
+	Decrypted bool // WiFi: the frame was decrypted by CommView
+	Broken    bool // bad CRC
+	// Compressed marks a body compressed by CommView (flag 0x40), whose
+	// scheme is undocumented: Data is returned untouched and is not a
+	// frame. SourceDataLen is then the frame's length before compression.
+	Compressed    bool
 	SignalPercent uint8
 	// Rate is the raw WiFi rate in 0.5 Mbit/s units (byte 18, plus byte 21
 	// as high byte for WiFi); see RateMbps.
@@ -103,9 +106,11 @@ type Header struct {
 	Direction Direction // Ethernet and Token Ring only
 	SignalDBm uint8     // absolute value as stored: -SignalDBm dBm
 	NoiseDBm  uint8     // absolute value as stored: -NoiseDBm dBm
-	// WireLen is the frame's original length on the wire. NCF does not keep
-	// it, so NCF records have WireLen == DataLen; readers of other capture
-	// formats set it from their original length.
+	// WireLen is the frame's original length on the wire, in bytes. NCF
+	// does not keep it, so NCF records have WireLen == DataLen, or
+	// SourceDataLen for a compressed record; readers of other capture
+	// formats set it from their original length, which may be smaller
+	// than DataLen when a file says so (Wireshark keeps both as well).
 	WireLen int
 }
 
@@ -170,7 +175,26 @@ func parseHeader(h *Header, b []byte, loc *time.Location, maxData int, off int64
 	h.SignalDBm = b[22]
 	h.NoiseDBm = b[23]
 	h.WireLen = dataLen
+	if h.Compressed {
+		h.WireLen = srcLen
+	}
 	return nil
+}
+
+// Plausible year and signal range of a header CommView writes.
+const (
+	plausibleMinYear, plausibleMaxYear = 1970, 2100
+	plausibleMaxSignal                 = 100
+)
+
+// Plausible reports whether h, a header that parsed, looks like one
+// CommView writes: a year in 1970-2100 and a signal level of at most 100%.
+// These are the checks Wireshark adds to the field checks to recognise
+// NCF by content; a resuming Reader applies them to find records again
+// after a bad header.
+func (h *Header) Plausible() bool {
+	y := h.Time.Year()
+	return y >= plausibleMinYear && y <= plausibleMaxYear && h.SignalPercent <= plausibleMaxSignal
 }
 
 // putHeader encodes h into b (HeaderLen bytes) with t already in the

@@ -42,7 +42,9 @@ func TestWriterRoundTrip(t *testing.T) {
 			}
 			wh := want.h
 			wh.DataLen, wh.WireLen = len(want.data), len(want.data)
-			if !wh.Compressed {
+			if wh.Compressed {
+				wh.WireLen = wh.SourceDataLen // the original length
+			} else {
 				wh.SourceDataLen = len(want.data)
 			}
 			if !got.Time.Equal(wh.Time) {
