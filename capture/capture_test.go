@@ -199,8 +199,13 @@ func TestRawIPRelinked(t *testing.T) {
 	if !bytes.Equal(rec.Data, want) || rec.WireLen != len(want) || rec.Medium != ncf.Ethernet {
 		t.Fatalf("relinked frame % x (wire %d)", rec.Data, rec.WireLen)
 	}
-	if _, err := r.Next(); err == nil || !strings.Contains(err.Error(), "packet 2") {
+	_, err = r.Next()
+	var bad *BadRecord
+	if !errors.As(err, &bad) || bad.Record != 2 || bad.Reason != reasonLink {
 		t.Fatalf("non-IP raw frame: %v", err)
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("after the bad record: %v, want io.EOF", err)
 	}
 }
 

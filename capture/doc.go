@@ -19,6 +19,35 @@
 // from the IP version. Other link types are refused when the reader is
 // opened.
 //
+// Reading never stops at a bad record: the Reader skips it, returns a
+// *BadRecord (its number in the file, byte offset, length and reason) and
+// resumes after it; only the end of the file, a truncated final record
+// (a *BadRecord, then io.EOF) or a read error of the file ends it. What
+// frames a record, and so what can be skipped, differs by format:
+//
+//   - NCF: data_len frames a record. A header with a field out of range is
+//     skipped by its data_len when a plausible header (or the end of the
+//     file) follows; otherwise its data_len cannot be trusted either, and
+//     the bytes up to the next plausible header that is itself followed by
+//     one are skipped (see ncf.Reader). A compressed record (flag 0x40) is
+//     returned as it is: its body is not a frame, its WireLen the
+//     original length.
+//   - pcap: the record header's capture length frames a record. It is
+//     trusted up to 262,144 bytes (libpcap's and Wireshark's maximum),
+//     also above the file's snap length, above the original length (both
+//     are kept, as Wireshark does) or when zero (an empty record). A
+//     larger one cannot be trusted: the bytes up to the next plausible
+//     record header, confirmed by the one after it, are skipped.
+//   - pcapng: the block length frames a block, and a block whose length is
+//     impossible or differs from its trailing copy cannot be trusted: the
+//     bytes up to the next block of a known type whose lengths agree are
+//     skipped. A well-framed packet block that cannot be read (capture
+//     length past the block, an undeclared interface, an interface of a
+//     link type or timestamp resolution Vigil cannot read, a section of
+//     another major version) is skipped by its length.
+//   - In every format, a frame whose radiotap header is malformed, or a
+//     re-linked frame shorter than its link header, is skipped.
+//
 // Writers choose the format from the output name (FormatFromPath) or the
 // caller. WiFi records are written to pcap and pcapng as 802.11 with a
 // radiotap header (link type 127) carrying their rate (only up to 127.5

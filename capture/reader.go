@@ -9,33 +9,51 @@ import (
 	"os"
 	"time"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/vigil-ids/vigil/ncf"
 )
 
 // Reader yields the records of a capture file one at a time.
 //
-// Next returns the next record, or io.EOF at the clean end of the capture.
-// The *ncf.Record and its Data belong to the Reader and are valid only
-// until the next call to Next. For pcap and pcapng, Time is the packet
-// timestamp (UTC), WireLen its original length, Direction Pass and Medium
-// follows the link type (see the package documentation). Errors are sticky.
+// Next returns the next record, or io.EOF at the end of the capture. The
+// *ncf.Record and its Data belong to the Reader and are valid only until
+// the next call to Next. For pcap and pcapng, Time is the packet
+// timestamp (UTC), WireLen its original length as the file gives it (it
+// may be below DataLen, as Wireshark also reports), Direction Pass and
+// Medium follows the link type (see the package documentation).
+//
+// A record that cannot be read is skipped: Next returns a *BadRecord, has
+// resumed after it, and may be called again. A truncated final record is
+// a *BadRecord too, and io.EOF follows it. Any other error is a read error
+// of the file; it is sticky and ends the capture.
+//
+// Offset is the number of bytes of the file consumed so far: the file
+// header, the records returned and the bytes skipped; at io.EOF it is the
+// size of the file.
 //
 // Close releases the file.
 type Reader interface {
 	Next() (*ncf.Record, error)
 	Format() Format
+	Offset() int64
 	Close() error
 }
 
-// maxSnap caps the capture length accepted from pcap and pcapng files
-// (libpcap's maximum snap length), bounding memory whatever the file says.
+// maxSnap caps the capture length of a pcap or pcapng packet (libpcap's
+// maximum snap length, also Wireshark's for these link types): a pcap
+// record header above it cannot be trusted.
 const maxSnap = 262144
 
+// bufSize is the read buffer of every Reader: the largest pcapng block
+// (maxBlock) and more than a pcap record of maxSnap bytes with the
+// header after it, so a record or block is always looked at in place.
+const bufSize = maxBlock
+
 // Open opens a capture file, detecting its format by content. loc is the
-// zone of NCF timestamps (nil means UTC); pcap and pcapng carry UTC.
+// zone of NCF timestamps (nil means UTC); pcap and pcapng carry UTC. A
+// file that is not a capture Vigil can read (an unknown format, NCFX, a
+// pcap link type it cannot read, a pcapng file none of whose first
+// interfaces it can read) is an error here.
 func Open(path string, loc *time.Location) (Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -50,7 +68,7 @@ func Open(path string, loc *time.Location) (Reader, error) {
 }
 
 func newReader(r io.Reader, loc *time.Location, c io.Closer) (Reader, error) {
-	br := bufio.NewReaderSize(r, 128<<10)
+	br := bufio.NewReaderSize(r, bufSize)
 	head, err := br.Peek(DetectLen)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("capture: %w", err)
@@ -59,45 +77,209 @@ func newReader(r io.Reader, loc *time.Location, c io.Closer) (Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	s := stream{br: br, c: c, format: f}
 	switch f {
 	case NCF:
-		return &ncfReader{r: ncf.NewReader(br, ncf.ReaderConfig{Location: loc}), c: c}, nil
+		return &ncfReader{stream: s, r: ncf.NewReader(br, ncf.ReaderConfig{Location: loc, Resume: true})}, nil
 	case PCAP:
-		pr, err := pcapgo.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("capture: pcap header: %w", err)
-		}
-		if pr.Snaplen() > maxSnap {
-			pr.SetSnaplen(maxSnap)
-		}
-		lt := pr.LinkType()
-		if err := checkLinkType(lt); err != nil {
-			return nil, err
-		}
-		return &pcapReader{src: pr, pcap: pr, format: PCAP, c: c, link: lt}, nil
+		return newPcapReader(s)
 	default:
-		nr, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
-		if err != nil {
-			return nil, fmt.Errorf("capture: pcapng header: %w", err)
-		}
-		for i := range nr.NInterfaces() {
-			intf, _ := nr.Interface(i)
-			if err := checkLinkType(intf.LinkType); err != nil {
-				return nil, err
-			}
-		}
-		return &pcapReader{src: nr, format: PCAPNG, c: c, mixed: true}, nil
+		return newNgReader(s)
 	}
 }
 
-type ncfReader struct {
-	r *ncf.Reader
-	c io.Closer
+// BadRecord reports a record a Reader skipped. The Reader has resumed
+// after it, so Next may be called again (after a truncated final record it
+// returns io.EOF).
+//
+// Reason is one of a fixed set of short phrases, the same for every
+// record skipped for that reason, so callers can count by it:
+//
+//	truncated record                  the file ends inside the record (any format)
+//	bad record header                 NCF: a header field is out of range; the record is skipped by its data_len
+//	lost framing                      a record (NCF, pcap) or block (pcapng) length cannot be trusted; the
+//	                                  bytes up to the next plausible record or block are skipped
+//	packet longer than its block      pcapng: a packet block's capture length runs past the block
+//	undeclared interface              pcapng: a packet names an interface its section has not described
+//	unsupported link type             pcapng: a packet of an interface whose link type Vigil cannot read
+//	unsupported timestamp resolution  pcapng: a packet of an interface whose if_tsresol is out of range
+//	unsupported section               pcapng: a packet in a section of an unknown major version
+//	bad radiotap header               an 802.11 frame whose radiotap header is malformed or longer than the frame
+//	bad link header                   a Linux cooked or loopback frame shorter than its header, or a raw IP frame that is neither IPv4 nor IPv6
+//
+// The error unwraps to Err: a truncation wraps io.ErrUnexpectedEOF, a
+// skipped NCF header is an *ncf.SkipError, a malformed radiotap header
+// wraps ErrRadiotap.
+type BadRecord struct {
+	Format Format
+	// Record is the record's number in the file, from 1, counting every
+	// packet record before it, returned or skipped; a stretch skipped to
+	// find records again counts as one.
+	Record int64
+	// Offset is the byte offset of its first byte in the file; Len is the
+	// number of bytes skipped.
+	Offset, Len int64
+	// Reason says why, in a few words (see above); Err gives the details.
+	Reason string
+	Err    error
 }
 
-func (r *ncfReader) Next() (*ncf.Record, error) { return r.r.Next() }
-func (r *ncfReader) Format() Format             { return NCF }
-func (r *ncfReader) Close() error               { return closeIf(r.c) }
+// Reasons of BadRecord.
+const (
+	reasonTruncated  = "truncated record"
+	reasonNCFHeader  = "bad record header"
+	reasonLost       = "lost framing"
+	reasonBlockShort = "packet longer than its block"
+	reasonInterface  = "undeclared interface"
+	reasonLinkType   = "unsupported link type"
+	reasonTSResol    = "unsupported timestamp resolution"
+	reasonSection    = "unsupported section"
+	reasonRadiotap   = "bad radiotap header"
+	reasonLink       = "bad link header"
+)
+
+func (e *BadRecord) Error() string {
+	return fmt.Sprintf("capture: %s record %d at offset %d skipped (%s): %v", e.Format, e.Record, e.Offset, e.Reason, e.Err)
+}
+
+// Unwrap returns Err.
+func (e *BadRecord) Unwrap() error { return e.Err }
+
+// stream is what the readers of every format share: the buffered file,
+// the offset and record accounting, and the record handed out.
+type stream struct {
+	br      *bufio.Reader
+	c       io.Closer
+	format  Format
+	off     int64 // offset of the first byte not yet consumed
+	pending int   // bytes of the last record or block, consumed at the next call
+	n       int64 // records returned or skipped
+	err     error // sticky: io.EOF or a read error
+	rec     ncf.Record
+	buf     []byte // re-linked frames
+}
+
+func (s *stream) Format() Format { return s.format }
+func (s *stream) Offset() int64  { return s.off + int64(s.pending) }
+func (s *stream) Close() error   { return closeIf(s.c) }
+
+// release consumes the last record or block returned.
+func (s *stream) release() {
+	if s.pending > 0 {
+		s.br.Discard(s.pending) // buffered: cannot fail
+		s.off += int64(s.pending)
+		s.pending = 0
+	}
+}
+
+// done passes a result of a format's next on: it numbers records and skips
+// and makes io.EOF and read errors sticky.
+func (s *stream) done(rec *ncf.Record, err error) (*ncf.Record, error) {
+	if err == nil {
+		s.n++
+		return rec, nil
+	}
+	if _, ok := err.(*BadRecord); !ok {
+		s.err = err
+	}
+	return nil, err
+}
+
+// bad returns a *BadRecord for the record at the current offset, of n
+// bytes, which the next call consumes.
+func (s *stream) bad(n int, reason string, err error) *BadRecord {
+	s.n++
+	s.pending = n
+	return &BadRecord{Format: s.format, Record: s.n, Offset: s.off, Len: int64(n), Reason: reason, Err: err}
+}
+
+// short handles a record or block of which only n bytes could be peeked:
+// io.EOF when the file ends cleanly before it, a truncated record (then
+// io.EOF) when it ends inside it, the read error otherwise.
+func (s *stream) short(n int, err error) error {
+	if !errors.Is(err, io.EOF) {
+		return fmt.Errorf("capture: %s: read at offset %d: %w", s.format, s.off, err)
+	}
+	if n == 0 {
+		return io.EOF
+	}
+	s.err = io.EOF // after the truncated record
+	return s.bad(n, reasonTruncated, fmt.Errorf("the file ends %d bytes into it: %w", n, io.ErrUnexpectedEOF))
+}
+
+// scan skips a record whose framing cannot be trusted: it discards bytes
+// one at a time until found reports a record at the current position, or
+// until the file ends (found returns io.EOF when too few bytes remain to
+// tell), and returns a *BadRecord for the bytes skipped. why says what was
+// wrong with the record. At least one byte of it must be buffered.
+func (s *stream) scan(why error, found func() (bool, error)) error {
+	start := s.off
+	for {
+		s.br.Discard(1)
+		s.off++
+		ok, err := found()
+		if errors.Is(err, io.EOF) {
+			k := s.br.Buffered()
+			s.br.Discard(k)
+			s.off += int64(k)
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("capture: %s: read at offset %d: %w", s.format, s.off, err)
+		}
+		if ok {
+			break
+		}
+	}
+	s.n++
+	return &BadRecord{Format: s.format, Record: s.n, Offset: start, Len: s.off - start, Reason: reasonLost, Err: why}
+}
+
+// peekShort turns the error of a short Peek into io.EOF when the file
+// ended, for scan's found functions.
+func peekShort(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.EOF
+	}
+	return err
+}
+
+// ncfReader reads NCF with ncf.Reader, resuming after bad headers.
+type ncfReader struct {
+	stream
+	r *ncf.Reader
+}
+
+func (r *ncfReader) Offset() int64 { return r.r.Offset() + r.off }
+
+func (r *ncfReader) Next() (*ncf.Record, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	rec, err := r.r.Next()
+	if err == nil {
+		return r.done(rec, nil)
+	}
+	var se *ncf.SkipError
+	switch {
+	case errors.As(err, &se):
+		reason := reasonNCFHeader
+		if se.Resync {
+			reason = reasonLost
+		}
+		r.n++
+		return nil, &BadRecord{Format: NCF, Record: r.n, Offset: se.Offset, Len: se.Len, Reason: reason, Err: se}
+	case errors.Is(err, ncf.ErrTruncated):
+		// The rest of the file is in the buffer: ncf.Reader saw its end.
+		tail := r.br.Buffered()
+		r.br.Discard(tail)
+		r.off = int64(tail) // on top of r.r.Offset()
+		r.n++
+		r.err = io.EOF
+		return nil, &BadRecord{Format: NCF, Record: r.n, Offset: r.r.Offset(), Len: int64(tail), Reason: reasonTruncated, Err: err}
+	}
+	return r.done(nil, err)
+}
 
 func closeIf(c io.Closer) error {
 	if c == nil {
@@ -109,53 +291,14 @@ func closeIf(c io.Closer) error {
 	return nil
 }
 
-// packetSource is what pcapgo's pcap and pcapng readers have in common.
-type packetSource interface {
-	ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-}
-
-type pcapReader struct {
-	src    packetSource
-	pcap   *pcapgo.Reader
-	format Format
-	c      io.Closer
-	link   layers.LinkType // pcap; pcapng reads it per packet
-	mixed  bool
-	rec    ncf.Record
-	n      int64
-	err    error
-	buf    []byte // re-linked frames
-}
-
-func (r *pcapReader) Format() Format { return r.format }
-func (r *pcapReader) Close() error   { return closeIf(r.c) }
-
-func (r *pcapReader) Next() (*ncf.Record, error) {
-	if r.err != nil {
-		return nil, r.err
-	}
-	data, ci, err := r.src.ZeroCopyReadPacketData()
-	if err != nil {
-		switch {
-		case err == io.EOF && ci.CaptureLength == 0:
-			r.err = io.EOF
-		case err == io.EOF:
-			// The file ends right after a packet header.
-			r.err = fmt.Errorf("capture: %s packet %d: %w", r.format, r.n+1, io.ErrUnexpectedEOF)
-		default:
-			r.err = fmt.Errorf("capture: %s packet %d: %w", r.format, r.n+1, err)
-		}
-		return nil, r.err
-	}
-	link := r.link
-	if r.mixed && len(ci.AncillaryData) > 0 {
-		link, _ = ci.AncillaryData[0].(layers.LinkType)
-	}
-	r.rec.Header = ncf.Header{
-		Time:    ci.Timestamp.UTC(),
-		WireLen: max(ci.Length, len(data)),
-	}
-	h := &r.rec.Header
+// finish fills the stream's record from a packet of link type link,
+// captured at ts, origLen bytes long on the wire: the medium, the radiotap
+// fields (the header and a trailing FCS stripped), or a synthetic Ethernet
+// header for the link types re-linked. A frame it cannot take is a
+// *BadRecord. The packet's bytes (data) are consumed at the next call.
+func (s *stream) finish(link layers.LinkType, data []byte, ts time.Time, origLen int) (*ncf.Record, error) {
+	s.rec.Header = ncf.Header{Time: ts.UTC(), WireLen: origLen}
+	h := &s.rec.Header
 	switch link {
 	case layers.LinkTypeEthernet:
 		h.Medium = ncf.Ethernet
@@ -167,25 +310,22 @@ func (r *pcapReader) Next() (*ncf.Record, error) {
 		h.Medium = ncf.WiFi
 		n, fcs, err := parseRadiotap(data, h)
 		if err != nil {
-			r.err = fmt.Errorf("capture: %s packet %d: %w", r.format, r.n+1, err)
-			return nil, r.err
+			return nil, s.bad(s.pending, reasonRadiotap, err)
 		}
 		data = data[n : len(data)-fcs]
-		h.WireLen = max(h.WireLen-n-fcs, len(data))
+		h.WireLen = max(origLen-n-fcs, 0)
 	default:
 		h.Medium = ncf.Ethernet
-		relinked, err := r.relink(link, data)
+		relinked, err := s.relink(link, data)
 		if err != nil {
-			r.err = fmt.Errorf("capture: %s packet %d: %w", r.format, r.n+1, err)
-			return nil, r.err
+			return nil, s.bad(s.pending, reasonLink, err)
 		}
 		h.WireLen += len(relinked) - len(data)
 		data = relinked
 	}
 	h.DataLen, h.SourceDataLen = len(data), len(data)
-	r.rec.Data = data
-	r.n++
-	return &r.rec, nil
+	s.rec.Data = data
+	return s.done(&s.rec, nil)
 }
 
 // Link types re-linked to Ethernet.
@@ -223,7 +363,7 @@ func checkLinkType(lt layers.LinkType) error {
 
 // relink replaces the link header of a non-Ethernet frame by a synthetic
 // Ethernet header, in the reader's reused buffer.
-func (r *pcapReader) relink(lt layers.LinkType, data []byte) ([]byte, error) {
+func (s *stream) relink(lt layers.LinkType, data []byte) ([]byte, error) {
 	dst, src := macDst, macSrc
 	var etype uint16
 	var payload []byte
@@ -255,11 +395,11 @@ func (r *pcapReader) relink(lt layers.LinkType, data []byte) ([]byte, error) {
 	if etype == 0 {
 		return nil, fmt.Errorf("capture: %s frame holds neither IPv4 nor IPv6", lt)
 	}
-	b := append(r.buf[:0], dst[:]...)
+	b := append(s.buf[:0], dst[:]...)
 	b = append(b, src[:]...)
 	b = binary.BigEndian.AppendUint16(b, etype)
 	b = append(b, payload...)
-	r.buf = b
+	s.buf = b
 	return b, nil
 }
 
