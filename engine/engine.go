@@ -85,7 +85,8 @@ type Engine struct {
 	instance string
 
 	packets, bytes, drops, decodeErrs, ruleErrs atomic.Uint64
-	alertCount, ownFrames                       atomic.Uint64
+	alertCount, ownFrames, skipped, compressed  atomic.Uint64
+	respSent, respFailed                        atomic.Uint64
 }
 
 // New checks cfg and builds an Engine; no goroutine runs before Start.
@@ -171,17 +172,21 @@ func (e *Engine) Workers() int { return len(e.workers) }
 // Rules returns the rule set in force.
 func (e *Engine) Rules() *rules.Set { return e.state.Load().set }
 
-// Stats are the engine's cumulative counters.
+// Stats are the engine's cumulative counters, over all sources.
 type Stats struct {
-	Packets      uint64        `json:"packets"`
-	Bytes        uint64        `json:"bytes"`
-	Drops        uint64        `json:"drops"`
-	DecodeErrors uint64        `json:"decode_errors"`
-	RuleErrors   uint64        `json:"rule_errors"`
-	Alerts       uint64        `json:"alerts"`
-	OwnFrames    uint64        `json:"own_frames_ignored"`
-	Responses    ResponseStats `json:"responses"`
-	NotAlerted   AlertStats    `json:"not_alerted"`
+	Packets      uint64 `json:"packets"`
+	Bytes        uint64 `json:"bytes"`
+	Drops        uint64 `json:"drops"`
+	DecodeErrors uint64 `json:"decode_errors"`
+	RuleErrors   uint64 `json:"rule_errors"`
+	Alerts       uint64 `json:"alerts"`
+	OwnFrames    uint64 `json:"own_frames_ignored"`
+	// Skipped counts records that could not be read (Source.Skip);
+	// Compressed the compressed records evaluated without decoding.
+	Skipped    uint64        `json:"skipped"`
+	Compressed uint64        `json:"compressed"`
+	Responses  ResponseStats `json:"responses"`
+	NotAlerted AlertStats    `json:"not_alerted"`
 }
 
 // Stats returns the counters so far.
@@ -194,9 +199,20 @@ func (e *Engine) Stats() Stats {
 		RuleErrors:   e.ruleErrs.Load(),
 		Alerts:       e.alertCount.Load(),
 		OwnFrames:    e.ownFrames.Load(),
+		Skipped:      e.skipped.Load(),
+		Compressed:   e.compressed.Load(),
 	}
 	s.Responses, s.NotAlerted = e.shared.stats()
+	s.Responses.Sent, s.Responses.Failed = e.respSent.Load(), e.respFailed.Load()
 	return s
+}
+
+// RecordDelivery counts response frames an Injector that queues
+// (SourceConfig.InjectorQueues) took earlier: sent were written to the
+// sensor, failed never will be. It is safe for concurrent use.
+func (e *Engine) RecordDelivery(sent, failed int) {
+	e.respSent.Add(uint64(sent))
+	e.respFailed.Add(uint64(failed))
 }
 
 // RuleStats returns per-rule counters of the rule set in force, in the

@@ -11,37 +11,75 @@ import (
 	"github.com/vigil-ids/vigil/capture"
 )
 
+// FileStats is what RunFile read from one capture file.
+type FileStats struct {
+	// Path is the file as given; Format is "ncf", "pcap" or "pcapng", and
+	// empty when the file could not be opened as a capture.
+	Path   string `json:"path"`
+	Format string `json:"format,omitempty"`
+	SourceStats
+	// SkippedBy counts the records skipped, by reason (the Reason of
+	// capture.BadRecord); SourceStats.Skipped is their total.
+	SkippedBy map[string]Skips `json:"skipped_by,omitempty"`
+}
+
+// Skips counts the records of a file skipped for one reason, and locates
+// the first of them.
+type Skips struct {
+	Count uint64 `json:"count"`
+	// FirstRecord is the first one's number in the file (from 1, as
+	// frame.number counts), FirstOffset its byte offset.
+	FirstRecord int64 `json:"first_record"`
+	FirstOffset int64 `json:"first_offset"`
+}
+
 // RunFile pushes every record of the capture file at path (NCF, pcap or
 // pcapng, detected by content) through a new Source named after the file,
 // and returns once all of them have been evaluated. zone is the time zone
 // of NCF timestamps (nil means UTC). progress, if not nil, is called now
 // and then with the number of records read so far.
-func (e *Engine) RunFile(ctx context.Context, path string, zone *time.Location, inj Injector, progress func(n int)) (SourceStats, error) {
+//
+// A record that cannot be read is skipped: it keeps its number
+// (Source.Skip), is counted by reason in FileStats.SkippedBy, and reading
+// resumes after it; a truncated final record ends the file the same way.
+// The error is that of a file that could not be opened as a capture
+// (FileStats.Format is then empty), of a read error that cut it short, or
+// ctx's; what was read is evaluated either way.
+func (e *Engine) RunFile(ctx context.Context, path string, zone *time.Location, inj Injector, progress func(n int)) (FileStats, error) {
+	st := FileStats{Path: path}
 	r, err := capture.Open(path, zone)
 	if err != nil {
-		return SourceStats{}, err
+		return st, err
 	}
 	defer r.Close()
+	st.Format = r.Format().String()
 	src := e.NewSource(SourceConfig{Name: filepath.Base(path), Filename: path, Injector: inj})
-	err = pushAll(ctx, r, src, progress)
+	err = pushAll(ctx, r, src, &st, progress)
 	src.Close() // what was read is evaluated, even after an error
+	st.SourceStats = src.Stats()
 	if err != nil {
 		err = fmt.Errorf("%s: %w", path, err)
 	}
-	return src.Stats(), err
+	return st, err
 }
 
-// pushAll pushes every record of r into src.
-func pushAll(ctx context.Context, r capture.Reader, src *Source, progress func(n int)) error {
+// pushAll pushes every record of r into src, and skips and counts in st
+// those that cannot be read.
+func pushAll(ctx context.Context, r capture.Reader, src *Source, st *FileStats, progress func(n int)) error {
 	for n := 1; ; n++ {
 		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
+		var bad *capture.BadRecord
+		switch {
+		case err == nil:
+			src.Push(rec)
+		case errors.As(err, &bad):
+			src.Skip()
+			st.skip(bad)
+		case errors.Is(err, io.EOF):
 			return nil
+		default:
+			return fmt.Errorf("after %d records: %w", n-1, err)
 		}
-		if err != nil {
-			return fmt.Errorf("record %d: %w", n, err)
-		}
-		src.Push(rec)
 		if n%65536 == 0 {
 			if progress != nil {
 				progress(n)
@@ -51,4 +89,17 @@ func pushAll(ctx context.Context, r capture.Reader, src *Source, progress func(n
 			}
 		}
 	}
+}
+
+// skip counts a skipped record.
+func (st *FileStats) skip(bad *capture.BadRecord) {
+	if st.SkippedBy == nil {
+		st.SkippedBy = map[string]Skips{}
+	}
+	s, ok := st.SkippedBy[bad.Reason]
+	if !ok {
+		s.FirstRecord, s.FirstOffset = bad.Record, bad.Offset
+	}
+	s.Count++
+	st.SkippedBy[bad.Reason] = s
 }

@@ -13,8 +13,10 @@ import (
 
 // Injector sends response frames back toward the wire through the sensor
 // that captured the packet. at is the time of the packet answered. Inject
-// must not block and must not keep frame; it reports false when the frame
-// was not queued (queue full, connection gone).
+// must not block and must not keep frame; it reports whether it took the
+// frame: wrote it, or queued it for writing (false: queue full, connection
+// gone). An Injector that queues says so (SourceConfig.InjectorQueues) and
+// reports what became of the frames it took with Engine.RecordDelivery.
 type Injector interface {
 	Inject(frame []byte, at time.Time) bool
 }
@@ -26,8 +28,12 @@ type SourceConfig struct {
 	// Filename is set for capture files; alerts carry it as pcap_filename.
 	Filename string
 	// Injector receives response frames; nil means responses are built,
-	// counted and reported but sent nowhere.
+	// counted and reported but sent nowhere (they count as sent).
 	Injector Injector
+	// InjectorQueues says the Injector only queues the frames it takes and
+	// reports later, with Engine.RecordDelivery, which it wrote. Otherwise
+	// a frame Inject takes counts as sent at once.
+	InjectorQueues bool
 }
 
 // Source feeds the records of one sensor connection or capture file into
@@ -45,8 +51,10 @@ type Source struct {
 	// ord releases the source's matches in packet order.
 	ord order
 
-	// packets is also the number of the last packet pushed.
-	packets, bytes, drops atomic.Uint64
+	// number is the number of the last record pushed or skipped.
+	number int
+
+	packets, bytes, drops, skipped, compressed atomic.Uint64
 }
 
 // NewSource registers a packet source. Close it when its input ends.
@@ -55,7 +63,25 @@ func (e *Engine) NewSource(cfg SourceConfig) *Source {
 	e.srcSeq++
 	id := uint32(e.srcSeq)
 	e.srcMu.Unlock()
-	return &Source{e: e, cfg: cfg, id: id, dec: decode.New(), pending: make([]*batch, len(e.workers))}
+	s := &Source{e: e, cfg: cfg, id: id, dec: decode.New(), pending: make([]*batch, len(e.workers))}
+	if !cfg.InjectorQueues {
+		s.cfg.Injector = syncInjector{e: e, inj: cfg.Injector}
+	}
+	return s
+}
+
+// syncInjector counts a frame its Injector (nil: none) takes as sent.
+type syncInjector struct {
+	e   *Engine
+	inj Injector
+}
+
+func (j syncInjector) Inject(frame []byte, at time.Time) bool {
+	if j.inj != nil && !j.inj.Inject(frame, at) {
+		return false
+	}
+	j.e.RecordDelivery(1, 0)
+	return true
 }
 
 // Name is the sensor name.
@@ -63,25 +89,54 @@ func (s *Source) Name() string { return s.cfg.Name }
 
 // SourceStats are one source's counters.
 type SourceStats struct {
+	// Packets and Bytes count the records pushed and their frame bytes.
 	Packets uint64 `json:"packets"`
 	Bytes   uint64 `json:"bytes"`
-	Drops   uint64 `json:"drops"`
+	// Drops counts packets dropped under the Drop overload policy.
+	Drops uint64 `json:"drops"`
+	// Skipped counts the records of the input that could not be read
+	// (Skip).
+	Skipped uint64 `json:"skipped"`
+	// Compressed counts the records pushed whose body CommView compressed:
+	// they are evaluated, but not decoded (see Push).
+	Compressed uint64 `json:"compressed"`
 }
 
 // Stats returns the source's counters.
 func (s *Source) Stats() SourceStats {
-	return SourceStats{Packets: s.packets.Load(), Bytes: s.bytes.Load(), Drops: s.drops.Load()}
+	return SourceStats{Packets: s.packets.Load(), Bytes: s.bytes.Load(), Drops: s.drops.Load(),
+		Skipped: s.skipped.Load(), Compressed: s.compressed.Load()}
+}
+
+// Skip counts a record of the input that could not be read. It takes the
+// next packet number, so the records after it keep their numbers in the
+// file (frame.number, pcap_cnt), as Wireshark numbers them.
+func (s *Source) Skip() {
+	s.number++
+	s.skipped.Add(1)
+	s.e.skipped.Add(1)
 }
 
 // Push numbers rec and queues a copy of it for the worker that owns its
 // flow; rec may be reused as soon as Push returns. Under the Drop policy a
 // full queue drops the batch and counts its packets; under Block, Push
 // waits.
+//
+// A compressed record (ncf.Header.Compressed: CommView's compression is
+// undocumented) is counted and evaluated without being decoded: rules see
+// no layer, only what its header gives (frame.len is the original length,
+// ncf.compressed is true).
 func (s *Source) Push(rec *ncf.Record) {
-	number := int(s.packets.Add(1))
+	s.number++
+	number := s.number
+	s.packets.Add(1)
 	s.bytes.Add(uint64(len(rec.Data)))
+	if rec.Compressed {
+		s.compressed.Add(1)
+		s.e.compressed.Add(1)
+	}
 	w := 0
-	if n := len(s.pending); n > 1 {
+	if n := len(s.pending); n > 1 && !rec.Compressed {
 		s.dec.DecodeHeaders(&s.pkt, linkOf(rec.Medium), rec.Data)
 		w = int(flow.Hash(&s.pkt) % uint64(n))
 	}
@@ -156,6 +211,16 @@ func (s *Source) send(w int) {
 		return
 	}
 	q <- b
+}
+
+// decodeRecord decodes the frame of a record with header h into p. A
+// compressed record is not decoded: p is reset, so it holds no layer.
+func decodeRecord(dec *decode.Decoder, p *field.Packet, h *ncf.Header, frame []byte) error {
+	if h.Compressed {
+		p.Reset()
+		return nil
+	}
+	return dec.Decode(p, linkOf(h.Medium), frame)
 }
 
 func linkOf(m ncf.Medium) decode.Link {

@@ -23,10 +23,20 @@ type StatefulConfig struct {
 	Respond respond.Policy
 }
 
-// ResponseStats count active responses.
+// ResponseStats count active response frames.
 type ResponseStats struct {
-	Sent       uint64            `json:"sent"`
-	Failed     uint64            `json:"failed"`
+	// Queued counts the frames an Injector took (Inject returned true).
+	Queued uint64 `json:"queued"`
+	// Dropped counts the frames an Injector refused: its queue full, its
+	// connection gone, a frame too long to inject.
+	Dropped uint64 `json:"dropped"`
+	// Sent counts the frames written to a sensor's connection (offline:
+	// to the file of injected frames, or built when there is none).
+	Sent uint64 `json:"sent"`
+	// Failed counts the frames taken but never written: the connection
+	// broke, or did not take them before its write deadline.
+	Failed uint64 `json:"failed"`
+	// Suppressed counts responses not sent, by reason (the caps).
 	Suppressed map[string]uint64 `json:"suppressed,omitempty"`
 }
 
@@ -78,7 +88,9 @@ func (s *sharedState) stats() (ResponseStats, AlertStats) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ts, ds := s.tracker.Stats(), s.dedup.Stats()
-	return ResponseStats{Sent: ls.Sent, Failed: ls.Failed, Suppressed: ls.Suppressed},
+	// The limiter counts what the Injector took (RecordSent) and refused
+	// (RecordFailed); the Engine counts what was written.
+	return ResponseStats{Queued: ls.Sent, Dropped: ls.Failed, Suppressed: ls.Suppressed},
 		AlertStats{Suppressed: s.suppressed, Thresholded: ts.Suppressed, Folded: ds.Folded, Summaries: ds.Summaries}
 }
 

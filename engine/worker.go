@@ -54,7 +54,7 @@ func (w *worker) run() {
 func (w *worker) process(rs *ruleState, b *batch, it *item) {
 	src := b.src
 	p := &w.pkt
-	if err := w.dec.Decode(p, linkOf(it.hdr.Medium), it.data); err != nil {
+	if err := decodeRecord(w.dec, p, &it.hdr, it.data); err != nil {
 		w.e.decodeErrs.Add(1)
 	}
 	fillFrame(p, &it.hdr, it.number, src.cfg.Name)
@@ -100,9 +100,6 @@ func fillFrame(p *field.Packet, h *ncf.Header, number int, sensor string) {
 	p.Frame.Time = h.Time
 	p.Frame.Number = number
 	p.Frame.Len = h.WireLen
-	if p.Frame.Len < len(p.Meta.Raw) {
-		p.Frame.Len = len(p.Meta.Raw)
-	}
 	p.Sensor = sensor
 	n := &p.NCF
 	n.Medium = h.Medium.String()

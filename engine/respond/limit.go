@@ -191,11 +191,11 @@ func in(prefixes []netip.Prefix, a netip.Addr) bool {
 	return false
 }
 
-// RecordSent counts n frames written to the sensor.
+// RecordSent counts n frames handed on to be written to the sensor.
 func (l *Limiter) RecordSent(n int) { l.add(&l.stats.Sent, n) }
 
-// RecordFailed counts n frames that could not be written (a full write
-// queue, a closed connection, a Build error).
+// RecordFailed counts n frames that could not be handed on (a full write
+// queue, a closed connection).
 func (l *Limiter) RecordFailed(n int) { l.add(&l.stats.Failed, n) }
 
 // RecordSuppressed counts a response suppressed outside Allow, under
