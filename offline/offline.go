@@ -13,8 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -55,17 +57,37 @@ type Result struct {
 	Stats engine.Stats
 	// Rules holds one entry per rule, in rule order.
 	Rules []engine.RuleStats
+	// Files holds one entry per capture run, in the order given.
+	Files []FileResult
 	// Elapsed is the wall time from the engine's start to the last
 	// alert written.
 	Elapsed time.Duration
 }
 
+// FileResult is what a run read from one capture.
+type FileResult struct {
+	engine.FileStats
+	// Err is why the capture could not be read at all (FileStats.Format
+	// is then empty) or was cut short by a read error. It is nil when the
+	// capture was read to its end, records skipped or not.
+	Err error `json:"-"`
+}
+
+// ErrUnreadable is wrapped by the error Run returns when a capture could
+// not be read at all, or a read error cut it short; the other captures
+// were run all the same.
+var ErrUnreadable = errors.New("offline: a capture could not be read")
+
 // Run runs cfg.Rules over cfg.Files. The alerts carry fixed IDs, so the
-// output depends only on the rules and the captures. It stops at the first
-// capture that cannot be read, after evaluating what was read, and returns
-// that error; the alerts so far are written and the injected frames saved
-// either way. The Result is nil when the run could not start (the
-// SaveInjected file or the engine), and counts what ran otherwise.
+// output depends only on the rules and the captures.
+//
+// A record that cannot be read is skipped and counted (Result.Files), and
+// its capture read on. A capture that cannot be read at all, or that a
+// read error cuts short, does not stop the run either: the others are run,
+// and the error returned wraps ErrUnreadable and names each such capture.
+// The alerts are written and the injected frames saved either way. Only
+// ctx ends the run early. The Result is nil when the run could not start
+// (the SaveInjected file or the engine), and counts what ran otherwise.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 1
@@ -86,15 +108,25 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	start := time.Now()
 	progress := progressFunc(cfg.Progress)
 	var runErr error
+	var files []FileResult
+	var unreadable []error
 	for _, path := range cfg.Files {
 		var injector engine.Injector
 		if inj != nil {
 			injector = inj
 		}
-		if _, err := e.RunFile(ctx, path, cfg.Zone, injector, progress); err != nil {
-			runErr = err
+		st, err := e.RunFile(ctx, path, cfg.Zone, injector, progress)
+		if ctx.Err() != nil {
+			runErr = ctx.Err()
 			break
 		}
+		files = append(files, FileResult{FileStats: st, Err: err})
+		if err != nil {
+			unreadable = append(unreadable, err)
+		}
+	}
+	if runErr == nil && len(unreadable) > 0 {
+		runErr = fmt.Errorf("%w: %w", ErrUnreadable, errors.Join(unreadable...))
 	}
 	if err := e.Stop(context.Background()); err != nil && runErr == nil {
 		runErr = err
@@ -105,7 +137,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := closeInject(inj); err != nil && runErr == nil {
 		runErr = err
 	}
-	return &Result{Stats: e.Stats(), Rules: e.RuleStats(), Elapsed: time.Since(start)}, runErr
+	return &Result{Stats: e.Stats(), Rules: e.RuleStats(), Files: files, Elapsed: time.Since(start)}, runErr
 }
 
 // progressFunc shows the records read so far when w is a terminal.
@@ -127,13 +159,30 @@ func closeInject(inj *capture.InjectFile) error {
 	return inj.Close()
 }
 
-// WriteSummary writes the per-rule table of the run to w, right-aligned:
-// sid, matches, alerts, evaluations, errors, time and nanoseconds per
-// evaluation, then the rule name; a last line gives the totals and the
-// packet rate. Without profile only rules that matched or failed are
-// listed, in rule order; with profile every rule is, the slowest first.
-// The error is w's.
-func (r *Result) WriteSummary(w io.Writer, profile bool) error {
+// SummaryOptions say what WriteSummary writes.
+type SummaryOptions struct {
+	// Profile lists every rule, the slowest first, instead of only the
+	// rules that matched or failed, in rule order.
+	Profile bool
+	// Quiet writes only the lines of the captures: no rule table and no
+	// totals.
+	Quiet bool
+}
+
+// WriteSummary writes the run's summary to w. First, one line for each
+// capture that could not be read, or was cut short, with the error, and
+// one for each capture with records skipped: how many, and per reason the
+// count and where the first one is (its record number and byte offset in
+// the file); captures read cleanly get no line. Then, unless opt.Quiet,
+// the per-rule table, right-aligned: sid, matches, alerts, evaluations,
+// errors, time and nanoseconds per evaluation, then the rule name (see
+// SummaryOptions.Profile for which rules); a last line gives the totals
+// and the packet rate. The error is w's.
+func (r *Result) WriteSummary(w io.Writer, opt SummaryOptions) error {
+	if err := r.writeFiles(w); err != nil || opt.Quiet {
+		return err
+	}
+	profile := opt.Profile
 	rs := r.Rules
 	if profile {
 		rs = slices.Clone(rs)
@@ -156,7 +205,46 @@ func (r *Result) WriteSummary(w io.Writer, profile bool) error {
 	}
 	st := r.Stats
 	rate := float64(st.Packets) / r.Elapsed.Seconds()
-	_, err := fmt.Fprintf(w, "%d packets, %d alerts, %d decode errors, %d rule errors, %d rules, %s (%.0f packets/s)\n",
-		st.Packets, st.Alerts, st.DecodeErrors, st.RuleErrors, len(rs), r.Elapsed.Round(time.Millisecond), rate)
+	var more string
+	if st.Skipped > 0 {
+		more += fmt.Sprintf(", %d records skipped", st.Skipped)
+	}
+	if st.Compressed > 0 {
+		more += fmt.Sprintf(", %d compressed records not decoded", st.Compressed)
+	}
+	_, err := fmt.Fprintf(w, "%d packets, %d alerts, %d decode errors, %d rule errors%s, %d rules, %s (%.0f packets/s)\n",
+		st.Packets, st.Alerts, st.DecodeErrors, st.RuleErrors, more, len(rs), r.Elapsed.Round(time.Millisecond), rate)
 	return err
+}
+
+// writeFiles writes the lines of the captures that could not be read or
+// had records skipped (see WriteSummary).
+func (r *Result) writeFiles(w io.Writer) error {
+	for _, f := range r.Files {
+		name := f.Path
+		switch {
+		case f.Err != nil && f.Format == "":
+			if _, err := fmt.Fprintf(w, "%s: not read: %v\n", name, f.Err); err != nil {
+				return err
+			}
+			continue
+		case f.Err != nil:
+			if _, err := fmt.Fprintf(w, "%s: cut short after %d records: %v\n", name, f.Packets+f.Skipped, f.Err); err != nil {
+				return err
+			}
+		}
+		if f.Skipped == 0 {
+			continue
+		}
+		reasons := slices.Sorted(maps.Keys(f.SkippedBy))
+		parts := make([]string, len(reasons))
+		for i, reason := range reasons {
+			s := f.SkippedBy[reason]
+			parts[i] = fmt.Sprintf("%d %s (first: record %d at byte %d)", s.Count, reason, s.FirstRecord, s.FirstOffset)
+		}
+		if _, err := fmt.Fprintf(w, "%s: %d of %d records skipped: %s\n", name, f.Skipped, f.Packets+f.Skipped, strings.Join(parts, "; ")); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package offline
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,9 +97,10 @@ func TestSaveInjectedReadByTshark(t *testing.T) {
 	}
 }
 
-// TestRunErrors: a capture that cannot be read stops the run after the
-// ones before it, whose alerts are written and counted; a SaveInjected
-// file that cannot be created stops it before it starts.
+// TestRunErrors: a capture that cannot be read does not stop the run: the
+// ones after it are run, their alerts written and counted, and the error
+// wraps ErrUnreadable and names it. A SaveInjected file that cannot be
+// created stops the run before it starts.
 func TestRunErrors(t *testing.T) {
 	set, err := rules.Parse("reset.yaml", []byte(resetRule))
 	if err != nil {
@@ -106,11 +108,14 @@ func TestRunErrors(t *testing.T) {
 	}
 	missing := filepath.Join(t.TempDir(), "missing.pcap")
 	out, res, err := run(t, Config{Rules: set, Files: []string{captures + "sv-telnet.pcap", missing, captures + "sv-telnet.pcap"}})
-	if err == nil || !strings.Contains(err.Error(), "missing.pcap") {
-		t.Errorf("Run: %v, want an error naming missing.pcap", err)
+	if !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), "missing.pcap") {
+		t.Errorf("Run: %v, want ErrUnreadable naming missing.pcap", err)
 	}
-	if res == nil || res.Stats.Packets != 92 || uint64(strings.Count(out, "\n")) != res.Stats.Alerts || res.Stats.Alerts == 0 {
-		t.Errorf("result %+v with %d alert lines; want the first capture's 92 packets and its alerts", res, strings.Count(out, "\n"))
+	if res == nil || res.Stats.Packets != 2*92 || uint64(strings.Count(out, "\n")) != res.Stats.Alerts || res.Stats.Alerts == 0 {
+		t.Fatalf("result %+v with %d alert lines; want both readable captures' 184 packets and their alerts", res, strings.Count(out, "\n"))
+	}
+	if len(res.Files) != 3 || res.Files[1].Err == nil || res.Files[1].Format != "" || res.Files[2].Err != nil || res.Files[2].Packets != 92 {
+		t.Errorf("files %+v", res.Files)
 	}
 	bad := filepath.Join(t.TempDir(), "sent.txt")
 	if _, res, err = run(t, Config{Rules: set, Files: []string{captures + "sv-telnet.pcap"}, SaveInjected: bad}); err == nil || res != nil {
@@ -118,6 +123,46 @@ func TestRunErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(bad); err == nil {
 		t.Errorf("%s was created", bad)
+	}
+}
+
+// TestSkippedRecords: records that cannot be read are skipped, counted
+// per file and reason in the Result, and listed by WriteFiles with the
+// first one's record and offset; the run is not an error.
+func TestSkippedRecords(t *testing.T) {
+	set, err := rules.Parse("any.yaml", []byte("rules:\n  - {sid: 1, name: any frame, condition: frame}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(captures + "sv-telnet.ncf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.ncf")
+	if err := os.WriteFile(cut, data[:len(data)-10], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := []string{"../testdata/odd/c12-radiotap-datapad.pcap", cut, "../testdata/odd/c17-ncf-compressed.ncf"}
+	_, res, err := run(t, Config{Rules: set, Files: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.Skipped != 2 || res.Stats.Compressed != 1 || res.Stats.Packets != 3+91+2 {
+		t.Errorf("stats %+v", res.Stats)
+	}
+	var w strings.Builder
+	if err := res.WriteSummary(&w, SummaryOptions{Quiet: true}); err != nil {
+		t.Fatal(err)
+	}
+	want := files[0] + ": 1 of 4 records skipped: 1 bad radiotap header (first: record 3 at byte 268)\n" +
+		cut + ": 1 of 92 records skipped: 1 truncated record (first: record 92 at byte "
+	if !strings.HasPrefix(w.String(), want) || strings.Count(w.String(), "\n") != 2 {
+		t.Errorf("WriteSummary, quiet:\n%s\nwant it to start with\n%s", w.String(), want)
+	}
+	var summary strings.Builder
+	res.WriteSummary(&summary, SummaryOptions{})
+	if !strings.HasPrefix(summary.String(), w.String()) || !strings.Contains(summary.String(), " rule errors, 2 records skipped, 1 compressed records not decoded, 1 rules, ") {
+		t.Errorf("summary:\n%s", summary.String())
 	}
 }
 
@@ -144,10 +189,10 @@ func TestWriteSummary(t *testing.T) {
 		return strings.Join(got, " ")
 	}
 	var plain, profile strings.Builder
-	if err := res.WriteSummary(&plain, false); err != nil {
+	if err := res.WriteSummary(&plain, SummaryOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := res.WriteSummary(&profile, true); err != nil {
+	if err := res.WriteSummary(&profile, SummaryOptions{Profile: true}); err != nil {
 		t.Fatal(err)
 	}
 	if got := sids(plain.String()); got != "2=loud 3=broken" {

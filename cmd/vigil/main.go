@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/vigil-ids/vigil/offline"
 	"github.com/vigil-ids/vigil/rules"
 )
 
@@ -72,6 +73,8 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, rules.ErrInvalid): // file:line:col: message, one a line
 		fmt.Fprintln(stderr, err)
 		return 1
+	case errors.Is(err, offline.ErrUnreadable): // vigil test: each capture's line says why
+		return 3
 	}
 	fmt.Fprintln(stderr, "vigil:", err)
 	return 1

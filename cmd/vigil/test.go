@@ -10,14 +10,14 @@ import (
 
 func cmdTest(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "test", "--rules PATH [flags] CAPTURE...",
-		"Runs the engine over capture files (.ncf, .pcap or .pcapng, detected by\ncontent) and prints alerts as EVE JSON lines on stdout, in packet order, and a\nper-rule summary on stderr. The results are those `vigil run` gives for the\nsame packets.")
+		"Runs the engine over capture files (.ncf, .pcap or .pcapng, detected by\ncontent) and prints alerts as EVE JSON lines on stdout, in packet order, and a\nper-rule summary on stderr. The results are those `vigil run` gives for the\nsame packets. A record that cannot be read is skipped, keeps its frame number,\nand is counted on stderr with its reason and byte offset.\n\nExit status: 0 when every capture was read to its end (skipped records are no\nerror); 3 when a capture could not be read at all or a read error cut it short\n(the others are still run); 2 on a usage error; 1 on any other error.")
 	var rulePaths pathList
 	fs.Var(&rulePaths, "rules", "rule file or folder (repeatable; default: the built-in rule set)")
 	save := fs.String("save-injected", "", "write the frames reset rules would inject to this capture file (.pcap, .pcapng or .ncf)")
 	tz := fs.String("tz", "UTC", "time zone of NCF timestamps (IANA name)")
 	workers := fs.Int("workers", 1, "evaluation goroutines (1 keeps the output in packet order)")
 	profile := fs.Bool("profile", false, "print per-rule cost (evaluations, matches, time) sorted by time")
-	quiet := fs.Bool("quiet", false, "no per-rule summary")
+	quiet := fs.Bool("quiet", false, "no per-rule summary (captures with unreadable records are still listed)")
 	if err := parse(fs, args, 1, -1); err != nil {
 		return err
 	}
@@ -33,8 +33,8 @@ func cmdTest(ctx context.Context, env *cliEnv, args []string) error {
 		Rules: set, Files: fs.Args(), Out: env.stdout, SaveInjected: *save,
 		Zone: zone, Workers: *workers, Progress: env.stderr,
 	})
-	if res != nil && !*quiet {
-		res.WriteSummary(env.stderr, *profile)
+	if res != nil {
+		res.WriteSummary(env.stderr, offline.SummaryOptions{Profile: *profile, Quiet: *quiet})
 	}
 	return err
 }
