@@ -1,8 +1,9 @@
 package sensor
 
 import (
-	"bufio"
+	"errors"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,11 +11,17 @@ import (
 	"github.com/vigil-ids/vigil/ncf"
 )
 
+// injectBatch is the most bytes of queued frames written at once.
+const injectBatch = 64 << 10
+
 // injector writes frames back to one sensor for CommView to inject. Inject
 // never blocks: the writer goroutine drains a bounded queue, and a frame
-// that finds the queue full is dropped and counted.
+// that finds the queue full is dropped and counted. Each write must
+// complete within the write timeout; one that does not drops the
+// connection (a sensor that does not read), and the frames left are
+// counted as failed.
 type injector struct {
-	nc   net.Conn
+	c    *conn
 	ch   chan []byte
 	once sync.Once
 	done chan struct{}
@@ -24,8 +31,8 @@ type injector struct {
 	sent, dropped, failed atomic.Uint64
 }
 
-func newInjector(nc net.Conn, queue int) *injector {
-	return &injector{nc: nc, ch: make(chan []byte, queue), done: make(chan struct{})}
+func newInjector(c *conn, queue int) *injector {
+	return &injector{c: c, ch: make(chan []byte, queue), done: make(chan struct{})}
 }
 
 // Inject queues frame, framed for CommView (2-byte little-endian length,
@@ -33,7 +40,7 @@ func newInjector(nc net.Conn, queue int) *injector {
 func (j *injector) Inject(frame []byte, _ time.Time) bool {
 	msg, err := ncf.AppendInjection(make([]byte, 0, len(frame)+2), frame)
 	if err != nil {
-		j.failed.Add(1)
+		j.dropped.Add(1)
 		return false
 	}
 	j.mu.RLock()
@@ -51,34 +58,60 @@ func (j *injector) Inject(frame []byte, _ time.Time) bool {
 	}
 }
 
-// run writes queued frames, flushing whenever the queue runs empty.
+// run writes queued frames, as many at once as are queued (up to
+// injectBatch bytes), and reports each batch to the engine as sent or
+// failed.
 func (j *injector) run() {
 	defer close(j.done)
-	w := bufio.NewWriterSize(j.nc, 64<<10)
+	eng := j.c.s.cfg.Engine
+	var batch []byte
 	broken := false
 	for msg := range j.ch {
-		if broken {
-			j.failed.Add(1)
-			continue
-		}
-		if _, err := w.Write(msg); err != nil {
-			broken = true
-			j.failed.Add(1)
-			continue
-		}
-		j.sent.Add(1)
-		if len(j.ch) == 0 {
-			if err := w.Flush(); err != nil {
-				broken = true
+		batch = append(batch[:0], msg...)
+		n := 1
+	gather:
+		for len(batch) < injectBatch {
+			select {
+			case m, ok := <-j.ch:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, m...)
+				n++
+			default:
+				break gather
 			}
 		}
-	}
-	if !broken {
-		w.Flush()
+		if !broken {
+			j.c.nc.SetWriteDeadline(deadline(j.c.s.cfg.WriteTimeout))
+			if _, err := j.c.nc.Write(batch); err != nil {
+				broken = true
+				j.fail(err)
+			}
+		}
+		if broken {
+			j.failed.Add(uint64(n))
+			eng.RecordDelivery(0, n)
+			continue
+		}
+		j.sent.Add(uint64(n))
+		eng.RecordDelivery(n, 0)
 	}
 }
 
-// close stops accepting frames and waits until the queued ones are written.
+// fail drops the connection after a failed write, unless Vigil closed it.
+func (j *injector) fail(err error) {
+	switch {
+	case errors.Is(err, net.ErrClosed):
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		j.c.drop(DroppedWriteTimeout, err)
+	default:
+		j.c.drop(DroppedWriteError, err)
+	}
+}
+
+// close stops accepting frames and waits until the queued ones are written
+// or have failed.
 func (j *injector) close() {
 	j.once.Do(func() {
 		j.mu.Lock()

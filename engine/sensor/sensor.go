@@ -4,10 +4,17 @@
 // length, then the frame) on the same connection.
 //
 // CommView connects to us and, when the connection fails or breaks,
-// reconnects every 15 s. A connection that breaks mid-record, sends an
-// impossible record header, or is refused by the allow-list or the
-// connection cap is logged with the reason and counted; the other sensors
-// are never affected.
+// reconnects every 15 s. Whoever can reach the port can connect, so a
+// connection is held to deadlines: it is dropped when it sends nothing for
+// Config.IdleTimeout between records, when a record it began is not
+// complete Config.RecordTimeout later, when it does not take the frames
+// injected into it within Config.WriteTimeout, when it sends an impossible
+// record header (NCF has no sync marker: the stream cannot be trusted
+// after one), or when it breaks mid-record. The allow-list and the
+// connection cap refuse connections at once. Every outcome is counted by
+// reason (Stats) and logged, at most one line a second per kind of outcome
+// with the number of lines held back; the other sensors are never
+// affected.
 //
 // It belongs to the engine room: of Vigil it imports engine and ncf.
 package sensor
@@ -21,6 +28,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,9 +37,44 @@ import (
 	"github.com/vigil-ids/vigil/ncf"
 )
 
-// DefaultMaxConns is the cap on concurrent sensors when Config.MaxConns is
-// zero.
-const DefaultMaxConns = 64
+// Defaults of Config.
+const (
+	// DefaultMaxConns is the cap on concurrent sensors.
+	DefaultMaxConns = 64
+	// DefaultIdleTimeout is how long a sensor may send nothing between
+	// records.
+	DefaultIdleTimeout = 2 * time.Minute
+	// DefaultRecordTimeout is how long a record may take from its first
+	// byte to its last.
+	DefaultRecordTimeout = 30 * time.Second
+	// DefaultWriteTimeout is how long a sensor may take to accept the
+	// frames injected into it.
+	DefaultWriteTimeout = 30 * time.Second
+)
+
+// Why a connection was refused: the keys of Stats.Refused.
+const (
+	RefusedNotAllowed = "not_allowed" // its address is not in Config.Allow
+	RefusedFull       = "max_conns"   // Config.MaxConns sensors are connected
+	RefusedClosing    = "closing"     // the Server is shutting down
+)
+
+// Why a connection was dropped: the keys of Stats.Dropped.
+const (
+	DroppedIdle          = "idle"           // nothing sent for Config.IdleTimeout between records
+	DroppedRecordTimeout = "record_timeout" // a record begun not complete within Config.RecordTimeout
+	DroppedWriteTimeout  = "write_timeout"  // injected frames not accepted within Config.WriteTimeout
+	DroppedBadHeader     = "bad_header"     // an impossible record header
+	DroppedTruncated     = "truncated"      // the connection ended mid-record
+	DroppedReadError     = "read_error"     // the connection failed (reset, ...)
+	DroppedWriteError    = "write_error"    // writing injected frames failed (reset, ...)
+)
+
+var (
+	refusedReasons = []string{RefusedNotAllowed, RefusedFull, RefusedClosing}
+	droppedReasons = []string{DroppedIdle, DroppedRecordTimeout, DroppedWriteTimeout, DroppedBadHeader,
+		DroppedTruncated, DroppedReadError, DroppedWriteError}
+)
 
 // Config configures a Server. Zero fields take the documented defaults.
 type Config struct {
@@ -49,11 +92,20 @@ type Config struct {
 	Zones map[netip.Addr]*time.Location
 	// Zone is the default time zone of NCF timestamps (default UTC).
 	Zone *time.Location
-	// ReadBuffer is the per-connection read buffer (default 1 MiB).
+	// ReadBuffer is the per-connection read buffer in bytes (default
+	// 1 MiB).
 	ReadBuffer int
 	// InjectQueue is the per-sensor queue of frames to inject (default
 	// 1024); a full queue drops and counts, it never blocks the engine.
 	InjectQueue int
+	// IdleTimeout drops a connection that sends nothing for this long
+	// between records (default DefaultIdleTimeout). RecordTimeout drops
+	// one whose record is not complete this long after its first byte
+	// came, or after Vigil began waiting for the rest of it (default
+	// DefaultRecordTimeout). WriteTimeout drops one that does not accept
+	// injected frames for this long (default DefaultWriteTimeout). A
+	// negative value turns that deadline off.
+	IdleTimeout, RecordTimeout, WriteTimeout time.Duration
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -62,13 +114,16 @@ type Config struct {
 type Server struct {
 	cfg Config
 	log *slog.Logger
+	// lines rate-limits the log lines of connection outcomes.
+	lines logLimiter
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
 	closed bool
 	wg     sync.WaitGroup
 
-	accepted, refused, broken atomic.Uint64
+	accepted, disconnected atomic.Uint64
+	refused, dropped       map[string]*atomic.Uint64 // by reason, fixed at New
 }
 
 // New checks cfg and returns a Server.
@@ -88,10 +143,47 @@ func New(cfg Config) (*Server, error) {
 	if cfg.InjectQueue <= 0 {
 		cfg.InjectQueue = 1024
 	}
+	for _, d := range []struct {
+		t   *time.Duration
+		def time.Duration
+	}{{&cfg.IdleTimeout, DefaultIdleTimeout}, {&cfg.RecordTimeout, DefaultRecordTimeout}, {&cfg.WriteTimeout, DefaultWriteTimeout}} {
+		if *d.t == 0 {
+			*d.t = d.def
+		}
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Server{cfg: cfg, log: cfg.Logger, conns: map[*conn]struct{}{}}, nil
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[*conn]struct{}{},
+		refused: counters(refusedReasons), dropped: counters(droppedReasons)}
+	s.lines.every = logEvery
+	return s, nil
+}
+
+// counters returns a zero counter for each reason.
+func counters(reasons []string) map[string]*atomic.Uint64 {
+	m := make(map[string]*atomic.Uint64, len(reasons))
+	for _, r := range reasons {
+		m[r] = new(atomic.Uint64)
+	}
+	return m
+}
+
+// snapshot returns the values of counters.
+func snapshot(m map[string]*atomic.Uint64) map[string]uint64 {
+	out := make(map[string]uint64, len(m))
+	for r, c := range m {
+		out[r] = c.Load()
+	}
+	return out
+}
+
+// deadline returns the time d from now, or no deadline when d is negative.
+func deadline(d time.Duration) time.Time {
+	if d < 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(d)
 }
 
 // Serve accepts sensors on l until ctx ends or Shutdown is called. It
@@ -128,20 +220,17 @@ func (s *Server) isClosed() bool {
 func (s *Server) admit(nc net.Conn) {
 	remote := addrOf(nc.RemoteAddr())
 	if !s.allowed(remote) {
-		s.refused.Add(1)
-		s.log.Warn("sensor refused: address not allowed", "remote", nc.RemoteAddr().String())
-		nc.Close()
+		s.refuse(nc, RefusedNotAllowed)
 		return
 	}
 	s.mu.Lock()
 	if s.closed || len(s.conns) >= s.cfg.MaxConns {
-		full := !s.closed
-		s.mu.Unlock()
-		s.refused.Add(1)
-		if full {
-			s.log.Warn("sensor refused: connection limit reached", "remote", nc.RemoteAddr().String(), "max_conns", s.cfg.MaxConns)
+		reason := RefusedFull
+		if s.closed {
+			reason = RefusedClosing
 		}
-		nc.Close()
+		s.mu.Unlock()
+		s.refuse(nc, reason)
 		return
 	}
 	c := s.newConn(nc, remote)
@@ -156,6 +245,15 @@ func (s *Server) admit(nc net.Conn) {
 		delete(s.conns, c)
 		s.mu.Unlock()
 	}()
+}
+
+// refuse closes a connection refused for reason, and counts and logs it.
+func (s *Server) refuse(nc net.Conn, reason string) {
+	nc.Close()
+	s.refused[reason].Add(1)
+	if held, ok := s.lines.allow("refused " + reason); ok {
+		s.log.Warn("sensor refused", "reason", reason, "remote", nc.RemoteAddr().String(), "max_conns", s.cfg.MaxConns, "suppressed", held)
+	}
 }
 
 func (s *Server) allowed(a netip.Addr) bool {
@@ -202,31 +300,38 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Stats describes the sensors: the server's counters and one entry per
-// connected sensor.
+// Stats describes the sensors: the server's counters since New and one
+// entry per connected sensor. Accepted connections end up disconnected
+// (cleanly, or by Shutdown), dropped, or still connected.
 type Stats struct {
-	Accepted uint64        `json:"accepted"`
-	Refused  uint64        `json:"refused"`
-	Broken   uint64        `json:"broken"`
-	Sensors  []SensorStats `json:"sensors"`
+	Accepted uint64 `json:"accepted"`
+	// Refused and Dropped count connections by reason (the Refused* and
+	// Dropped* constants); every reason is present, zero or not.
+	Refused      map[string]uint64 `json:"refused"`
+	Dropped      map[string]uint64 `json:"dropped"`
+	Disconnected uint64            `json:"disconnected"`
+	Sensors      []SensorStats     `json:"sensors"`
 }
 
 // SensorStats are one connection's counters.
 type SensorStats struct {
-	Name          string    `json:"name"`
-	Remote        string    `json:"remote"`
-	Since         time.Time `json:"since"`
-	Packets       uint64    `json:"packets"`
-	Bytes         uint64    `json:"bytes"`
-	Drops         uint64    `json:"drops"`
-	Injected      uint64    `json:"injected"`
-	InjectDropped uint64    `json:"inject_dropped"`
-	InjectFailed  uint64    `json:"inject_failed"`
+	Name    string    `json:"name"`
+	Remote  string    `json:"remote"`
+	Since   time.Time `json:"since"`
+	Packets uint64    `json:"packets"`
+	Bytes   uint64    `json:"bytes"`
+	Drops   uint64    `json:"drops"`
+	// Injected counts the frames written to the sensor, InjectDropped
+	// those refused (queue full, frame too long, connection closing) and
+	// InjectFailed those queued but never written.
+	Injected      uint64 `json:"injected"`
+	InjectDropped uint64 `json:"inject_dropped"`
+	InjectFailed  uint64 `json:"inject_failed"`
 }
 
 // Stats returns the counters so far.
 func (s *Server) Stats() Stats {
-	st := Stats{Accepted: s.accepted.Load(), Refused: s.refused.Load(), Broken: s.broken.Load()}
+	st := Stats{Accepted: s.accepted.Load(), Refused: snapshot(s.refused), Dropped: snapshot(s.dropped), Disconnected: s.disconnected.Load()}
 	s.mu.Lock()
 	for c := range s.conns {
 		src := c.src.Stats()
@@ -248,6 +353,12 @@ type conn struct {
 	inj   *injector
 	zone  *time.Location
 	since time.Time
+
+	// why is the first reason found to drop the connection, with its
+	// error; empty for a clean end.
+	whyOnce sync.Once
+	why     string
+	whyErr  error
 }
 
 func (s *Server) newConn(nc net.Conn, remote netip.Addr) *conn {
@@ -263,18 +374,32 @@ func (s *Server) newConn(nc net.Conn, remote netip.Addr) *conn {
 		tc.SetKeepAlive(true)
 		tc.SetKeepAlivePeriod(30 * time.Second)
 	}
-	inj := newInjector(nc, s.cfg.InjectQueue)
-	c := &conn{s: s, nc: nc, inj: inj, zone: zone, since: time.Now()}
-	c.src = s.cfg.Engine.NewSource(engine.SourceConfig{Name: name, Injector: inj})
+	c := &conn{s: s, nc: nc, zone: zone, since: time.Now()}
+	c.inj = newInjector(c, s.cfg.InjectQueue)
+	c.src = s.cfg.Engine.NewSource(engine.SourceConfig{Name: name, Injector: c.inj, InjectorQueues: true})
 	return c
 }
 
-// serve reads records until the connection ends.
+// drop records why the connection must end, if no reason was found
+// before, and closes it, which ends the read loop.
+func (c *conn) drop(why string, err error) {
+	c.whyOnce.Do(func() { c.why, c.whyErr = why, err })
+	c.nc.Close()
+}
+
+// serve reads records until the connection ends, then hands what was read
+// on, writes what is left to inject (within the write deadline) and
+// closes.
 func (c *conn) serve() {
-	log := c.s.log.With("sensor", c.src.Name())
-	log.Info("sensor connected", "remote", c.nc.RemoteAddr().String())
+	s := c.s
+	log := s.log.With("sensor", c.src.Name(), "remote", c.nc.RemoteAddr().String())
+	if held, ok := s.lines.allow("connected"); ok {
+		log.Info("sensor connected", "suppressed", held)
+	}
 	go c.inj.run()
-	br := bufio.NewReaderSize(c.nc, c.s.cfg.ReadBuffer)
+	dl := &deadlines{nc: c.nc, idle: s.cfg.IdleTimeout, record: s.cfg.RecordTimeout}
+	br := bufio.NewReaderSize(dl, s.cfg.ReadBuffer)
+	dl.br = br
 	rd := ncf.NewReader(br, ncf.ReaderConfig{Location: c.zone})
 	var err error
 	held := 0 // bytes of the last record, still in br until the next read
@@ -288,30 +413,130 @@ func (c *conn) serve() {
 		if rec, err = rd.Next(); err != nil {
 			break
 		}
+		dl.recordDone()
 		c.src.Push(rec)
 		held = ncf.HeaderLen + len(rec.Data)
+	}
+	if why := dropReason(err, dl.inRecord); why != "" {
+		c.drop(why, err)
 	}
 	c.src.Close()
 	c.inj.close()
 	c.nc.Close()
 	st := c.src.Stats()
-	switch {
-	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
-		log.Info("sensor disconnected", "packets", st.Packets, "drops", st.Drops)
-	default:
-		c.s.broken.Add(1)
-		log.Warn("sensor connection dropped", "reason", describe(err), "packets", st.Packets, "drops", st.Drops)
+	if c.why == "" {
+		s.disconnected.Add(1)
+		if held, ok := s.lines.allow("disconnected"); ok {
+			log.Info("sensor disconnected", "packets", st.Packets, "drops", st.Drops, "suppressed", held)
+		}
+		return
+	}
+	s.dropped[c.why].Add(1)
+	if held, ok := s.lines.allow("dropped " + c.why); ok {
+		log.Warn("sensor connection dropped", "reason", c.why, "err", describe(c.whyErr), "packets", st.Packets, "drops", st.Drops, "suppressed", held)
 	}
 }
 
-// describe turns a read error into the reason a connection was dropped.
+// dropReason tells why a read error ends a connection: "" for a clean end
+// (the stream ended between records, or Vigil closed the connection:
+// Shutdown, or a drop whose reason is already known). inRecord says the
+// read deadline in force was a record's.
+func dropReason(err error, inRecord bool) string {
+	var he *ncf.HeaderError
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		return ""
+	case errors.Is(err, os.ErrDeadlineExceeded) && inRecord:
+		return DroppedRecordTimeout
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return DroppedIdle
+	case errors.As(err, &he):
+		return DroppedBadHeader
+	case errors.Is(err, ncf.ErrTruncated):
+		return DroppedTruncated
+	}
+	return DroppedReadError
+}
+
+// describe turns the error that ended a connection into words.
 func describe(err error) string {
 	var he *ncf.HeaderError
 	switch {
+	case err == nil:
+		return ""
 	case errors.As(err, &he):
 		return fmt.Sprintf("impossible record header: %v", he)
 	case errors.Is(err, ncf.ErrTruncated):
 		return fmt.Sprintf("stream ended mid-record: %v", err)
 	}
 	return err.Error()
+}
+
+// deadlines is the connection as its read buffer sees it: before each
+// read it sets the read deadline, IdleTimeout from now when no record has
+// begun (the buffer is empty), or RecordTimeout from when the record being
+// read began.
+type deadlines struct {
+	nc           net.Conn
+	br           *bufio.Reader // the buffer the reads fill
+	idle, record time.Duration
+	begun        time.Time // when the record being read began; zero between records
+	inRecord     bool      // the deadline of the last read was a record's
+}
+
+func (d *deadlines) Read(p []byte) (int, error) {
+	d.inRecord = d.br.Buffered() > 0
+	if !d.inRecord {
+		d.nc.SetReadDeadline(deadline(d.idle))
+	} else {
+		if d.begun.IsZero() {
+			d.begun = time.Now()
+		}
+		if d.record < 0 {
+			d.nc.SetReadDeadline(time.Time{})
+		} else {
+			d.nc.SetReadDeadline(d.begun.Add(d.record))
+		}
+	}
+	n, err := d.nc.Read(p)
+	if n > 0 && d.begun.IsZero() {
+		d.begun = time.Now()
+	}
+	return n, err
+}
+
+// recordDone says a record is complete: the next one begins with the next
+// byte that comes, or, if some are buffered, when Vigil waits for more.
+func (d *deadlines) recordDone() { d.begun = time.Time{} }
+
+// logEvery is the least time between two log lines of one kind.
+const logEvery = time.Second
+
+// logLimiter lets one log line of each kind through per interval, and
+// counts the lines it holds back, which the next line let through
+// reports. Kinds are a small fixed set (outcomes and reasons).
+type logLimiter struct {
+	every time.Duration
+	mu    sync.Mutex
+	last  map[string]time.Time
+	held  map[string]int
+}
+
+// allow reports whether a line of kind may be logged now, and how many of
+// its kind were held back since the last one.
+func (l *logLimiter) allow(kind string) (held int, ok bool) {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last == nil {
+		l.last, l.held = map[string]time.Time{}, map[string]int{}
+	}
+	if last, seen := l.last[kind]; seen && now.Sub(last) < l.every {
+		l.held[kind]++
+		return 0, false
+	}
+	l.last[kind] = now
+	held = l.held[kind]
+	delete(l.held, kind)
+	return held, true
 }

@@ -27,24 +27,40 @@ func (s alertSink) Publish(a *alerts.Alert) { s <- a }
 // server starts an engine and a sensor server on 127.0.0.1:0 with cfg.
 func server(t *testing.T, rulesYAML string, cfg sensor.Config) (string, alertSink, *sensor.Server) {
 	t.Helper()
+	addr, sink, srv, _ := startServer(t, rulesYAML, engine.StatefulConfig{}, cfg, nil)
+	return addr, sink, srv
+}
+
+// startServer starts an engine with stateful settings st and a sensor
+// server with cfg on 127.0.0.1:0, whose listener wrap (if not nil)
+// wraps.
+func startServer(t *testing.T, rulesYAML string, st engine.StatefulConfig, cfg sensor.Config, wrap func(net.Listener) net.Listener) (string, alertSink, *sensor.Server, *engine.Engine) {
+	t.Helper()
 	set, err := rules.Parse("t.yaml", []byte(rulesYAML))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := make(alertSink, 1024)
-	e, err := engine.New(engine.Config{Rules: set, Sink: sink, Workers: 2, Logger: quiet})
+	sink := make(alertSink, 1<<16)
+	e, err := engine.New(engine.Config{Rules: set, Sink: sink, Workers: 2, Logger: quiet, Stateful: st})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Start()
-	cfg.Engine, cfg.Logger = e, quiet
+	cfg.Engine = e
+	if cfg.Logger == nil {
+		cfg.Logger = quiet
+	}
 	srv, err := sensor.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	var l net.Listener
+	if l, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if wrap != nil {
+		l = wrap(l)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -56,7 +72,7 @@ func server(t *testing.T, rulesYAML string, cfg sensor.Config) (string, alertSin
 		srv.Shutdown(context.Background())
 		e.Stop(context.Background())
 	})
-	return l.Addr().String(), sink, srv
+	return addr, sink, srv, e
 }
 
 // telnetNCF is sv-telnet.pcap as an NCF stream.
@@ -122,7 +138,7 @@ func TestAdmission(t *testing.T) {
 		if !closedByServer(t, addr) {
 			t.Error("a sensor outside the allow-list was kept")
 		}
-		if st := srv.Stats(); st.Refused != 1 || st.Accepted != 0 {
+		if st := srv.Stats(); st.Refused[sensor.RefusedNotAllowed] != 1 || st.Accepted != 0 {
 			t.Errorf("stats %+v", st)
 		}
 	})
@@ -148,7 +164,7 @@ func TestAdmission(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("no alert from the admitted sensor")
 		}
-		if st := srv.Stats(); st.Refused != 1 || len(st.Sensors) != 1 || st.Sensors[0].Name != "dmz" {
+		if st := srv.Stats(); st.Refused[sensor.RefusedFull] != 1 || len(st.Sensors) != 1 || st.Sensors[0].Name != "dmz" {
 			t.Errorf("stats %+v", st)
 		}
 	})
