@@ -110,6 +110,7 @@ func New(cfg Config) (_ *Daemon, err error) {
 	d.sensors, err = sensor.New(sensor.Config{
 		Engine: d.eng, Allow: allow, MaxConns: cfg.MaxSensors,
 		Names: names, Zones: zones, Zone: zone, Logger: d.log,
+		IdleTimeout: cfg.SensorIdleTimeout, RecordTimeout: cfg.SensorRecordTimeout, WriteTimeout: cfg.SensorWriteTimeout,
 	})
 	if err != nil {
 		return nil, err

@@ -173,6 +173,14 @@ func subscribe(t *testing.T, url, subject string) chan *nats.Msg {
 func TestMetrics(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	r := start(t, func(c *daemon.Config) { c.Metrics = addr })
+	// A connection that sends no NCF is dropped and counted.
+	junk, err := net.Dial("tcp", r.listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	junk.Write([]byte(strings.Repeat("GET / HTTP/1.1\r\n", 4)))
+	io.Copy(io.Discard, junk)
+	junk.Close()
 	sent := replayOnce(t, r.listen, telnet)
 
 	packets := regexp.MustCompile(`(?m)^vigil_packets_total (\S+)$`)
@@ -195,7 +203,10 @@ func TestMetrics(t *testing.T) {
 	if !ok {
 		t.Fatalf("vigil_packets_total never reached %d:\n%s", sent, body)
 	}
-	for _, want := range []string{`vigil_rule_matches_total{sid="2100201"} 1`, "vigil_alerts_total 3", "vigil_sensors_connected", "vigil_alerts_pending "} {
+	for _, want := range []string{`vigil_rule_matches_total{sid="2100201"} 1`, "vigil_alerts_total 3", "vigil_sensors_connected", "vigil_alerts_pending ",
+		"vigil_sensor_connections_accepted_total 2", `vigil_sensor_connections_dropped_total{reason="bad_header"} 1`,
+		`vigil_sensor_connections_dropped_total{reason="idle"} 0`, `vigil_sensor_connections_refused_total{reason="max_conns"} 0`,
+		`vigil_responses_total{outcome="queued"} 0`, `vigil_responses_total{outcome="sent"} 0`, "vigil_records_compressed_total 0"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
 		}
@@ -414,7 +425,8 @@ func TestNATSPortTaken(t *testing.T) {
 func TestLoadConfig(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "vigil.yaml")
-	if err := os.WriteFile(path, []byte("listen: 127.0.0.1:6000\njetstream: false\nrespond:\n  rate: 5\nsensors:\n  - {address: 10.0.0.7, name: lab, tz: Europe/Berlin}\n"), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte("listen: 127.0.0.1:6000\njetstream: false\nrespond:\n  rate: 5\nsensors:\n  - {address: 10.0.0.7, name: lab, tz: Europe/Berlin}\n"+
+		"sensor_idle_timeout: 45s\nsensor_record_timeout: 2m\nsensor_write_timeout: -1s\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	got, err := daemon.LoadConfig(path)
@@ -424,6 +436,7 @@ func TestLoadConfig(t *testing.T) {
 	want := daemon.DefaultConfig()
 	want.Listen, want.JetStream, want.Respond.Rate = "127.0.0.1:6000", false, 5
 	want.Sensors = []daemon.Sensor{{Address: "10.0.0.7", Name: "lab", TZ: "Europe/Berlin"}}
+	want.SensorIdleTimeout, want.SensorRecordTimeout, want.SensorWriteTimeout = 45*time.Second, 2*time.Minute, -time.Second
 	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 		t.Errorf("LoadConfig:\n got %+v\nwant %+v", got, want)
 	}

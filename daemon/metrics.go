@@ -33,7 +33,12 @@ var (
 	descPending    = prometheus.NewDesc("vigil_alerts_pending", "Alerts waiting for NATS (memory and spool).", nil, nil)
 	descDropped    = prometheus.NewDesc("vigil_alerts_dropped_total", "Alerts that could not be kept.", nil, nil)
 	descNotAlerted = prometheus.NewDesc("vigil_matches_not_alerted_total", "Matches held back, by reason (suppressed, thresholded, folded).", []string{"reason"}, nil)
-	descResponses  = prometheus.NewDesc("vigil_responses_total", "Response frames, by outcome (sent, failed).", []string{"outcome"}, nil)
+	descCompressed = prometheus.NewDesc("vigil_records_compressed_total", "Compressed NCF records, evaluated without decoding.", nil, nil)
+	descConnIn     = prometheus.NewDesc("vigil_sensor_connections_accepted_total", "Sensor connections accepted.", nil, nil)
+	descConnRefuse = prometheus.NewDesc("vigil_sensor_connections_refused_total", "Sensor connections refused, by reason (not_allowed, max_conns, closing).", []string{"reason"}, nil)
+	descConnDrop   = prometheus.NewDesc("vigil_sensor_connections_dropped_total", "Sensor connections dropped, by reason (idle, record_timeout, write_timeout, bad_header, truncated, read_error, write_error).", []string{"reason"}, nil)
+	descConnClosed = prometheus.NewDesc("vigil_sensor_connections_disconnected_total", "Sensor connections that ended cleanly, or at shutdown.", nil, nil)
+	descResponses  = prometheus.NewDesc("vigil_responses_total", "Response frames, by outcome: queued (taken by a sensor's inject queue), dropped (refused by it), sent (written to the sensor), failed (queued, never written).", []string{"outcome"}, nil)
 	descRespHeld   = prometheus.NewDesc("vigil_responses_suppressed_total", "Responses held back by the caps, by reason.", []string{"reason"}, nil)
 )
 
@@ -49,7 +54,16 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descDrops, s.Engine.Drops)
 	counter(descDecodeErrs, s.Engine.DecodeErrors)
 	counter(descAlerts, s.Engine.Alerts)
+	counter(descCompressed, s.Engine.Compressed)
 	ch <- prometheus.MustNewConstMetric(descSensors, prometheus.GaugeValue, float64(len(s.Sensors.Sensors)))
+	counter(descConnIn, s.Sensors.Accepted)
+	counter(descConnClosed, s.Sensors.Disconnected)
+	for reason, n := range s.Sensors.Refused {
+		counter(descConnRefuse, n, reason)
+	}
+	for reason, n := range s.Sensors.Dropped {
+		counter(descConnDrop, n, reason)
+	}
 	for _, sn := range s.Sensors.Sensors {
 		counter(descSensorPkts, sn.Packets, sn.Name)
 		counter(descSensorDrop, sn.Drops, sn.Name)
@@ -65,9 +79,12 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descNotAlerted, na.Suppressed, "suppressed")
 	counter(descNotAlerted, na.Thresholded, "thresholded")
 	counter(descNotAlerted, na.Folded, "folded")
-	counter(descResponses, s.Engine.Responses.Sent, "sent")
-	counter(descResponses, s.Engine.Responses.Failed, "failed")
-	for reason, n := range s.Engine.Responses.Suppressed {
+	rs := s.Engine.Responses
+	counter(descResponses, rs.Queued, "queued")
+	counter(descResponses, rs.Dropped, "dropped")
+	counter(descResponses, rs.Sent, "sent")
+	counter(descResponses, rs.Failed, "failed")
+	for reason, n := range rs.Suppressed {
 		counter(descRespHeld, n, reason)
 	}
 	counter(descPublished, s.Publisher.Published)

@@ -12,9 +12,9 @@
 // record header (NCF has no sync marker: the stream cannot be trusted
 // after one), or when it breaks mid-record. The allow-list and the
 // connection cap refuse connections at once. Every outcome is counted by
-// reason (Stats) and logged, at most one line a second per kind of outcome
-// with the number of lines held back; the other sensors are never
-// affected.
+// reason (Stats) and logged, at most a few lines at once and then one a
+// second per kind of outcome, with the number of lines held back; the
+// other sensors are never affected.
 //
 // It belongs to the engine room: of Vigil it imports engine and ncf.
 package sensor
@@ -156,7 +156,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[*conn]struct{}{},
 		refused: counters(refusedReasons), dropped: counters(droppedReasons)}
-	s.lines.every = logEvery
 	return s, nil
 }
 
@@ -392,9 +391,9 @@ func (c *conn) drop(why string, err error) {
 // closes.
 func (c *conn) serve() {
 	s := c.s
-	log := s.log.With("sensor", c.src.Name(), "remote", c.nc.RemoteAddr().String())
+	log := s.log.With("sensor", c.src.Name())
 	if held, ok := s.lines.allow("connected"); ok {
-		log.Info("sensor connected", "suppressed", held)
+		log.Info("sensor connected", "remote", c.nc.RemoteAddr().String(), "suppressed", held)
 	}
 	go c.inj.run()
 	dl := &deadlines{nc: c.nc, idle: s.cfg.IdleTimeout, record: s.cfg.RecordTimeout}
@@ -509,34 +508,50 @@ func (d *deadlines) Read(p []byte) (int, error) {
 // byte that comes, or, if some are buffered, when Vigil waits for more.
 func (d *deadlines) recordDone() { d.begun = time.Time{} }
 
-// logEvery is the least time between two log lines of one kind.
-const logEvery = time.Second
+// Log lines of one kind come at most logBurst at once, then one per
+// logEvery.
+const (
+	logEvery = time.Second
+	logBurst = 5
+)
 
-// logLimiter lets one log line of each kind through per interval, and
-// counts the lines it holds back, which the next line let through
-// reports. Kinds are a small fixed set (outcomes and reasons).
+// logLimiter lets log lines of each kind through at most logBurst at once
+// and then one per logEvery (a token bucket per kind), and counts the
+// lines it holds back, which the next line let through reports. Kinds are
+// a small fixed set (outcomes and reasons).
 type logLimiter struct {
-	every time.Duration
 	mu    sync.Mutex
-	last  map[string]time.Time
-	held  map[string]int
+	kinds map[string]*logBucket
+}
+
+// logBucket is one kind's tokens, as of at, and its lines held back.
+type logBucket struct {
+	tokens float64
+	at     time.Time
+	held   int
 }
 
 // allow reports whether a line of kind may be logged now, and how many of
 // its kind were held back since the last one.
 func (l *logLimiter) allow(kind string) (held int, ok bool) {
-	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.last == nil {
-		l.last, l.held = map[string]time.Time{}, map[string]int{}
+	if l.kinds == nil {
+		l.kinds = map[string]*logBucket{}
 	}
-	if last, seen := l.last[kind]; seen && now.Sub(last) < l.every {
-		l.held[kind]++
+	now := time.Now()
+	b := l.kinds[kind]
+	if b == nil {
+		b = &logBucket{tokens: logBurst, at: now}
+		l.kinds[kind] = b
+	}
+	b.tokens = min(logBurst, b.tokens+float64(now.Sub(b.at))/float64(logEvery))
+	b.at = now
+	if b.tokens < 1 {
+		b.held++
 		return 0, false
 	}
-	l.last[kind] = now
-	held = l.held[kind]
-	delete(l.held, kind)
+	b.tokens--
+	held, b.held = b.held, 0
 	return held, true
 }
