@@ -111,6 +111,7 @@ func newReader(r io.Reader, loc *time.Location, c io.Closer) (Reader, error) {
 // skipped NCF header is an *ncf.SkipError, a malformed radiotap header
 // wraps ErrRadiotap.
 type BadRecord struct {
+	// Format is the capture's format.
 	Format Format
 	// Record is the record's number in the file, from 1, counting every
 	// packet record before it, returned or skipped; a stretch skipped to
@@ -119,9 +120,10 @@ type BadRecord struct {
 	// Offset is the byte offset of its first byte in the file; Len is the
 	// number of bytes skipped.
 	Offset, Len int64
-	// Reason says why, in a few words (see above); Err gives the details.
+	// Reason says why, in a few words (see above).
 	Reason string
-	Err    error
+	// Err gives the details.
+	Err error
 }
 
 // Reasons of BadRecord.
@@ -138,6 +140,8 @@ const (
 	reasonLink       = "bad link header"
 )
 
+// Error names the format, the record, its offset, the reason and the
+// details.
 func (e *BadRecord) Error() string {
 	return fmt.Sprintf("capture: %s record %d at offset %d skipped (%s): %v", e.Format, e.Record, e.Offset, e.Reason, e.Err)
 }

@@ -71,14 +71,14 @@ type Config struct {
 	// MaxSensors caps concurrent sensor connections (default 64).
 	MaxSensors int `yaml:"max_sensors"`
 	// SensorIdleTimeout drops a sensor that sends nothing for this long
-	// between records (default 2m); SensorRecordTimeout one whose record
-	// is not complete this long after it began (default 30s);
-	// SensorWriteTimeout one that does not take the frames injected into
-	// it for this long (default 30s). A negative value turns that
-	// deadline off. See package sensor.
-	SensorIdleTimeout   time.Duration `yaml:"sensor_idle_timeout"`
+	// between records (default 2m; negative: never).
+	SensorIdleTimeout time.Duration `yaml:"sensor_idle_timeout"`
+	// SensorRecordTimeout drops a sensor whose record is not complete this
+	// long after it began (default 30s; negative: never).
 	SensorRecordTimeout time.Duration `yaml:"sensor_record_timeout"`
-	SensorWriteTimeout  time.Duration `yaml:"sensor_write_timeout"`
+	// SensorWriteTimeout drops a sensor that does not take the frames
+	// injected into it for this long (default 30s; negative: never).
+	SensorWriteTimeout time.Duration `yaml:"sensor_write_timeout"`
 	// TZ is the IANA name of the zone of NCF timestamps for sensors not
 	// listed in Sensors with one (default UTC).
 	TZ string `yaml:"tz"`

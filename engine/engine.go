@@ -174,19 +174,27 @@ func (e *Engine) Rules() *rules.Set { return e.state.Load().set }
 
 // Stats are the engine's cumulative counters, over all sources.
 type Stats struct {
-	Packets      uint64 `json:"packets"`
-	Bytes        uint64 `json:"bytes"`
-	Drops        uint64 `json:"drops"`
+	// Packets counts the packets evaluated, Bytes their frame bytes.
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+	// Drops counts packets dropped under the Drop overload policy.
+	Drops uint64 `json:"drops"`
+	// DecodeErrors counts packets whose headers are malformed or cut.
 	DecodeErrors uint64 `json:"decode_errors"`
-	RuleErrors   uint64 `json:"rule_errors"`
-	Alerts       uint64 `json:"alerts"`
-	OwnFrames    uint64 `json:"own_frames_ignored"`
-	// Skipped counts records that could not be read (Source.Skip);
-	// Compressed the compressed records evaluated without decoding.
-	Skipped    uint64        `json:"skipped"`
-	Compressed uint64        `json:"compressed"`
-	Responses  ResponseStats `json:"responses"`
-	NotAlerted AlertStats    `json:"not_alerted"`
+	// RuleErrors counts rule evaluations that failed at run time.
+	RuleErrors uint64 `json:"rule_errors"`
+	// Alerts counts the alerts published, summaries included.
+	Alerts uint64 `json:"alerts"`
+	// OwnFrames counts frames Vigil injected, mirrored back and ignored.
+	OwnFrames uint64 `json:"own_frames_ignored"`
+	// Skipped counts records that could not be read (Source.Skip).
+	Skipped uint64 `json:"skipped"`
+	// Compressed counts compressed records evaluated without decoding.
+	Compressed uint64 `json:"compressed"`
+	// Responses counts response frames by outcome.
+	Responses ResponseStats `json:"responses"`
+	// NotAlerted counts matches that did not become alerts, by reason.
+	NotAlerted AlertStats `json:"not_alerted"`
 }
 
 // Stats returns the counters so far.

@@ -13,10 +13,12 @@ import (
 
 // FileStats is what RunFile read from one capture file.
 type FileStats struct {
-	// Path is the file as given; Format is "ncf", "pcap" or "pcapng", and
-	// empty when the file could not be opened as a capture.
-	Path   string `json:"path"`
+	// Path is the file as given.
+	Path string `json:"path"`
+	// Format is "ncf", "pcap" or "pcapng", and empty when the file could
+	// not be opened as a capture.
 	Format string `json:"format,omitempty"`
+	// SourceStats counts what was pushed and skipped.
 	SourceStats
 	// SkippedBy counts the records skipped, by reason (the Reason of
 	// capture.BadRecord); SourceStats.Skipped is their total.
@@ -26,10 +28,12 @@ type FileStats struct {
 // Skips counts the records of a file skipped for one reason, and locates
 // the first of them.
 type Skips struct {
+	// Count is the number of records skipped.
 	Count uint64 `json:"count"`
 	// FirstRecord is the first one's number in the file (from 1, as
-	// frame.number counts), FirstOffset its byte offset.
+	// frame.number counts).
 	FirstRecord int64 `json:"first_record"`
+	// FirstOffset is the first one's byte offset in the file.
 	FirstOffset int64 `json:"first_offset"`
 }
 

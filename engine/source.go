@@ -89,9 +89,11 @@ func (s *Source) Name() string { return s.cfg.Name }
 
 // SourceStats are one source's counters.
 type SourceStats struct {
-	// Packets and Bytes count the records pushed and their frame bytes.
+	// Packets counts the records pushed.
 	Packets uint64 `json:"packets"`
-	Bytes   uint64 `json:"bytes"`
+	// Bytes counts the bytes of their frames (as stored: captured, or
+	// compressed).
+	Bytes uint64 `json:"bytes"`
 	// Drops counts packets dropped under the Drop overload policy.
 	Drops uint64 `json:"drops"`
 	// Skipped counts the records of the input that could not be read

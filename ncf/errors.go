@@ -30,6 +30,7 @@ type HeaderError struct {
 	Reason string // what was expected
 }
 
+// Error names the offset, the field, its value and what was expected.
 func (e *HeaderError) Error() string {
 	return fmt.Sprintf("ncf: bad record header at offset %d: %s = %d: %s", e.Offset, e.Field, e.Value, e.Reason)
 }
@@ -51,6 +52,7 @@ type SkipError struct {
 	Resync bool
 }
 
+// Error says where, how many bytes and why.
 func (e *SkipError) Error() string {
 	how := "its record"
 	if e.Resync {

@@ -54,6 +54,7 @@ type Config struct {
 
 // Result is what a run counted.
 type Result struct {
+	// Stats are the engine's counters over every capture.
 	Stats engine.Stats
 	// Rules holds one entry per rule, in rule order.
 	Rules []engine.RuleStats

@@ -303,29 +303,41 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // entry per connected sensor. Accepted connections end up disconnected
 // (cleanly, or by Shutdown), dropped, or still connected.
 type Stats struct {
+	// Accepted counts connections admitted.
 	Accepted uint64 `json:"accepted"`
-	// Refused and Dropped count connections by reason (the Refused* and
-	// Dropped* constants); every reason is present, zero or not.
-	Refused      map[string]uint64 `json:"refused"`
-	Dropped      map[string]uint64 `json:"dropped"`
-	Disconnected uint64            `json:"disconnected"`
-	Sensors      []SensorStats     `json:"sensors"`
+	// Refused counts connections refused, by reason (the Refused*
+	// constants); every reason is present, zero or not.
+	Refused map[string]uint64 `json:"refused"`
+	// Dropped counts connections dropped, by reason (the Dropped*
+	// constants); every reason is present, zero or not.
+	Dropped map[string]uint64 `json:"dropped"`
+	// Disconnected counts connections that ended cleanly (the sensor
+	// closed between records) or were closed by Shutdown.
+	Disconnected uint64 `json:"disconnected"`
+	// Sensors describes the connections open now.
+	Sensors []SensorStats `json:"sensors"`
 }
 
 // SensorStats are one connection's counters.
 type SensorStats struct {
-	Name    string    `json:"name"`
-	Remote  string    `json:"remote"`
-	Since   time.Time `json:"since"`
-	Packets uint64    `json:"packets"`
-	Bytes   uint64    `json:"bytes"`
-	Drops   uint64    `json:"drops"`
-	// Injected counts the frames written to the sensor, InjectDropped
-	// those refused (queue full, frame too long, connection closing) and
-	// InjectFailed those queued but never written.
-	Injected      uint64 `json:"injected"`
+	// Name is the sensor's configured name, or its remote address.
+	Name string `json:"name"`
+	// Remote is its address and port.
+	Remote string `json:"remote"`
+	// Since is when it connected.
+	Since time.Time `json:"since"`
+	// Packets, Bytes and Drops are its source's counters
+	// (engine.SourceStats).
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+	Drops   uint64 `json:"drops"`
+	// Injected counts the frames written to the sensor.
+	Injected uint64 `json:"injected"`
+	// InjectDropped counts the frames refused: queue full, frame too long,
+	// connection closing.
 	InjectDropped uint64 `json:"inject_dropped"`
-	InjectFailed  uint64 `json:"inject_failed"`
+	// InjectFailed counts the frames queued but never written.
+	InjectFailed uint64 `json:"inject_failed"`
 }
 
 // Stats returns the counters so far.
