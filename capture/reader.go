@@ -324,7 +324,7 @@ func (s *stream) finish(link layers.LinkType, data []byte, ts time.Time, origLen
 		if err != nil {
 			return nil, s.bad(s.pending, reasonLink, err)
 		}
-		h.WireLen += len(relinked) - len(data)
+		h.WireLen = max(origLen+len(relinked)-len(data), 0)
 		data = relinked
 	}
 	h.DataLen, h.SourceDataLen = len(data), len(data)
