@@ -77,11 +77,12 @@ func (r *pcapReader) Next() (*ncf.Record, error) {
 		return r.done(nil, r.scan(why, r.recordAt))
 	}
 	n := pcapRecHdrLen + int(caplen)
-	b, err := r.br.Peek(n)
+	b, err := r.br.Peek(n) // may move the buffered bytes: h is stale now
 	if len(b) < n {
 		return r.done(nil, r.short(len(b), err))
 	}
 	r.pending = n
+	h = b[:pcapRecHdrLen]
 	sec, frac := int64(r.order.Uint32(h)), int64(r.order.Uint32(h[4:]))
 	if !r.nano {
 		frac *= 1000

@@ -28,9 +28,11 @@ const (
 	byteOrderMagic = 0x1A2B3C4D
 	ngMajor        = 1
 	blockMinLen    = 12 // type, length, length
-	// maxBlock is the longest block read: a packet of maxSnap bytes with
-	// room for options. A longer one cannot be trusted.
-	maxBlock = 1 << 20
+	// maxBlock is the longest block read, Wireshark's limit: a packet of
+	// maxSnap bytes in an enhanced packet block, with 128 KiB for options.
+	// Wireshark refuses a file with a longer one; here it cannot be
+	// trusted (see ngReader).
+	maxBlock = 32 + maxSnap + 128<<10
 
 	optEnd      = 0
 	optTSResol  = 9

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -44,10 +45,15 @@ type Reader interface {
 // record header above it cannot be trusted.
 const maxSnap = 262144
 
-// bufSize is the read buffer of every Reader: the largest pcapng block
-// (maxBlock) and more than a pcap record of maxSnap bytes with the
-// header after it, so a record or block is always looked at in place.
-const bufSize = maxBlock
+// Read buffers, sized so that a record or block and what is looked at
+// after it are always looked at in place: NCF's largest record and the
+// header after it (within ncfBufSize), a pcap record of maxSnap bytes
+// between two record headers, the largest pcapng block.
+const (
+	ncfBufSize    = 128 << 10
+	pcapBufSize   = 2*pcapRecHdrLen + maxSnap
+	pcapngBufSize = maxBlock
+)
 
 // Open opens a capture file, detecting its format by content. loc is the
 // zone of NCF timestamps (nil means UTC); pcap and pcapng carry UTC. A
@@ -68,15 +74,18 @@ func Open(path string, loc *time.Location) (Reader, error) {
 }
 
 func newReader(r io.Reader, loc *time.Location, c io.Closer) (Reader, error) {
-	br := bufio.NewReaderSize(r, bufSize)
-	head, err := br.Peek(DetectLen)
-	if err != nil && !errors.Is(err, io.EOF) {
+	var buf [DetectLen]byte
+	n, err := io.ReadFull(r, buf[:])
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, fmt.Errorf("capture: %w", err)
 	}
+	head := buf[:n]
 	f, err := Detect(head)
 	if err != nil {
 		return nil, err
 	}
+	size := map[Format]int{NCF: ncfBufSize, PCAP: pcapBufSize, PCAPNG: pcapngBufSize}[f]
+	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(head), r), size)
 	s := stream{br: br, c: c, format: f}
 	switch f {
 	case NCF:
