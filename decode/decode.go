@@ -1,7 +1,8 @@
 // Package decode fills a [field.Packet] from one captured frame: Ethernet
-// II and 802.3 LLC/SNAP, 802.1Q/802.1ad tags, MPLS, ARP, IPv4, IPv6 with
-// its extension headers, TCP, UDP, ICMP, ICMPv6, 802.11 data frames, and
-// the start of DNS, HTTP/1.x, TLS, FTP and SSH messages.
+// II and 802.3 LLC/SNAP, Token Ring, 802.11 data frames, 802.1Q and
+// 802.1ad tags, MPLS, ARP, IPv4, IPv6 with its extension headers, TCP,
+// UDP, ICMP, ICMPv6, and the start of DNS, HTTP/1.x, TLS, FTP and SSH
+// messages.
 //
 // Decoding is hand-written over encoding/binary, in place, and allocates
 // nothing. It is on the hot path: a typical packet costs well under 200 ns
@@ -9,14 +10,42 @@
 // alone costs 60–90 ns for the link, network and transport layers and
 // would still need its layers copied into the Packet, so it is not used.
 //
+// # Encapsulations
+//
+// Tunnels are decoded down to the packet they carry, which is the one
+// rules inspect, as in Suricata: PPPoE sessions (RFC 2516) and PPP, GRE
+// (RFC 2784, 2890, 1701 routing, PPTP's enhanced GRE of RFC 2637)
+// carrying IPv4, IPv6, MPLS, Ethernet (transparent bridging, 0x6558) or
+// ERSPAN types I, II and III, VXLAN (RFC 7348, UDP port 4789), Geneve
+// (RFC 8926, UDP port 6081), MPLS (RFC 3032, also inside IP: RFC 4023)
+// carrying IPv4, IPv6 or an Ethernet pseudowire with or without control
+// word (RFC 4448, 4385), IPv4 and IPv6 inside IPv4 or IPv6 (RFC 2003,
+// 4213, 2473) and Teredo (RFC 4380, UDP port 3544).
+//
+// When an inner IP (or ARP) header is found valid, the outer packet's
+// network, transport and application fields make way for the inner
+// packet's, and the outermost IP header's endpoints go to tunnel.*; an
+// inner Ethernet header replaces eth.*. The headers crossed keep their
+// fields (gre.*, vxlan.*, mpls.*, vlan.*, ...): those a frame may carry
+// several times keep every value (see field.Ints). A tunnel whose header
+// or payload cannot be decoded leaves the outer packet as the one
+// inspected and returns an error saying why. At most maxEncaps
+// encapsulations are crossed per frame. Each one crossed, and each one
+// that could not be, is counted per [Encap] (see [Decoder.TakeCounts]).
+//
+// Radiotap never reaches the decoder: the capture package strips it, with
+// its FCS and data padding, when it turns a pcap record into an 802.11
+// one.
+//
 // # Aliasing
 //
 // Strings in the Packet alias memory the decoder does not own:
 //   - frame.bytes, payload and the application fields (http.*, tls SNI,
 //     ftp.*, ssh.protocol) alias the frame passed to [Decoder.Decode]
 //     (unsafe.String); Meta.Raw is the frame itself;
-//   - address text (eth.*, ip.*, ipv6.*, arp.*, wlan.*, src_ip, dest_ip)
-//     aliases Packet.Meta.Scratch, and dns.qry.name aliases Packet.Meta.Name.
+//   - address text (eth.*, tr.*, ip.*, ipv6.*, arp.*, wlan.*, src_ip,
+//     dest_ip, tunnel.*) aliases Packet.Meta.Scratch, and dns.qry.name
+//     aliases Packet.Meta.Name.
 //
 // They are valid while the frame is unchanged and until the Packet is
 // decoded into again or reset. A caller that keeps a value longer (an
@@ -33,7 +62,9 @@
 //
 // A first IP fragment is decoded down to the transport header when the
 // whole header is in it; a later fragment carries no transport layer
-// (Meta.Fragment is set and payload is the IP payload).
+// (Meta.Fragment is set and payload is the IP payload). A tunnel in a
+// first fragment is decoded as far as the fragment goes, a header cut by
+// the fragment's end being no error.
 //
 // Of Vigil it imports only rules/field, the view it fills; the engine
 // calls it.
@@ -50,11 +81,12 @@ import (
 type Link uint8
 
 // Link types. The engine maps the NCF medium to one of them: 0 (Ethernet)
-// to Ethernet, 1 (WiFi) to WiFi.
+// to Ethernet, 1 (WiFi) to WiFi, 2 (Token Ring) to TokenRing.
 const (
-	Ethernet Link = iota // Ethernet II or IEEE 802.3
-	WiFi                 // IEEE 802.11 frame without radiotap header
-	RawIP                // IPv4 or IPv6 packet, no link header
+	Ethernet  Link = iota // Ethernet II or IEEE 802.3
+	WiFi                  // IEEE 802.11 frame without radiotap header
+	RawIP                 // IPv4 or IPv6 packet, no link header
+	TokenRing             // IEEE 802.5 frame (pcap link type 6), without FCS
 )
 
 // String returns the link's name.
@@ -66,16 +98,19 @@ func (l Link) String() string {
 		return "wifi"
 	case RawIP:
 		return "raw-ip"
+	case TokenRing:
+		return "tokenring"
 	}
 	return "link(" + itoa(int(l)) + ")"
 }
 
 // Limits on nested headers; a frame beyond them is malformed.
 const (
-	maxVLANTags   = 8  // stacked 802.1Q/802.1ad tags
+	maxVLANTags   = 8  // VLAN tags (802.1Q and 802.1ad) in a frame
 	maxMPLSLabels = 16 // MPLS label stack entries
 	maxIPv6Ext    = 8  // IPv6 extension headers
 	maxDNSJumps   = 16 // DNS compression pointers followed in one name
+	maxEncaps     = 8  // encapsulations crossed in a frame (VLAN tags aside)
 )
 
 // Decoder decodes frames into a field.Packet. A Decoder is meant to be
@@ -83,10 +118,15 @@ const (
 // is ready to use.
 type Decoder struct {
 	p     *field.Packet
-	scr   int // next free byte of p.Meta.Scratch
 	err   Error
 	ready bool // err holds this frame's first error
 	lean  bool // DecodeHeaders: no address text, no application layer
+	// cut is set inside a tunnel that a first IP fragment carries: the
+	// inner packet may end with the fragment, so a truncated header is
+	// no error there.
+	cut    bool
+	encaps int    // encapsulations crossed in this frame
+	counts Counts // since the last TakeCounts
 }
 
 // New returns a Decoder.
@@ -124,18 +164,20 @@ func (d *Decoder) DecodeHeaders(p *field.Packet, link Link, frame []byte) error 
 
 func (d *Decoder) decode(p *field.Packet, link Link, frame []byte) error {
 	clearDecoded(p)
-	d.p, d.scr, d.ready = p, 0, false
+	d.p, d.ready, d.cut, d.encaps = p, false, false, 0
 	p.Frame.Present = true
 	p.Frame.CapLen = len(frame)
 	p.Frame.Bytes = str(frame)
 	p.Meta.Raw = frame
 	switch link {
 	case Ethernet:
-		d.ethernet(frame)
+		d.ethernet(frame, 0)
 	case WiFi:
 		d.wifi(frame)
 	case RawIP:
 		d.rawIP(frame, 0)
+	case TokenRing:
+		d.tokenRing(frame)
 	default:
 		d.fail("link", 0, ErrMalformed, "unknown link type")
 	}
@@ -150,22 +192,63 @@ func (d *Decoder) decode(p *field.Packet, link Link, frame []byte) error {
 // the scratch arrays (which only back strings set again below). A layer
 // is cleared only when its Present flag is set: the decoder sets a
 // layer's fields only after its flag, and Reset zeroes everything, so a
-// layer whose flag is false is already zero. Clearing the whole 2 KB
-// Packet would cost more than decoding it.
+// layer whose flag is false is already zero. Clearing the whole Packet
+// would cost more than decoding it.
 func clearDecoded(p *field.Packet) {
 	p.Frame.Present, p.Frame.CapLen, p.Frame.Bytes = false, 0, ""
 	if p.WLAN.Present {
 		p.WLAN = field.WLAN{}
 	}
+	if p.TR.Present {
+		p.TR = field.TR{}
+	}
 	if p.Eth.Present {
 		p.Eth = field.Eth{}
 	}
-	if p.VLAN.Present {
+	if p.IEEE8021AD.Present {
+		p.IEEE8021AD = field.IEEE8021AD{}
+	}
+	if p.VLAN.Present || p.VLAN.Count != 0 { // an 802.1ad tag alone counts
 		p.VLAN = field.VLAN{}
 	}
 	if p.MPLS.Present {
 		p.MPLS = field.MPLS{}
 	}
+	if p.PWEth.Present {
+		p.PWEth = field.PWEth{}
+	}
+	if p.PPPoES.Present {
+		p.PPPoES, p.PPPoE = field.PPPoES{}, field.PPPoE{}
+	}
+	if p.PPP.Present {
+		p.PPP = field.PPP{}
+	}
+	if p.GRE.Present {
+		p.GRE = field.GRE{}
+	}
+	if p.ERSPAN.Present {
+		p.ERSPAN = field.ERSPAN{}
+	}
+	if p.VXLAN.Present {
+		p.VXLAN = field.VXLAN{}
+	}
+	if p.Geneve.Present {
+		p.Geneve = field.Geneve{}
+	}
+	if p.Teredo.Present {
+		p.Teredo = field.Teredo{}
+	}
+	if p.Tunnel.Present {
+		p.Tunnel = field.Tunnel{}
+	}
+	clearNetwork(p)
+	p.Meta.Raw = nil
+	p.Meta.VLANTags = 0
+}
+
+// clearNetwork zeroes the network, transport and application fields: for
+// the next frame, or for the packet a tunnel carries.
+func clearNetwork(p *field.Packet) {
 	if p.ARP.Present {
 		p.ARP = field.ARP{}
 	}
@@ -204,19 +287,30 @@ func clearDecoded(p *field.Packet) {
 	}
 	p.Payload, p.SrcIP, p.DestIP, p.SrcPort, p.DestPort, p.Proto = "", "", "", 0, 0, ""
 	m := &p.Meta
-	m.Raw = nil
-	m.L3, m.L4, m.PayloadOff, m.VLANTags, m.IPProto = -1, -1, -1, 0, -1
+	m.L3, m.L4, m.PayloadOff, m.IPProto = -1, -1, -1, -1
 	m.Src, m.Dst = netipZero, netipZero
 	m.Fragment = false
 }
 
-// fail records the frame's first error.
+// fail records the frame's first error. Inside a tunnel that a first
+// fragment carries, a truncated header is the fragment's end, not an
+// error.
 func (d *Decoder) fail(layer string, off int, err error, reason string) {
-	if d.ready {
+	if d.ready || d.cut && err == ErrTruncated {
 		return
 	}
 	d.err = Error{Layer: layer, Offset: off, Reason: reason, Err: err}
 	d.ready = true
+}
+
+// add records v as one more value of a field that a frame may carry
+// several times: first is the field's member, which holds the first
+// value, and all its Ints.
+func add(first *int, all *field.Ints, v int) {
+	if all.N == 0 {
+		*first = v
+	}
+	all.Add(v)
 }
 
 // str returns b as a string without copying.

@@ -31,6 +31,15 @@ func cat(parts ...[]byte) []byte {
 
 func u16(v int) []byte { return binary.BigEndian.AppendUint16(nil, uint16(v)) }
 
+// ints is the field.Ints holding vs.
+func ints(vs ...int) field.Ints {
+	var x field.Ints
+	for _, v := range vs {
+		x.Add(v)
+	}
+	return x
+}
+
 // ethHdr is an Ethernet II header 00:11:22:33:44:55 -> 66:77:88:99:aa:bb.
 func ethHdr(et int) []byte { return cat(hx("66 77 88 99 aa bb 00 11 22 33 44 55"), u16(et)) }
 
@@ -112,7 +121,8 @@ func TestDecodeCrafted(t *testing.T) {
 			link:  Ethernet,
 			frame: cat(ethHdr(0x88a8), hx("a0 64 81 00 00 c8 08 00"), ipv4Hdr(17, 8+len(dnsQuery), 0, nil), udpHdr(5353, 53, len(dnsQuery)), dnsQuery),
 			check: func(t *testing.T, p *field.Packet) {
-				eq(t, "vlan", p.VLAN, field.VLAN{Present: true, ID: 100, Priority: 5, Count: 2, InnerID: 200})
+				eq(t, "ieee8021ad", p.IEEE8021AD, field.IEEE8021AD{Present: true, ID: 100, Priority: 5, IDs: ints(100), Priorities: ints(5)})
+				eq(t, "vlan", p.VLAN, field.VLAN{Present: true, ID: 200, Count: 2, InnerID: 200, IDs: ints(200), Priorities: ints(0)})
 				eq(t, "vlan tags", p.Meta.VLANTags, 2)
 				eq(t, "eth.type", p.Eth.Type, 0x0800)
 				eq(t, "udp", p.UDP, field.UDP{Present: true, SrcPort: 5353, DstPort: 53, Length: 8 + len(dnsQuery)})
@@ -129,7 +139,7 @@ func TestDecodeCrafted(t *testing.T) {
 			link:  Ethernet,
 			frame: cat(ethHdr(0x8847), hx("00 01 00 3f 00 01 11 3f"), ipv4Hdr(1, 12, 0, nil), hx("08 00 f7 ff 00 07 00 09 61 62 63 64")),
 			check: func(t *testing.T, p *field.Packet) {
-				eq(t, "mpls", p.MPLS, field.MPLS{Present: true, Label: 16, TTL: 63})
+				eq(t, "mpls", p.MPLS, field.MPLS{Present: true, Label: 16, TTL: 63, Labels: ints(16, 17), Exps: ints(0, 0), TTLs: ints(63, 63)})
 				eq(t, "icmp", p.ICMP, field.ICMP{Present: true, Type: 8, Ident: 7, Seq: 9})
 				eq(t, "payload", p.Payload, "\x08\x00\xf7\xff\x00\x07\x00\x09abcd")
 				eq(t, "proto", p.Proto, "ICMP")
@@ -200,15 +210,15 @@ func TestDecodeCrafted(t *testing.T) {
 		},
 		{
 			// IEEE 802.3 length 46, LLC/SNAP (AA AA 03, OUI 0, type 0x0800), IPv4
-			// with protocol 47 (GRE): payload is the IP payload.
+			// with protocol 253 (experimentation): payload is the IP payload.
 			name:  "802.3 snap ipv4",
 			link:  Ethernet,
-			frame: cat(hx("66 77 88 99 aa bb 00 11 22 33 44 55 00 2e aa aa 03 00 00 00 08 00"), ipv4Hdr(47, 4, 0, nil), []byte("gre!")),
+			frame: cat(hx("66 77 88 99 aa bb 00 11 22 33 44 55 00 2e aa aa 03 00 00 00 08 00"), ipv4Hdr(253, 4, 0, nil), []byte("exp!")),
 			check: func(t *testing.T, p *field.Packet) {
 				eq(t, "eth.type", p.Eth.Type, 0x0800)
-				eq(t, "ip.proto", p.IP.Proto, 47)
-				eq(t, "proto", p.Proto, "47")
-				eq(t, "payload", p.Payload, "gre!")
+				eq(t, "ip.proto", p.IP.Proto, 253)
+				eq(t, "proto", p.Proto, "253")
+				eq(t, "payload", p.Payload, "exp!")
 			},
 		},
 		{
@@ -456,7 +466,7 @@ func eq[T comparable](t *testing.T, what string, got, want T) {
 }
 
 func TestLinkString(t *testing.T) {
-	for l, want := range map[Link]string{Ethernet: "ethernet", WiFi: "wifi", RawIP: "raw-ip", Link(7): "link(7)"} {
+	for l, want := range map[Link]string{Ethernet: "ethernet", WiFi: "wifi", RawIP: "raw-ip", TokenRing: "tokenring", Link(7): "link(7)"} {
 		eq(t, "link", l.String(), want)
 	}
 }

@@ -6,18 +6,25 @@ import (
 
 // IP protocol numbers the decoder follows.
 const (
-	protoHopByHop = 0
-	protoICMP     = 1
-	protoTCP      = 6
-	protoUDP      = 17
-	protoRouting  = 43
-	protoFragment = 44
-	protoAH       = 51
-	protoICMPv6   = 58
-	protoNoNext   = 59
-	protoDstOpts  = 60
+	protoHopByHop  = 0
+	protoICMP      = 1
+	protoIPIP      = 4 // IPv4 in IP (RFC 2003, 2473)
+	protoTCP       = 6
+	protoUDP       = 17
+	protoIPv6Encap = 41 // IPv6 in IP (RFC 4213, 2473)
+	protoRouting   = 43
+	protoFragment  = 44
+	protoGRE       = 47
+	protoAH        = 51
+	protoICMPv6    = 58
+	protoNoNext    = 59
+	protoDstOpts   = 60
+	protoMPLSinIP  = 137 // RFC 4023
 )
 
+// ipv4 decodes an IPv4 header at off and what it carries. An IPv4 header
+// inside another packet of the frame takes the outer packet's place (see
+// nest).
 func (d *Decoder) ipv4(b []byte, off int) {
 	if len(b) < off+20 {
 		d.fail("ip", off, ErrTruncated, "IPv4 header cut short")
@@ -28,6 +35,7 @@ func (d *Decoder) ipv4(b []byte, off int) {
 		d.fail("ip", off, ErrMalformed, "IP version is not 4")
 		return
 	}
+	d.nest()
 	p := d.p
 	ip := &p.IP
 	ihl, total, fo := int(h[0]&0xf)*4, be16(h[2:]), be16(h[6:])
@@ -44,7 +52,7 @@ func (d *Decoder) ipv4(b []byte, off int) {
 	ip.Proto = int(h[9])
 	ip.Checksum = be16(h[10:])
 	src, dst := netip.AddrFrom4([4]byte(h[12:16])), netip.AddrFrom4([4]byte(h[16:20]))
-	ip.Src, ip.Dst = d.ipv4Text(h[12:16]), d.ipv4Text(h[16:20])
+	ip.Src, ip.Dst = d.ipv4Text(h[12:16], txtIPSrc), d.ipv4Text(h[16:20], txtIPDst)
 	d.setIP(off, src, dst, ip.Src, ip.Dst, ip.Proto)
 	if ihl < 20 {
 		d.fail("ip", off, ErrMalformed, "IPv4 header length below 20")
@@ -75,6 +83,9 @@ func (d *Decoder) setIP(off int, src, dst netip.Addr, srcText, dstText string, p
 	p.Proto = protoNames[proto&0xff]
 }
 
+// ipv6 decodes an IPv6 header at off, its extension headers and what it
+// carries; inside another packet of the frame it takes that packet's place
+// (see nest).
 func (d *Decoder) ipv6(b []byte, off int) {
 	if len(b) < off+40 {
 		d.fail("ipv6", off, ErrTruncated, "IPv6 header cut short")
@@ -85,6 +96,7 @@ func (d *Decoder) ipv6(b []byte, off int) {
 		d.fail("ipv6", off, ErrMalformed, "IP version is not 6")
 		return
 	}
+	d.nest()
 	p := d.p
 	ip := &p.IPv6
 	v := be32(h)
@@ -95,7 +107,7 @@ func (d *Decoder) ipv6(b []byte, off int) {
 	ip.Nxt = int(h[6])
 	ip.HLim = int(h[7])
 	src, dst := netip.AddrFrom16([16]byte(h[8:24])), netip.AddrFrom16([16]byte(h[24:40]))
-	ip.Src, ip.Dst = d.addr(src), d.addr(dst)
+	ip.Src, ip.Dst = d.addr(src, txtIPSrc), d.addr(dst, txtIPDst)
 	d.setIP(off, src, dst, ip.Src, ip.Dst, ip.Nxt)
 
 	end := off + 40 + ip.Plen

@@ -1,72 +1,105 @@
 package decode
 
-// EtherTypes and LLC values the decoder follows.
+import "github.com/vigil-ids/vigil/rules/field"
+
+// EtherTypes the decoder follows.
 const (
 	etIPv4      = 0x0800
 	etARP       = 0x0806
 	etVLAN      = 0x8100
-	etQinQ      = 0x88a8
-	etQinQOld   = 0x9100
+	etQinQ      = 0x88a8 // 802.1ad service tag
+	etQinQOld   = 0x9100 // read as an 802.1Q tag, as Wireshark does
 	etIPv6      = 0x86dd
 	etMPLS      = 0x8847
 	etMPLSMulti = 0x8848
-	maxLen8023  = 1500 // an EtherType at or below this is an 802.3 length
+	etPPPoES    = 0x8864 // PPPoE session stage
+	etTEB       = 0x6558 // transparent Ethernet bridging (GRE, Geneve)
+	etERSPAN    = 0x88be // ERSPAN type I or II (GRE)
+	etERSPAN3   = 0x22eb // ERSPAN type III (GRE)
+	etPPP       = 0x880b // PPP (PPTP's enhanced GRE)
+	maxLen8023  = 1500   // an EtherType at or below this is an 802.3 length
+	minEtype    = 0x0600 // an EtherType below this and above maxLen8023 is invalid
 )
 
-func (d *Decoder) ethernet(b []byte) {
-	if len(b) < 14 {
-		d.fail("eth", 0, ErrTruncated, "frame shorter than the 14-byte Ethernet header")
+// ethernet decodes an Ethernet II or IEEE 802.3 header at off: the
+// frame's own, or one a tunnel carries, which then replaces the outer one
+// in eth.*.
+func (d *Decoder) ethernet(b []byte, off int) {
+	if len(b) < off+14 {
+		d.fail("eth", off, ErrTruncated, "shorter than the 14-byte Ethernet header")
 		return
 	}
 	p := d.p
-	p.Eth.Present = true
-	p.Eth.Dst = d.mac(b[0:6])
-	p.Eth.Src = d.mac(b[6:12])
-	et, off := be16(b[12:]), 14
-	if et <= maxLen8023 {
-		// IEEE 802.3: the field is a length and an LLC header follows;
-		// only SNAP carries an EtherType.
-		if !isSNAP(b[off:]) {
-			return
-		}
-		et, off = be16(b[off+6:]), off+8
+	if p.Eth.Present {
+		p.Eth = field.Eth{}
 	}
-	d.etherType(b, off, et)
+	p.Eth.Present = true
+	p.Eth.Dst = d.mac(b[off:off+6], txtEthDst)
+	p.Eth.Src = d.mac(b[off+6:off+12], txtEthSrc)
+	et := be16(b[off+12:])
+	if et <= maxLen8023 {
+		// IEEE 802.3: the field is a length and an LLC header follows.
+		d.llc(b, off+14)
+		return
+	}
+	d.etherType(b, off+14, et)
 }
 
-// isSNAP reports whether b starts with an LLC/SNAP header (AA AA 03,
-// then a 3-byte OUI and a 2-byte EtherType).
-func isSNAP(b []byte) bool {
-	return len(b) >= 8 && b[0] == 0xaa && b[1] == 0xaa && b[2] == 0x03
+// llc decodes an IEEE 802.2 LLC header at off; only SNAP (AA AA 03, a
+// 3-byte OUI and an EtherType) names a protocol the decoder follows.
+func (d *Decoder) llc(b []byte, off int) {
+	if len(b) >= off+8 && b[off] == 0xaa && b[off+1] == 0xaa && b[off+2] == 0x03 {
+		d.etherType(b, off+8, be16(b[off+6:]))
+	}
 }
 
-// etherType decodes VLAN tags from off, then the protocol et names.
+// etherType decodes the VLAN tags from off, then the protocol et names;
+// eth.type becomes the EtherType after the tags.
 func (d *Decoder) etherType(b []byte, off, et int) {
 	p := d.p
 	for et == etVLAN || et == etQinQ || et == etQinQOld {
+		e := EncapVLAN
+		if et == etQinQ {
+			e = Encap8021AD
+		}
 		if p.VLAN.Count == maxVLANTags {
-			d.fail("vlan", off, ErrMalformed, "more than 8 stacked VLAN tags")
+			d.failEncap(e, off, ErrMalformed, "more than 8 VLAN tags")
 			return
 		}
 		if len(b) < off+4 {
-			d.fail("vlan", off, ErrTruncated, "VLAN tag cut short")
+			d.failEncap(e, off, ErrTruncated, "VLAN tag cut short")
 			return
 		}
 		tci := be16(b[off:])
-		if p.VLAN.Count == 0 {
-			p.VLAN.Present = true
-			p.VLAN.ID = tci & 0xfff
-			p.VLAN.Priority = tci >> 13
+		id, pcp := tci&0xfff, tci>>13
+		if e == Encap8021AD {
+			q := &p.IEEE8021AD
+			q.Present = true
+			add(&q.ID, &q.IDs, id)
+			add(&q.Priority, &q.Priorities, pcp)
 		} else {
-			p.VLAN.InnerID = tci & 0xfff
+			v := &p.VLAN
+			v.Present = true
+			add(&v.ID, &v.IDs, id)
+			add(&v.Priority, &v.Priorities, pcp)
+		}
+		if p.VLAN.Count > 0 {
+			p.VLAN.InnerID = id
 		}
 		p.VLAN.Count++
 		p.Meta.VLANTags = p.VLAN.Count
+		d.counts[e].Decoded++
 		et, off = be16(b[off+2:]), off+4
 	}
 	if p.Eth.Present {
 		p.Eth.Type = et
 	}
+	d.network(b, off, et)
+}
+
+// network decodes at off the protocol that EtherType et names, and
+// reports whether it is one the decoder follows.
+func (d *Decoder) network(b []byte, off, et int) bool {
 	switch et {
 	case etIPv4:
 		d.ipv4(b, off)
@@ -76,38 +109,12 @@ func (d *Decoder) etherType(b []byte, off, et int) {
 		d.arp(b, off)
 	case etMPLS, etMPLSMulti:
 		d.mpls(b, off)
+	case etPPPoES:
+		d.pppoe(b, off)
+	default:
+		return false
 	}
-}
-
-// mpls decodes the label stack, then IPv4 or IPv6 after the bottom of the
-// stack, told apart by the version nibble.
-func (d *Decoder) mpls(b []byte, off int) {
-	p := d.p
-	for i := 0; ; i++ {
-		if i == maxMPLSLabels {
-			d.fail("mpls", off, ErrMalformed, "more than 16 MPLS labels")
-			return
-		}
-		if len(b) < off+4 {
-			d.fail("mpls", off, ErrTruncated, "MPLS label cut short")
-			return
-		}
-		e := be32(b[off:])
-		if i == 0 {
-			p.MPLS.Present = true
-			p.MPLS.Label = e >> 12
-			p.MPLS.TTL = e & 0xff
-		}
-		off += 4
-		if e&0x100 != 0 { // bottom of stack
-			break
-		}
-	}
-	if len(b) == off {
-		d.fail("mpls", off, ErrTruncated, "nothing after the MPLS label stack")
-		return
-	}
-	d.rawIP(b, off)
+	return true
 }
 
 // rawIP decodes an IPv4 or IPv6 packet at off by its version nibble.
@@ -128,6 +135,7 @@ func (d *Decoder) arp(b []byte, off int) {
 		d.fail("arp", off, ErrTruncated, "ARP header cut short")
 		return
 	}
+	d.nest()
 	p := d.p
 	p.ARP.Present = true
 	p.Meta.L3 = off
@@ -139,10 +147,48 @@ func (d *Decoder) arp(b []byte, off int) {
 		return
 	}
 	if hlen == 6 && plen == 4 {
-		p.ARP.Src.HWMac = d.mac(b[a : a+6])
-		p.ARP.Src.ProtoIPv4 = d.ipv4Text(b[a+6 : a+10])
-		p.ARP.Dst.HWMac = d.mac(b[a+10 : a+16])
-		p.ARP.Dst.ProtoIPv4 = d.ipv4Text(b[a+16 : a+20])
+		p.ARP.Src.HWMac = d.mac(b[a:a+6], txtARPSrcMAC)
+		p.ARP.Src.ProtoIPv4 = d.ipv4Text(b[a+6:a+10], txtARPSrcIP)
+		p.ARP.Dst.HWMac = d.mac(b[a+10:a+16], txtARPDstMAC)
+		p.ARP.Dst.ProtoIPv4 = d.ipv4Text(b[a+16:a+20], txtARPDstIP)
+	}
+}
+
+// tokenRing decodes an IEEE 802.5 frame: access and frame control, the
+// addresses, the routing information field of a source-routed frame, and
+// the LLC header of an LLC frame (frame type 1), as Wireshark's tr
+// dissector reads them.
+func (d *Decoder) tokenRing(b []byte) {
+	if len(b) < 14 {
+		d.fail("tr", 0, ErrTruncated, "shorter than the 14-byte Token Ring header")
+		return
+	}
+	p := d.p
+	t := &p.TR
+	t.Present = true
+	t.Dst = d.mac(b[2:8], txtTRDst)
+	sa := [6]byte(b[8:14])
+	t.SR = sa[0]&0x80 != 0
+	sa[0] &^= 0x80 // the routing information indicator is not part of the address
+	t.Src = d.mac(sa[:], txtTRSrc)
+	off := 14
+	if t.SR {
+		if len(b) < off+1 {
+			d.fail("tr", off, ErrTruncated, "Token Ring routing information cut short")
+			return
+		}
+		n := int(b[off] & 0x1f) // its length in bytes, routing control included
+		if n < 2 {
+			d.fail("tr", off, ErrMalformed, "Token Ring routing information shorter than its 2-byte control")
+			return
+		}
+		if off += n; len(b) < off {
+			d.fail("tr", 14, ErrTruncated, "Token Ring routing information cut short")
+			return
+		}
+	}
+	if b[1]>>6 == 1 { // LLC frame; MAC frames carry ring management
+		d.llc(b, off)
 	}
 }
 
@@ -176,7 +222,7 @@ func (d *Decoder) wifi(b []byte) {
 			d.fail("wlan", 0, ErrTruncated, "802.11 management header cut short")
 			return
 		}
-		w.DA, w.SA, w.BSSID = d.mac(b[4:10]), d.mac(b[10:16]), d.mac(b[16:22])
+		w.DA, w.SA, w.BSSID = d.mac(b[4:10], txtWLANDA), d.mac(b[10:16], txtWLANSA), d.mac(b[16:22], txtWLANBSSID)
 		return
 	case 2: // data
 	default: // control and extension frames carry no addresses we expose
@@ -193,13 +239,13 @@ func (d *Decoder) wifi(b []byte) {
 	a1, a2, a3 := b[4:10], b[10:16], b[16:22]
 	switch {
 	case !w.FC.ToDS && !w.FC.FromDS:
-		w.DA, w.SA, w.BSSID = d.mac(a1), d.mac(a2), d.mac(a3)
+		w.DA, w.SA, w.BSSID = d.mac(a1, txtWLANDA), d.mac(a2, txtWLANSA), d.mac(a3, txtWLANBSSID)
 	case !w.FC.ToDS && w.FC.FromDS:
-		w.DA, w.BSSID, w.SA = d.mac(a1), d.mac(a2), d.mac(a3)
+		w.DA, w.BSSID, w.SA = d.mac(a1, txtWLANDA), d.mac(a2, txtWLANBSSID), d.mac(a3, txtWLANSA)
 	case w.FC.ToDS && !w.FC.FromDS:
-		w.BSSID, w.SA, w.DA = d.mac(a1), d.mac(a2), d.mac(a3)
+		w.BSSID, w.SA, w.DA = d.mac(a1, txtWLANBSSID), d.mac(a2, txtWLANSA), d.mac(a3, txtWLANDA)
 	default:
-		w.DA, w.SA = d.mac(a3), d.mac(b[24:30])
+		w.DA, w.SA = d.mac(a3, txtWLANDA), d.mac(b[24:30], txtWLANSA)
 	}
 	if sub&0x8 != 0 { // QoS data: QoS control, and HT control when Order is set
 		hdr += 2
@@ -214,8 +260,5 @@ func (d *Decoder) wifi(b []byte) {
 	if sub&0x4 != 0 || w.FC.Protected { // no data, or encrypted
 		return
 	}
-	if !isSNAP(b[hdr:]) {
-		return
-	}
-	d.etherType(b, hdr+8, be16(b[hdr+6:]))
+	d.llc(b, hdr)
 }

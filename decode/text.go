@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strconv"
 	"unsafe"
+
+	"github.com/vigil-ids/vigil/rules/field"
 )
 
 var netipZero netip.Addr
@@ -29,34 +31,58 @@ var hexPairs = func() (t [256][2]byte) {
 	return t
 }()
 
-// mac writes the 6-byte address b as aa:bb:cc:dd:ee:ff into the scratch
-// buffer and returns it; "" when the buffer is full.
-func (d *Decoder) mac(b []byte) string {
-	const n = len("aa:bb:cc:dd:ee:ff")
-	s := d.p.Meta.Scratch[:]
-	start := d.scr
-	if d.lean || len(b) < 6 || start+n > len(s) {
+// Places of the address texts in Meta.Scratch. Each field has its own, so
+// the text of an inner header overwrites the outer one it replaces and
+// every text of a frame fits at once.
+const (
+	macLen  = len("aa:bb:cc:dd:ee:ff")
+	ipv4Len = len("255.255.255.255")
+	ipLen   = len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255") // either version
+
+	txtEthSrc    = 0
+	txtEthDst    = txtEthSrc + macLen
+	txtTRSrc     = txtEthDst + macLen
+	txtTRDst     = txtTRSrc + macLen
+	txtWLANSA    = txtTRDst + macLen
+	txtWLANDA    = txtWLANSA + macLen
+	txtWLANBSSID = txtWLANDA + macLen
+	txtARPSrcMAC = txtWLANBSSID + macLen
+	txtARPDstMAC = txtARPSrcMAC + macLen
+	txtARPSrcIP  = txtARPDstMAC + macLen
+	txtARPDstIP  = txtARPSrcIP + ipv4Len
+	txtIPSrc     = txtARPDstIP + ipv4Len // ip.src or ipv6.src, and src_ip
+	txtIPDst     = txtIPSrc + ipLen
+	txtTunSrc    = txtIPDst + ipLen // tunnel.src_ip
+	txtTunDst    = txtTunSrc + ipLen
+	txtEnd       = txtTunDst + ipLen
+)
+
+// Meta.Scratch has room for every text: this fails to compile otherwise.
+var _ [field.ScratchLen - txtEnd]byte
+
+// mac writes the 6-byte address b as aa:bb:cc:dd:ee:ff at place at of the
+// scratch buffer and returns it; "" in a headers-only decode.
+func (d *Decoder) mac(b []byte, at int) string {
+	if d.lean || len(b) < 6 {
 		return ""
 	}
-	o := s[start : start+n]
+	o := d.p.Meta.Scratch[at : at+macLen]
 	for i := 0; i < 6; i++ {
 		h := hexPairs[b[i]]
 		o[i*3], o[i*3+1] = h[0], h[1]
 	}
 	o[2], o[5], o[8], o[11], o[14] = ':', ':', ':', ':', ':'
-	d.scr += n
-	return unsafe.String(&s[start], n)
+	return unsafe.String(&o[0], macLen)
 }
 
-// ipv4Text writes the dotted quad of the 4-byte address b into the scratch
-// buffer and returns it; "" when the buffer is full.
-func (d *Decoder) ipv4Text(b []byte) string {
-	s := d.p.Meta.Scratch[:]
-	start := d.scr
-	if d.lean || len(b) < 4 || start+len("255.255.255.255") > len(s) {
+// ipv4Text writes the dotted quad of the 4-byte address b at place at of
+// the scratch buffer and returns it; "" in a headers-only decode.
+func (d *Decoder) ipv4Text(b []byte, at int) string {
+	if d.lean || len(b) < 4 {
 		return ""
 	}
-	o := start
+	s := d.p.Meta.Scratch[at : at+ipv4Len]
+	o := 0
 	for i, v := range b[:4] {
 		if i > 0 {
 			s[o] = '.'
@@ -74,23 +100,27 @@ func (d *Decoder) ipv4Text(b []byte) string {
 			o++
 		}
 	}
-	d.scr = o
-	return unsafe.String(&s[start], o-start)
+	return unsafe.String(&s[0], o)
 }
 
 // addr writes the IPv6 address a's text (RFC 5952, as netip.Addr.String)
-// into the scratch buffer and returns it; "" when the buffer is full.
-func (d *Decoder) addr(a netip.Addr) string {
-	s := d.p.Meta.Scratch[:]
-	const maxText = len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255")
-	if d.lean || d.scr+maxText > len(s) {
+// at place at of the scratch buffer and returns it; "" in a headers-only
+// decode.
+func (d *Decoder) addr(a netip.Addr, at int) string {
+	if d.lean {
 		return ""
 	}
-	start := d.scr
-	out := a.AppendTo(s[start:start:len(s)])
-	if len(out) == 0 {
+	out := a.AppendTo(d.p.Meta.Scratch[at : at : at+ipLen]) // at most 39 bytes: no growth
+	return unsafe.String(&out[0], len(out))
+}
+
+// moveText copies s, an address text in the scratch buffer, to place at
+// and returns the copy.
+func (d *Decoder) moveText(s string, at int) string {
+	if s == "" {
 		return ""
 	}
-	d.scr += len(out)
-	return unsafe.String(&s[start], len(out))
+	o := d.p.Meta.Scratch[at : at+ipLen]
+	n := copy(o, s)
+	return unsafe.String(&o[0], n)
 }

@@ -11,6 +11,9 @@ func (d *Decoder) transport(b []byte, start, end, proto int, later, more bool) {
 		d.payload(b, start, capEnd)
 		return
 	}
+	if d.ipTunnel(b, start, capEnd, proto, more) {
+		return
+	}
 	var ok bool
 	switch proto {
 	case protoTCP:
@@ -127,8 +130,12 @@ func (d *Decoder) udp(b []byte, off, end, capEnd int, frag bool) bool {
 		}
 		stop = end
 	}
+	declStop := stop
 	stop = min(stop, capEnd)
 	d.payload(b, off+8, stop)
+	if off+8 < stop && d.udpTunnel(b, off+8, stop, declStop, u.SrcPort, u.DstPort, frag) {
+		return true
+	}
 	if off+8 < stop && !d.lean && (isDNSPort(u.SrcPort) || isDNSPort(u.DstPort)) {
 		if !d.dns(b[off+8:stop], u.SrcPort == 5353 || u.DstPort == 5353) {
 			d.fail("dns", off+8, ErrMalformed, "DNS message shorter than its header or bad question name")

@@ -3,6 +3,17 @@
 // names with Wireshark's meaning (ip.* is IPv4 only, ipv6.* is IPv6, a field
 // of an absent layer holds its zero value).
 //
+// Encapsulated traffic is seen from the inside, as Suricata sees it: the
+// network, transport and application fields (ip.*, ipv6.*, tcp.*, udp.*,
+// payload, src_ip, ...) are those of the innermost packet decoded, eth.*
+// is the innermost Ethernet header, and the outermost IP header of a
+// tunnel is under tunnel.* (Suricata's EVE "tunnel" names). The headers
+// crossed on the way (ieee8021ad, vlan, mpls, pweth, pppoes, ppp, gre,
+// erspan, vxlan, geneve, teredo) keep their Wireshark names; a field of
+// theirs that a frame may carry several times (one per VLAN tag, MPLS
+// label or nested tunnel) keeps every value in an [Ints] next to it, and
+// conditions compare it over all of them (see [Slot.Ints]).
+//
 // A Packet is filled in place by the decoder and reused for the next packet.
 // Every string and byte slice in it may alias the frame or a scratch buffer
 // inside the Packet: it is valid until the Packet is reset or refilled. Code
@@ -24,30 +35,42 @@ import (
 // condition (`tcp && tcp.dstport == 80`) is rewritten by the rule compiler
 // into that flag, as Wireshark treats a bare protocol name as "present".
 type Packet struct {
-	Frame  Frame  `expr:"frame"`
-	Sensor string `expr:"sensor" doc:"capture source: the CommView connection or capture file"`
-	NCF    NCF    `expr:"ncf"`
-	WLAN   WLAN   `expr:"wlan"`
-	Eth    Eth    `expr:"eth"`
-	VLAN   VLAN   `expr:"vlan"`
-	MPLS   MPLS   `expr:"mpls"`
-	ARP    ARP    `expr:"arp"`
-	IP     IPv4   `expr:"ip"`
-	IPv6   IPv6   `expr:"ipv6"`
-	TCP    TCP    `expr:"tcp"`
-	UDP    UDP    `expr:"udp"`
-	ICMP   ICMP   `expr:"icmp"`
-	ICMPv6 ICMPv6 `expr:"icmpv6"`
-	DNS    DNS    `expr:"dns"`
-	HTTP   HTTP   `expr:"http"`
-	TLS    TLS    `expr:"tls"`
-	FTP    FTP    `expr:"ftp"`
-	SSH    SSH    `expr:"ssh"`
-	Flow   Flow   `expr:"flow"`
+	Frame      Frame      `expr:"frame"`
+	Sensor     string     `expr:"sensor" doc:"capture source: the CommView connection or capture file"`
+	NCF        NCF        `expr:"ncf"`
+	WLAN       WLAN       `expr:"wlan"`
+	TR         TR         `expr:"tr"`
+	Eth        Eth        `expr:"eth"`
+	IEEE8021AD IEEE8021AD `expr:"ieee8021ad"`
+	VLAN       VLAN       `expr:"vlan"`
+	MPLS       MPLS       `expr:"mpls"`
+	PWEth      PWEth      `expr:"pweth"`
+	PPPoES     PPPoES     `expr:"pppoes"`
+	PPPoE      PPPoE      `expr:"pppoe"`
+	PPP        PPP        `expr:"ppp"`
+	GRE        GRE        `expr:"gre"`
+	ERSPAN     ERSPAN     `expr:"erspan"`
+	VXLAN      VXLAN      `expr:"vxlan"`
+	Geneve     Geneve     `expr:"geneve"`
+	Teredo     Teredo     `expr:"teredo"`
+	Tunnel     Tunnel     `expr:"tunnel"`
+	ARP        ARP        `expr:"arp"`
+	IP         IPv4       `expr:"ip"`
+	IPv6       IPv6       `expr:"ipv6"`
+	TCP        TCP        `expr:"tcp"`
+	UDP        UDP        `expr:"udp"`
+	ICMP       ICMP       `expr:"icmp"`
+	ICMPv6     ICMPv6     `expr:"icmpv6"`
+	DNS        DNS        `expr:"dns"`
+	HTTP       HTTP       `expr:"http"`
+	TLS        TLS        `expr:"tls"`
+	FTP        FTP        `expr:"ftp"`
+	SSH        SSH        `expr:"ssh"`
+	Flow       Flow       `expr:"flow"`
 
 	// Payload is the transport payload (TCP or UDP data), or the IP
-	// payload for other IP protocols, or empty.
-	Payload string `expr:"payload" doc:"transport payload (TCP/UDP data), or the IP payload for other IP protocols"`
+	// payload for other IP protocols, or empty; of the innermost packet.
+	Payload string `expr:"payload" doc:"transport payload (TCP/UDP data), or the IP payload for other IP protocols, of the innermost packet"`
 
 	// Version-agnostic fields named as in Suricata's EVE output.
 	SrcIP    string `expr:"src_ip" doc:"source IP address (IPv4 or IPv6 text), as EVE src_ip"`
@@ -65,13 +88,15 @@ type Packet struct {
 type Meta struct {
 	// Raw is the whole captured frame (aliases the record buffer).
 	Raw []byte
-	// L3 is the offset of the IPv4/IPv6/ARP header in Raw, -1 if none.
+	// L3 is the offset of the (innermost) IPv4/IPv6/ARP header in Raw, -1
+	// if none.
 	L3 int
 	// L4 is the offset of the TCP/UDP/ICMP/ICMPv6 header in Raw, -1 if none.
 	L4 int
 	// PayloadOff is the offset of Payload in Raw, -1 if there is none.
 	PayloadOff int
-	// VLANTags is the number of 802.1Q/802.1ad tags between Ethernet and L3.
+	// VLANTags is the number of 802.1Q/802.1ad tags in the frame (as
+	// vlan.count).
 	VLANTags int
 	// Src and Dst are the IP addresses (IPv4 or IPv6), invalid when absent.
 	Src, Dst netip.Addr
@@ -82,11 +107,18 @@ type Meta struct {
 	// its transport header is not in this packet.
 	Fragment bool
 	// Scratch backs the address strings (MAC, IPv4, IPv6 text) so
-	// decoding does not allocate; the strings alias it.
-	Scratch [160]byte
+	// decoding does not allocate; the strings alias it. Each address
+	// field has its own place in it, so an inner header's text takes the
+	// place of the outer one it replaces.
+	Scratch [ScratchLen]byte
 	// Name backs dns.qry.name (up to 255 bytes); the string aliases it.
 	Name [256]byte
 }
+
+// ScratchLen is the size of Meta.Scratch: room for the text of every
+// address field at once (MAC addresses of 17 bytes, IPv4 of up to 15,
+// IPv6 of up to 45).
+const ScratchLen = 384
 
 // Frame is the capture record.
 type Frame struct {
@@ -134,28 +166,145 @@ type WLANFC struct {
 	Protected bool `expr:"protected" doc:"802.11 protected (encrypted) frame flag"`
 }
 
-// Eth is the Ethernet II header.
+// TR is a Token Ring (IEEE 802.5) MAC header: link type 6, NCF medium 2.
+type TR struct {
+	Present bool   `expr:"present" doc:"Token Ring (IEEE 802.5) header present"`
+	Src     string `expr:"src" doc:"Token Ring source address without the source-routing bit, aa:bb:cc:dd:ee:ff"`
+	Dst     string `expr:"dst" doc:"Token Ring destination address, aa:bb:cc:dd:ee:ff"`
+	SR      bool   `expr:"sr" doc:"Token Ring source-routed: a routing information field follows the addresses"`
+}
+
+// Eth is the Ethernet II (or IEEE 802.3) header: the innermost one when a
+// tunnel carries Ethernet (VXLAN, Geneve, GRE bridging, ERSPAN, an MPLS
+// Ethernet pseudowire).
 type Eth struct {
 	Present bool   `expr:"present" doc:"Ethernet header present"`
-	Src     string `expr:"src" doc:"Ethernet source address, aa:bb:cc:dd:ee:ff"`                       // aa:bb:cc:dd:ee:ff
-	Dst     string `expr:"dst" doc:"Ethernet destination address, aa:bb:cc:dd:ee:ff"`                  // aa:bb:cc:dd:ee:ff
-	Type    int    `expr:"type" doc:"EtherType after any VLAN tags (0 for 802.3 frames without SNAP)"` // EtherType after VLAN tags
+	Src     string `expr:"src" doc:"Ethernet source address, aa:bb:cc:dd:ee:ff (innermost Ethernet header)"`                      // aa:bb:cc:dd:ee:ff
+	Dst     string `expr:"dst" doc:"Ethernet destination address, aa:bb:cc:dd:ee:ff (innermost Ethernet header)"`                 // aa:bb:cc:dd:ee:ff
+	Type    int    `expr:"type" doc:"EtherType after any VLAN tags (0 for 802.3 frames without SNAP; innermost Ethernet header)"` // EtherType after VLAN tags
 }
 
-// VLAN is the outermost 802.1Q tag.
+// IEEE8021AD is the IEEE 802.1ad service tag (S-tag, EtherType 0x88a8), under
+// Wireshark's names (ieee8021ad.*). An S-tag is not an 802.1Q tag: vlan.id
+// never matches it.
+type IEEE8021AD struct {
+	Present    bool `expr:"present" doc:"IEEE 802.1ad service tag (S-tag, EtherType 0x88a8) present"`
+	ID         int  `expr:"id" each:"IDs" doc:"802.1ad S-tag VLAN id"`
+	Priority   int  `expr:"priority" each:"Priorities" doc:"802.1ad S-tag priority (PCP)"`
+	IDs        Ints // every S-tag's id, outermost first
+	Priorities Ints // every S-tag's priority
+}
+
+// VLAN holds the IEEE 802.1Q tags (EtherType 0x8100, and 0x9100 as
+// Wireshark reads it) of the frame, those of inner Ethernet headers
+// included. vlan.id and vlan.priority compare over every tag, as in
+// Wireshark; count and inner_id also cover 802.1ad S-tags.
 type VLAN struct {
-	Present  bool `expr:"present" doc:"802.1Q/802.1ad VLAN tag present"`
-	ID       int  `expr:"id" doc:"outermost VLAN id, 0 if untagged (Wireshark matches any tag of the stack)"` // 0 if untagged
-	Priority int  `expr:"priority" doc:"outermost VLAN priority (PCP)"`
-	Count    int  `expr:"count" doc:"number of stacked VLAN tags"`                    // number of stacked tags (QinQ)
-	InnerID  int  `expr:"inner_id" doc:"innermost VLAN id, 0 if fewer than two tags"` // innermost tag's id, 0 if fewer than two tags
+	Present    bool `expr:"present" doc:"802.1Q VLAN tag present"`
+	ID         int  `expr:"id" each:"IDs" doc:"802.1Q VLAN id (not an 802.1ad S-tag: see ieee8021ad.id)"`
+	Priority   int  `expr:"priority" each:"Priorities" doc:"802.1Q VLAN priority (PCP)"`
+	Count      int  `expr:"count" doc:"number of VLAN tags in the frame, 802.1Q and 802.1ad"`                                   // QinQ stacks count every tag
+	InnerID    int  `expr:"inner_id" doc:"id of the innermost VLAN tag (802.1Q or 802.1ad), 0 if the frame has fewer than two"` // innermost tag's id, 0 if fewer than two tags
+	IDs        Ints // every 802.1Q tag's id, outermost first
+	Priorities Ints // every 802.1Q tag's priority
 }
 
-// MPLS is the first MPLS label stack entry.
+// MPLS holds the MPLS label stack entries (RFC 3032) of the frame.
 type MPLS struct {
 	Present bool `expr:"present" doc:"MPLS label stack present"`
-	Label   int  `expr:"label" doc:"first (outermost) MPLS label"`
-	TTL     int  `expr:"ttl" doc:"first MPLS label stack entry TTL"`
+	Label   int  `expr:"label" each:"Labels" doc:"MPLS label"`
+	Exp     int  `expr:"exp" each:"Exps" doc:"MPLS traffic class (experimental) bits"`
+	TTL     int  `expr:"ttl" each:"TTLs" doc:"MPLS label stack entry TTL"`
+	Labels  Ints // every label, top of stack first
+	Exps    Ints // every entry's traffic class
+	TTLs    Ints // every entry's TTL
+}
+
+// PWEth is an Ethernet pseudowire inside MPLS (RFC 4448), under
+// Wireshark's names: the frame after the label stack is Ethernet, behind a
+// 4-byte control word (RFC 4385) or not.
+type PWEth struct {
+	Present bool    `expr:"present" doc:"Ethernet pseudowire inside MPLS (RFC 4448)"`
+	CW      PWEthCW `expr:"cw"`
+}
+
+// PWEthCW is the pseudowire control word before the Ethernet frame.
+type PWEthCW struct {
+	Present bool `expr:"present" doc:"Ethernet pseudowire control word (RFC 4385) present"`
+}
+
+// PPPoES is a PPPoE session stage frame (RFC 2516, EtherType 0x8864);
+// Wireshark names the protocol pppoes and its fields pppoe.*.
+type PPPoES struct {
+	Present bool `expr:"present" doc:"PPPoE session frame (RFC 2516, EtherType 0x8864)"`
+}
+
+// PPPoE holds the PPPoE header fields of session frames.
+type PPPoE struct {
+	SessionID  int  `expr:"session_id" each:"SessionIDs" doc:"PPPoE session id"`
+	SessionIDs Ints // every PPPoE header's session id
+}
+
+// PPP is a PPP header (RFC 1661) inside PPPoE or PPTP's enhanced GRE.
+type PPP struct {
+	Present   bool `expr:"present" doc:"PPP header present (PPPoE session, PPTP)"`
+	Protocol  int  `expr:"protocol" each:"Protocols" doc:"PPP protocol: 0x0021 IPv4, 0x0057 IPv6, 0xc021 LCP, ..."`
+	Protocols Ints // every PPP header's protocol
+}
+
+// GRE is a Generic Routing Encapsulation header (RFC 2784, 2890; RFC 1701
+// routing; version 1 is PPTP's enhanced GRE, RFC 2637).
+type GRE struct {
+	Present bool `expr:"present" doc:"GRE header present"`
+	Proto   int  `expr:"proto" each:"Protos" doc:"GRE protocol type: an EtherType (0x0800 IPv4, 0x6558 Ethernet bridging, 0x88be ERSPAN, ...)"`
+	Key     int  `expr:"key" each:"Keys" doc:"GRE key, of GRE headers that carry one"`
+	Protos  Ints // every GRE header's protocol type
+	Keys    Ints // every GRE key
+}
+
+// ERSPAN is a Cisco ERSPAN header inside GRE: type I has none (GRE
+// protocol 0x88be without sequence number), type II is version 1 (0x88be),
+// type III version 2 (0x22eb).
+type ERSPAN struct {
+	Present  bool `expr:"present" doc:"ERSPAN (type I, II or III) inside GRE"`
+	Version  int  `expr:"version" each:"Versions" doc:"ERSPAN header version: 1 for type II, 2 for type III (type I has no header)"`
+	SpanID   int  `expr:"spanid" each:"SpanIDs" doc:"ERSPAN session id"`
+	Versions Ints // every ERSPAN header's version
+	SpanIDs  Ints // every ERSPAN header's session id
+}
+
+// VXLAN is a VXLAN header (RFC 7348, UDP destination port 4789).
+type VXLAN struct {
+	Present bool `expr:"present" doc:"VXLAN header present (UDP port 4789)"`
+	VNI     int  `expr:"vni" each:"VNIs" doc:"VXLAN network identifier"`
+	VNIs    Ints // every VXLAN header's VNI
+}
+
+// Geneve is a Geneve header (RFC 8926, UDP destination port 6081).
+type Geneve struct {
+	Present bool `expr:"present" doc:"Geneve header present (UDP port 6081)"`
+	VNI     int  `expr:"vni" each:"VNIs" doc:"Geneve virtual network identifier"`
+	VNIs    Ints // every Geneve header's VNI
+}
+
+// Teredo is IPv6 over UDP port 3544 (RFC 4380), with or without its
+// authentication and origin indication headers.
+type Teredo struct {
+	Present bool `expr:"present" doc:"Teredo: IPv6 inside UDP port 3544"`
+}
+
+// Tunnel describes the outermost IP packet of a frame whose inspected
+// packet travelled inside another IP packet (IP in IP, GRE, ERSPAN,
+// VXLAN, Geneve, Teredo), under the names of Suricata's EVE "tunnel"
+// object. Encapsulations below IP (VLAN, MPLS, PPPoE) are not tunnels.
+type Tunnel struct {
+	Present  bool   `expr:"present" doc:"the packet was carried inside another IP packet (an IP tunnel)"`
+	SrcIP    string `expr:"src_ip" doc:"source address of the outermost IP header (IPv4 or IPv6 text)"`
+	DestIP   string `expr:"dest_ip" doc:"destination address of the outermost IP header (IPv4 or IPv6 text)"`
+	SrcPort  int    `expr:"src_port" doc:"outermost UDP source port (VXLAN, Geneve, Teredo), 0 otherwise"`
+	DestPort int    `expr:"dest_port" doc:"outermost UDP destination port (VXLAN, Geneve, Teredo), 0 otherwise"`
+	Proto    string `expr:"proto" doc:"IP protocol of the outermost IP header, written as proto"`
+	Depth    int    `expr:"depth" doc:"IP packets around the inspected one: 1 behind one tunnel"`
 }
 
 // ARP is an ARP packet.

@@ -20,9 +20,11 @@ const (
 // natively (the rule compiler's fast path, the prefilter index) reads the
 // very value expr would, without reflection per packet.
 type Slot struct {
-	Name string // condition name, e.g. "tcp.dstport"
-	Kind Kind
-	off  uintptr
+	Name  string // condition name, e.g. "tcp.dstport"
+	Kind  Kind
+	off   uintptr
+	each  uintptr // offset of the Ints of a field that occurs several times
+	multi bool
 }
 
 // slots maps every bool, int, float and string member of Packet by its
@@ -33,7 +35,7 @@ var slots = func() map[string]Slot {
 	m := map[string]Slot{}
 	for _, f := range members {
 		if k, ok := kinds[f.typ.Kind()]; ok {
-			m[f.name] = Slot{f.name, k, f.off}
+			m[f.name] = Slot{Name: f.name, Kind: k, off: f.off, each: f.each, multi: f.multi}
 		}
 	}
 	return m
@@ -65,3 +67,20 @@ func (s Slot) Float(p *Packet) float64 { return *(*float64)(unsafe.Add(unsafe.Po
 
 // String reads a KindString field of p.
 func (s Slot) String(p *Packet) string { return *(*string)(unsafe.Add(unsafe.Pointer(p), s.off)) }
+
+// Multi reports whether the field may occur several times in a frame
+// (one value per VLAN tag, MPLS label, GRE header, ...): see [Slot.Ints].
+func (s Slot) Multi() bool { return s.multi }
+
+// Ints returns every value of a KindInt field in p, in frame order,
+// without allocating: the slice aliases p. A field that occurs several
+// times gives each of its values, or its zero value alone when the frame
+// has none (as a field of an absent layer reads zero); any other field
+// gives its one value.
+func (s Slot) Ints(p *Packet) []int {
+	if !s.multi {
+		return unsafe.Slice((*int)(unsafe.Add(unsafe.Pointer(p), s.off)), 1)
+	}
+	x := (*Ints)(unsafe.Add(unsafe.Pointer(p), s.each))
+	return x.V[:max(x.N, 1)]
+}

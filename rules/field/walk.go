@@ -24,13 +24,17 @@ type member struct {
 	// layer is true for the Present flag (expr tag "present", type bool)
 	// of a layer struct: the layer's name written alone means it.
 	layer bool
+	// each is the offset in Packet of the field's Ints, when it may occur
+	// several times in a frame (struct tag each:"X", X an Ints sibling).
+	each  uintptr
+	multi bool
 }
 
 // members lists every member of Packet in declaration order. It is the one
 // reflection walk over Packet: the catalog and the slots are built from it.
 var members = func() []member {
 	var out []member
-	timeType := reflect.TypeOf(time.Time{})
+	timeType, intsType := reflect.TypeOf(time.Time{}), reflect.TypeOf(Ints{})
 	var walk func(t reflect.Type, prefix, docPrefix string, base uintptr)
 	walk = func(t reflect.Type, prefix, docPrefix string, base uintptr) {
 		for i := 0; i < t.NumField(); i++ {
@@ -48,7 +52,15 @@ var members = func() []member {
 			if layer {
 				doc = f.Tag.Get("doc")
 			}
-			out = append(out, member{name: name, doc: doc, typ: f.Type, off: off, layer: layer})
+			m := member{name: name, doc: doc, typ: f.Type, off: off, layer: layer}
+			if sib := f.Tag.Get("each"); sib != "" {
+				sf, ok := t.FieldByName(sib)
+				if !ok || sf.Type != intsType || f.Type.Kind() != reflect.Int {
+					panic("field: " + name + ": each:\"" + sib + "\" must name an Ints sibling of an int field")
+				}
+				m.each, m.multi = base+sf.Offset, true
+			}
+			out = append(out, m)
 		}
 	}
 	walk(reflect.TypeOf(Packet{}), "", "", 0)
