@@ -10,7 +10,10 @@
 // 802.11 (105) WiFi records; 802.11 with radiotap (127) WiFi records with
 // the radiotap header stripped and its rate, channel, signal, noise and
 // bad-FCS flag put in the NCF header fields (a trailing FCS that radiotap
-// announces is stripped too, so WiFi records never end with one). Captures that NCF cannot hold as such, Linux
+// announces is stripped too, so WiFi records never end with one, and so is
+// the padding that its DATAPAD flag announces between the 802.11 header
+// and the body). Token Ring (6) frames become Token Ring records. Captures
+// that NCF cannot hold as such, Linux
 // cooked (SLL, 113), BSD loopback (NULL 0, LOOP 108) and raw IP (101, 228,
 // 229), are re-linked to Ethernet with a synthetic 14-byte header:
 // destination 02:00:00:00:00:02 (ff:ff:ff:ff:ff:ff for SLL broadcasts),

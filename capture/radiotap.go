@@ -18,9 +18,10 @@ const (
 	rtNoise   = 6
 	rtExt     = 31
 
-	rtFlagFCS    = 0x10
-	rtFlagBadFCS = 0x40
-	fcsLen       = 4
+	rtFlagFCS     = 0x10
+	rtFlagDataPad = 0x20 // padding between the 802.11 header and its body, to 4 bytes
+	rtFlagBadFCS  = 0x40
+	fcsLen        = 4
 
 	chanTurbo = 0x0010
 	chanCCK   = 0x0020
@@ -37,16 +38,20 @@ var rtFields = [rtNoise + 1]struct{ align, size int }{
 }
 
 // parseRadiotap reads the radiotap header at the start of frame into h
-// (Rate, Channel, Band, SignalDBm, NoiseDBm, Broken) and returns its length
-// and the length of the FCS that ends the frame (0 or 4).
-func parseRadiotap(frame []byte, h *ncf.Header) (rtLen, fcs int, err error) {
+// (Rate, Channel, Band, SignalDBm, NoiseDBm, Broken) and returns where the
+// 802.11 frame starts and the length of the FCS that ends the frame (0
+// or 4). The 802.11 frame starts after the radiotap header, unless its
+// flags announce data padding: then the 802.11 header is moved, inside
+// frame, over the padding that followed it, and starts that much later,
+// so that frame[skip:len(frame)-fcs] is the frame as sent.
+func parseRadiotap(frame []byte, h *ncf.Header) (skip, fcs int, err error) {
 	if len(frame) < 8 {
 		return 0, 0, fmt.Errorf("%w: %d bytes", ErrRadiotap, len(frame))
 	}
 	if frame[0] != 0 {
 		return 0, 0, fmt.Errorf("%w: version %d", ErrRadiotap, frame[0])
 	}
-	rtLen = int(binary.LittleEndian.Uint16(frame[2:4]))
+	rtLen := int(binary.LittleEndian.Uint16(frame[2:4]))
 	if rtLen < 8 || rtLen > len(frame) {
 		return 0, 0, fmt.Errorf("%w: length %d for a %d-byte frame", ErrRadiotap, rtLen, len(frame))
 	}
@@ -61,6 +66,7 @@ func parseRadiotap(frame []byte, h *ncf.Header) (rtLen, fcs int, err error) {
 		w = binary.LittleEndian.Uint32(hdr[off:])
 		off += 4
 	}
+	pad := false
 	for bit := 0; bit <= rtNoise; bit++ {
 		if present&(1<<bit) == 0 {
 			continue
@@ -77,6 +83,7 @@ func parseRadiotap(frame []byte, h *ncf.Header) (rtLen, fcs int, err error) {
 			if v[0]&rtFlagFCS != 0 && len(frame)-rtLen >= fcsLen {
 				fcs = fcsLen
 			}
+			pad = v[0]&rtFlagDataPad != 0
 		case rtRate:
 			h.Rate = uint16(v[0])
 		case rtChannel:
@@ -90,7 +97,36 @@ func parseRadiotap(frame []byte, h *ncf.Header) (rtLen, fcs int, err error) {
 		}
 		off += f.size
 	}
-	return rtLen, fcs, nil
+	skip = rtLen
+	if w := frame[rtLen : len(frame)-fcs]; pad {
+		hdr := wlanDataHeaderLen(w)
+		if n := (hdr+3)&^3 - hdr; n > 0 && len(w) >= hdr+n {
+			copy(w[n:], w[:hdr])
+			skip += n
+		}
+	}
+	return skip, fcs, nil
+}
+
+// wlanDataHeaderLen returns the length of the 802.11 header of w when it
+// is a data frame (the only frames with a body that data padding moves):
+// 24 bytes, 30 with four addresses, 2 more for QoS control and 4 more for
+// HT control (QoS data with the Order bit); 0 for other frames.
+func wlanDataHeaderLen(w []byte) int {
+	if len(w) < 2 || w[0]>>2&3 != 2 {
+		return 0
+	}
+	n := 24
+	if w[1]&0x03 == 0x03 { // ToDS and FromDS
+		n = 30
+	}
+	if w[0]&0x80 != 0 { // QoS subtype
+		n += 2
+		if w[1]&0x80 != 0 { // Order: HT control follows
+			n += 4
+		}
+	}
+	return n
 }
 
 func absDBm(v int8) uint8 {

@@ -76,3 +76,45 @@ func TestChannelMapping(t *testing.T) {
 		}
 	}
 }
+
+// TestRadiotapDataPad: with the DATAPAD flag, the padding after an 802.11
+// header whose length is not a multiple of 4 is dropped (QoS data: 26
+// bytes, 2 of padding; with HT control: 30 bytes, 2 of padding; four
+// addresses: 30 bytes, 2 of padding); a 24-byte header has none, and an
+// FCS still ends the frame.
+func TestRadiotapDataPad(t *testing.T) {
+	body := []byte{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00, 0x45}
+	for _, c := range []struct {
+		name   string
+		hdr    []byte
+		pad    int
+		fcsLen int
+	}{
+		{"qos data", append([]byte{0x88, 0x01}, make([]byte, 24)...), 2, 0},
+		{"qos data with HT control", append([]byte{0x88, 0x81}, make([]byte, 28)...), 2, 4},
+		{"four addresses", append([]byte{0x08, 0x03}, make([]byte, 28)...), 2, 0},
+		{"plain data", append([]byte{0x08, 0x01}, make([]byte, 22)...), 0, 4},
+		{"management", append([]byte{0x80, 0x00}, make([]byte, 22)...), 0, 0},
+	} {
+		flags := byte(rtFlagDataPad)
+		if c.fcsLen > 0 {
+			flags |= rtFlagFCS
+		}
+		rt := []byte{0, 0, 9, 0, 0x02, 0, 0, 0, flags} // present: Flags
+		var frame []byte
+		frame = append(frame, rt...)
+		frame = append(frame, c.hdr...)
+		frame = append(frame, make([]byte, c.pad)...)
+		frame = append(frame, body...)
+		frame = append(frame, make([]byte, c.fcsLen)...)
+		var h ncf.Header
+		skip, fcs, err := parseRadiotap(frame, &h)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		want := append(append([]byte{}, c.hdr...), body...)
+		if got := frame[skip : len(frame)-fcs]; !bytes.Equal(got, want) || fcs != c.fcsLen {
+			t.Errorf("%s: 802.11 frame % x (fcs %d),\nwant % x (fcs %d)", c.name, got, fcs, want, c.fcsLen)
+		}
+	}
+}

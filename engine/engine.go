@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/vigil-ids/vigil/alerts"
+	"github.com/vigil-ids/vigil/decode"
 	"github.com/vigil-ids/vigil/rules"
 )
 
@@ -87,6 +88,7 @@ type Engine struct {
 	packets, bytes, drops, decodeErrs, ruleErrs atomic.Uint64
 	alertCount, ownFrames, skipped, compressed  atomic.Uint64
 	respSent, respFailed                        atomic.Uint64
+	encaps                                      encapCounters
 }
 
 // New checks cfg and builds an Engine; no goroutine runs before Start.
@@ -181,6 +183,11 @@ type Stats struct {
 	Drops uint64 `json:"drops"`
 	// DecodeErrors counts packets whose headers are malformed or cut.
 	DecodeErrors uint64 `json:"decode_errors"`
+	// Encapsulations counts, per encapsulation met (decode.Encap's
+	// name: "vlan", "mpls", "gre", "vxlan", ...), the headers decoded
+	// through and those that could not be, by reason. Those that could
+	// not be are among DecodeErrors too.
+	Encapsulations map[string]decode.EncapCount `json:"encapsulations,omitempty"`
 	// RuleErrors counts rule evaluations that failed at run time.
 	RuleErrors uint64 `json:"rule_errors"`
 	// Alerts counts the alerts published, summaries included.
@@ -200,15 +207,16 @@ type Stats struct {
 // Stats returns the counters so far.
 func (e *Engine) Stats() Stats {
 	s := Stats{
-		Packets:      e.packets.Load(),
-		Bytes:        e.bytes.Load(),
-		Drops:        e.drops.Load(),
-		DecodeErrors: e.decodeErrs.Load(),
-		RuleErrors:   e.ruleErrs.Load(),
-		Alerts:       e.alertCount.Load(),
-		OwnFrames:    e.ownFrames.Load(),
-		Skipped:      e.skipped.Load(),
-		Compressed:   e.compressed.Load(),
+		Packets:        e.packets.Load(),
+		Bytes:          e.bytes.Load(),
+		Drops:          e.drops.Load(),
+		DecodeErrors:   e.decodeErrs.Load(),
+		Encapsulations: e.encaps.stats(),
+		RuleErrors:     e.ruleErrs.Load(),
+		Alerts:         e.alertCount.Load(),
+		OwnFrames:      e.ownFrames.Load(),
+		Skipped:        e.skipped.Load(),
+		Compressed:     e.compressed.Load(),
 	}
 	s.Responses, s.NotAlerted = e.shared.stats()
 	s.Responses.Sent, s.Responses.Failed = e.respSent.Load(), e.respFailed.Load()

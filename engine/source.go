@@ -225,9 +225,13 @@ func decodeRecord(dec *decode.Decoder, p *field.Packet, h *ncf.Header, frame []b
 	return dec.Decode(p, linkOf(h.Medium), frame)
 }
 
+// linkOf maps an NCF medium to the decoder's link type.
 func linkOf(m ncf.Medium) decode.Link {
-	if m == ncf.WiFi {
+	switch m {
+	case ncf.WiFi:
 		return decode.WiFi
+	case ncf.TokenRing:
+		return decode.TokenRing
 	}
 	return decode.Ethernet
 }

@@ -42,6 +42,8 @@ func (w *worker) run() {
 		}
 		w.e.packets.Add(uint64(len(b.items)))
 		w.e.bytes.Add(bytes)
+		counts := w.dec.TakeCounts()
+		w.e.encaps.add(&counts)
 		src := b.src
 		src.ord.completed(w.e, b)
 		putBatch(b)

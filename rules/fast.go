@@ -12,7 +12,8 @@ import (
 
 // The fast path: a condition made only of field loads, literals,
 // comparisons, boolean logic, string operators, slices, constant `in`
-// sets, any/all/none over constant arrays and the functions that cannot
+// sets, any/all/none over constant arrays or over the values of a field
+// that a frame may carry several times, and the functions that cannot
 // fail (cidr with a constant prefix, icontains, byte_at, u16, u32, len,
 // lower, upper, urldecode, b64decode) is also compiled from Rule.Node into Go closures that read
 // the Packet's fields in place. expr's VM boxes every loaded field into an
@@ -219,27 +220,45 @@ func constElems(n ast.Node) ([]any, bool) {
 	return out, true
 }
 
-// fastPredicate compiles any/all/none over a constant array.
+// fastPredicate compiles any/all/none over a constant array, or over the
+// values of a field that a frame may carry several times (EachField): the
+// predicate is compiled once per element.
 func fastPredicate(n *ast.BuiltinNode, cx *fastCtx) (fastNode, bool) {
 	if len(n.Arguments) != 2 {
 		return fastNode{}, false
 	}
-	elems, ok := constElems(n.Arguments[0])
 	pred, isPred := n.Arguments[1].(*ast.PredicateNode)
-	if !ok || !isPred {
+	if !isPred {
 		return fastNode{}, false
 	}
-	var parts []func(*field.Packet) bool
-	for _, e := range elems {
-		el, _ := constant(e)
-		c, ok := fastCompile(pred.Node, &fastCtx{fn: cx.fn, elem: &el})
+	var elems []fastNode
+	var count func(*field.Packet) int // how many elements p has
+	if s, ok := EachField(n.Arguments[0]); ok {
+		for i := range field.MaxOccurs {
+			elems = append(elems, fastNode{k: kInt, i: func(p *field.Packet) int { return s.Ints(p)[i] }})
+		}
+		count = func(p *field.Packet) int { return len(s.Ints(p)) }
+	} else {
+		vals, ok := constElems(n.Arguments[0])
+		if !ok {
+			return fastNode{}, false
+		}
+		for _, v := range vals {
+			el, _ := constant(v)
+			elems = append(elems, el)
+		}
+		count = func(*field.Packet) int { return len(vals) }
+	}
+	parts := make([]func(*field.Packet) bool, len(elems))
+	for i := range elems {
+		c, ok := fastCompile(pred.Node, &fastCtx{fn: cx.fn, elem: &elems[i]})
 		if !ok || c.k != kBool {
 			return fastNode{}, false
 		}
-		parts = append(parts, c.b)
+		parts[i] = c.b
 	}
 	anyOf := func(p *field.Packet) bool {
-		for _, f := range parts {
+		for _, f := range parts[:count(p)] {
 			if f(p) {
 				return true
 			}
@@ -253,7 +272,7 @@ func fastPredicate(n *ast.BuiltinNode, cx *fastCtx) (fastNode, bool) {
 		return fastNode{k: kBool, b: func(p *field.Packet) bool { return !anyOf(p) }}, true
 	default: // all
 		return fastNode{k: kBool, b: func(p *field.Packet) bool {
-			for _, f := range parts {
+			for _, f := range parts[:count(p)] {
 				if !f(p) {
 					return false
 				}

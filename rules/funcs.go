@@ -266,5 +266,8 @@ func (f *funcs) options() []expr.Option {
 		expr.Function("urldecode", func(a ...any) (any, error) {
 			return urldecode(a[0].(string)), nil
 		}, new(func(string) string)),
+		expr.Function(eachFunc, func(a ...any) (any, error) {
+			return eachValues(a[0], a[1].(string)), nil
+		}, new(func(any, string) []int)),
 	}
 }

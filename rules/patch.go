@@ -21,6 +21,8 @@ import (
 //   - a bool compared with 0 or 1 is compared with false or true;
 //   - list names become array literals, macro names their expanded AST,
 //     isset/notset a test of flow.bits;
+//   - a comparison of a field that a frame may carry several times is
+//     taken over all its values (each.go);
 //   - member chains on the packet are checked against the catalog.
 type patcher struct {
 	c   *compiler
@@ -84,6 +86,7 @@ func (p *patcher) Visit(node *ast.Node) {
 		if n.Operator == "==" || n.Operator == "!=" {
 			p.boolHabit(n)
 		}
+		p.each(node, n)
 	case *ast.CallNode:
 		p.call(node, n)
 	case *ast.BuiltinNode:
@@ -252,6 +255,8 @@ func (p *patcher) call(node *ast.Node, n *ast.CallNode) {
 		}
 	}
 	switch id.Value {
+	case eachFunc:
+		p.errorf(n, "unknown function %s", eachFunc)
 	case "isset", "notset":
 		p.flowbit(node, n, id.Value)
 	case "hex":

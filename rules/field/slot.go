@@ -84,3 +84,18 @@ func (s Slot) Ints(p *Packet) []int {
 	x := (*Ints)(unsafe.Add(unsafe.Pointer(p), s.each))
 	return x.V[:max(x.N, 1)]
 }
+
+// Nonzero reports whether a KindBool field is true, or a KindInt field
+// has a value other than 0 (any of its values, for a field that occurs
+// several times).
+func (s Slot) Nonzero(p *Packet) bool {
+	if s.Kind == KindBool {
+		return s.Bool(p)
+	}
+	for _, v := range s.Ints(p) {
+		if v != 0 {
+			return true
+		}
+	}
+	return false
+}

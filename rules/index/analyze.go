@@ -8,6 +8,7 @@ import (
 
 	"github.com/expr-lang/expr/ast"
 
+	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/field"
 )
 
@@ -80,8 +81,34 @@ func analyze(n ast.Node) need {
 		if len(n.Arguments) == 2 && (n.Name == "hasPrefix" || n.Name == "hasSuffix") {
 			return litNeed(n.Arguments[0], n.Arguments[1], false, n.Name == "hasPrefix")
 		}
+		if len(n.Arguments) == 2 && n.Name == "any" {
+			// A comparison over every value of a field that a frame may
+			// carry several times: the predicate with # read as the
+			// field, whose atoms the index tests on every value.
+			f, ok := rules.EachField(n.Arguments[0])
+			pred, isPred := n.Arguments[1].(*ast.PredicateNode)
+			if ok && isPred {
+				return analyze(elemAs(pred.Node, f.Name))
+			}
+		}
 	}
 	return need{}
+}
+
+// elemAs returns predicate n with # read as the field named path: a copy
+// of its binary nodes (the only ones analyze looks into) with # replaced.
+func elemAs(n ast.Node, path string) ast.Node {
+	switch n := n.(type) {
+	case *ast.PointerNode:
+		if n.Name == "" {
+			return &ast.IdentifierNode{Value: path}
+		}
+	case *ast.BinaryNode:
+		c := *n
+		c.Left, c.Right = elemAs(n.Left, path), elemAs(n.Right, path)
+		return &c
+	}
+	return n
 }
 
 // both is the need of a && b: the cheaper header part and the cheaper

@@ -376,23 +376,18 @@ func (ix *Index) Candidates(p *field.Packet, dst []int) []int {
 	ix.litRules = ix.litRules[:0]
 	for i := range t.eqs {
 		e := &t.eqs[i]
-		v := e.f.Int(p)
-		if uint(v) < 65536 && e.small[v>>6]&(1<<(v&63)) == 0 {
-			continue
-		}
-		for _, r := range e.byVal[v] {
-			dst, needLit = ix.hdrHit(p, dst, r, needLit)
+		for _, v := range e.f.Ints(p) { // a field's every value, when it has several
+			if uint(v) < 65536 && e.small[v>>6]&(1<<(v&63)) == 0 {
+				continue
+			}
+			for _, r := range e.byVal[v] {
+				dst, needLit = ix.hdrHit(p, dst, r, needLit)
+			}
 		}
 	}
 	for i := range t.nzs {
 		z := &t.nzs[i]
-		var hit bool
-		if z.f.Kind == field.KindBool {
-			hit = z.f.Bool(p)
-		} else {
-			hit = z.f.Int(p) != 0
-		}
-		if !hit {
+		if !z.f.Nonzero(p) {
 			continue
 		}
 		for _, r := range z.rules {
@@ -444,17 +439,14 @@ func anyGate(gates [][]hdrAtom, p *field.Packet) bool {
 func anyHolds(as []hdrAtom, p *field.Packet) bool {
 	for i := range as {
 		a := &as[i]
-		switch {
-		case a.eq:
-			if a.f.Int(p) == a.v {
+		if !a.eq {
+			if a.f.Nonzero(p) {
 				return true
 			}
-		case a.f.Kind == field.KindBool:
-			if a.f.Bool(p) {
-				return true
-			}
-		default:
-			if a.f.Int(p) != 0 {
+			continue
+		}
+		for _, v := range a.f.Ints(p) {
+			if v == a.v {
 				return true
 			}
 		}
