@@ -55,11 +55,14 @@ func checkInvariants(t *testing.T, p *field.Packet, frame []byte) {
 }
 
 // TestDecodeNoAllocs checks that decoding allocates nothing, over every
-// frame of every capture.
+// frame of every capture, tunnel captures included.
 func TestDecodeNoAllocs(t *testing.T) {
 	var frames []capFrame
 	for _, name := range allCaptures(t) {
 		frames = append(frames, readNCF(t, name)...)
+	}
+	for _, f := range tunnelFrames(t) {
+		frames = append(frames, f...)
 	}
 	d := New()
 	p := new(field.Packet)

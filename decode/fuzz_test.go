@@ -19,29 +19,38 @@ func FuzzDecode(f *testing.F) {
 			f.Add(frames[i].data)
 		}
 	}
+	for _, frames := range tunnelFrames(f) { // every encapsulation
+		for _, fr := range frames {
+			f.Add(fr.data)
+		}
+	}
 	f.Add(clientHello)
 	f.Add(dnsQuery)
 	d := New()
 	var p field.Packet
 	f.Fuzz(func(t *testing.T, frame []byte) {
-		for _, link := range []Link{Ethernet, WiFi, RawIP} {
+		for _, link := range []Link{Ethernet, WiFi, RawIP, TokenRing} {
 			p.Reset()
 			_ = d.Decode(&p, link, frame)
 			checkInvariants(t, &p, frame)
 		}
-		// The frame behind an Ethernet header, and behind an 802.11 QoS
-		// data header with LLC/SNAP (IPv4), reaches deeper layers.
-		for _, hdr := range [][]byte{
-			hx("66 77 88 99 aa bb 00 11 22 33 44 55 08 00"),
-			hx("88 01 00 00 02 00 00 00 00 01 02 00 00 00 00 02 02 00 00 00 00 03 10 00 00 00 aa aa 03 00 00 00 08 00"),
+		// The frame behind an Ethernet header, behind an 802.11 QoS data
+		// header with LLC/SNAP (IPv4), and inside GRE, VXLAN and an MPLS
+		// pseudowire, reaches deeper layers.
+		for _, h := range []struct {
+			link Link
+			hdr  []byte
+		}{
+			{Ethernet, hx("66 77 88 99 aa bb 00 11 22 33 44 55 08 00")},
+			{WiFi, hx("88 01 00 00 02 00 00 00 00 01 02 00 00 00 00 02 02 00 00 00 00 03 10 00 00 00 aa aa 03 00 00 00 08 00")},
+			{Ethernet, cat(ethHdr(0x0800), hx("45 00 00 00 00 00 00 00 40 2f 00 00 0a 00 00 01 0a 00 00 02"), hx("00 00 08 00"))},
+			{Ethernet, cat(ethHdr(0x0800), hx("45 00 00 00 00 00 00 00 40 11 00 00 0a 00 00 01 0a 00 00 02"),
+				hx("c0 00 12 b5 ff ff 00 00 08 00 00 00 00 00 2a 00"))},
+			{Ethernet, cat(ethHdr(0x8847), hx("00 01 01 40 00 00 00 00"))},
 		} {
-			link := Ethernet
-			if len(hdr) > 14 {
-				link = WiFi
-			}
-			g := cat(hdr, frame)
+			g := cat(h.hdr, frame)
 			p.Reset()
-			_ = d.Decode(&p, link, g)
+			_ = d.Decode(&p, h.link, g)
 			checkInvariants(t, &p, g)
 		}
 	})

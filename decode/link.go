@@ -48,9 +48,18 @@ func (d *Decoder) ethernet(b []byte, off int) {
 // llc decodes an IEEE 802.2 LLC header at off; only SNAP (AA AA 03, a
 // 3-byte OUI and an EtherType) names a protocol the decoder follows.
 func (d *Decoder) llc(b []byte, off int) {
-	if len(b) >= off+8 && b[off] == 0xaa && b[off+1] == 0xaa && b[off+2] == 0x03 {
-		d.etherType(b, off+8, be16(b[off+6:]))
+	if len(b) < off+3 {
+		d.fail("llc", off, ErrTruncated, "LLC header cut short")
+		return
 	}
+	if b[off] != 0xaa || b[off+1] != 0xaa || b[off+2] != 0x03 {
+		return
+	}
+	if len(b) < off+8 {
+		d.fail("llc", off, ErrTruncated, "SNAP header cut short")
+		return
+	}
+	d.etherType(b, off+8, be16(b[off+6:]))
 }
 
 // etherType decodes the VLAN tags from off, then the protocol et names;

@@ -133,7 +133,7 @@ func (d *Decoder) udp(b []byte, off, end, capEnd int, frag bool) bool {
 	declStop := stop
 	stop = min(stop, capEnd)
 	d.payload(b, off+8, stop)
-	if off+8 < stop && d.udpTunnel(b, off+8, stop, declStop, u.SrcPort, u.DstPort, frag) {
+	if off+8 < declStop && d.udpTunnel(b, off+8, stop, declStop, u.SrcPort, u.DstPort, frag) {
 		return true
 	}
 	if off+8 < stop && !d.lean && (isDNSPort(u.SrcPort) || isDNSPort(u.DstPort)) {

@@ -134,7 +134,15 @@ const (
 // unsupported; control protocols (LCP, IPCP, authentication) carry no
 // packet.
 func (d *Decoder) ppp(e Encap, b []byte, off int) {
-	if len(b) >= off+2 && b[off] == 0xff && b[off+1] == 0x03 {
+	if len(b) > off && b[off] == 0xff { // 0xff is no protocol: the address
+		switch {
+		case len(b) < off+2:
+			d.failEncap(e, off, ErrTruncated, "PPP control field cut short")
+			return
+		case b[off+1] != 0x03:
+			d.failEncap(e, off, ErrMalformed, "PPP address 0xff without control 0x03")
+			return
+		}
 		off += 2
 	}
 	if len(b) < off+1 || b[off]&1 == 0 && len(b) < off+2 {
@@ -421,10 +429,11 @@ func (d *Decoder) mpls(b []byte, off int) {
 
 // pwEth decodes an Ethernet pseudowire (RFC 4448) at off, whose first
 // nibble is 0: behind a 4-byte control word (RFC 4385) or not, whichever
-// leaves the likelier Ethernet header, the control word on a tie (RFC 8469
-// asks for it), as Wireshark's heuristic decides.
+// leaves the likelier Ethernet header, the control word on a tie or when
+// the frame is too short to tell (RFC 8469 asks for it), as Wireshark's
+// heuristic decides.
 func (d *Decoder) pwEth(b []byte, off int) {
-	cw := ethLikeness(b, off+4) >= ethLikeness(b, off)
+	cw := len(b) < off+4+14 || ethLikeness(b, off+4) >= ethLikeness(b, off) // cut short: no telling
 	if !d.enter(EncapPWEth, off) {
 		return
 	}
