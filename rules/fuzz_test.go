@@ -66,6 +66,7 @@ func FuzzCondition(f *testing.F) {
 		`any(bad_domains, lower(dns.qry.name) endsWith "." + #)`,
 		`urldecode(payload) == b64decode(http.host) + "x"`,
 		`tcp.flags.syn == 1 && ncf.rate > 1.5 && tcp.dstport - 1 == 22`,
+		`vlan.id == 300 || mpls.label in [16, 17] && vlan.id != tcp.dstport || vlan.id + 1 > 7`,
 	} {
 		f.Add(c, "ab\x01\x02cd", "10.1.2.3", 23, true)
 	}
@@ -83,6 +84,9 @@ func FuzzCondition(f *testing.F) {
 		p.Payload, p.Frame.Bytes = payload, payload+"frame"
 		p.IP.Src, p.SrcIP, p.HTTP.Host, p.DNS.Qry.Name = addr, addr, addr, addr
 		p.TCP.DstPort, p.TCP.Flags.SYN = port, syn
+		p.VLAN.Present, p.VLAN.ID = true, port // two 802.1Q tags: port, then 300
+		p.VLAN.IDs.Add(port)
+		p.VLAN.IDs.Add(300)
 		var ev Evaluator
 		got, _ := ev.Eval(r, p)
 		vm, err := ev.evalVM(r, p)

@@ -20,18 +20,26 @@ import (
 // capDir holds the public test captures.
 const capDir = "../../testdata/captures"
 
+// tunnelDir holds a capture per encapsulation (VLAN stacks, MPLS, GRE,
+// VXLAN, ...): frames whose fields have several values.
+const tunnelDir = "../../testdata/tunnels"
+
 // loadPackets decodes every frame of the Ethernet pcaps named (all of
-// them when names is empty) into packets that stay valid: each Packet is
-// decoded in place in the returned slice and its frame is kept.
+// them, and those of tunnelDir, when names is empty) into packets that
+// stay valid: each Packet is decoded in place in the returned slice and
+// its frame is kept. Names are relative to capDir.
 func loadPackets(tb testing.TB, names ...string) []field.Packet {
 	tb.Helper()
 	if len(names) == 0 {
-		m, err := filepath.Glob(filepath.Join(capDir, "*.pcap"))
-		if err != nil || len(m) == 0 {
-			tb.Fatalf("no captures in %s: %v", capDir, err)
-		}
-		for _, p := range m {
-			names = append(names, filepath.Base(p))
+		for _, dir := range []string{capDir, tunnelDir} {
+			m, err := filepath.Glob(filepath.Join(dir, "*.pcap"))
+			if err != nil || len(m) == 0 {
+				tb.Fatalf("no captures in %s: %v", dir, err)
+			}
+			for _, p := range m {
+				rel, _ := filepath.Rel(capDir, p)
+				names = append(names, rel)
+			}
 		}
 	}
 	var frames [][]byte
@@ -168,7 +176,7 @@ func (g *gen) randCase(s string) string {
 
 // header returns a test of header fields.
 func (g *gen) header() string {
-	switch g.r.IntN(22) {
+	switch g.r.IntN(26) {
 	case 0:
 		return fmt.Sprintf("tcp.dstport == %d", g.port())
 	case 1:
@@ -192,7 +200,7 @@ func (g *gen) header() string {
 	case 10:
 		return fmt.Sprintf("eth.type == %s", g.pick("0x0800", "0x86dd", "0x0806", "2048"))
 	case 11:
-		return fmt.Sprintf("vlan.id == %d", g.pick2(1200, 0, 10, 100, 3))
+		return fmt.Sprintf("vlan.id %s %d", g.pick("==", "==", "!=", ">", "<=", ">="), g.pick2(1200, 0, 10, 100, 3, 200, 300, 400))
 	case 12:
 		return "tcp.dstport == 0"
 	case 13:
@@ -211,6 +219,14 @@ func (g *gen) header() string {
 		return fmt.Sprintf("%d < tcp.window_size_value", g.r.IntN(3)-1)
 	case 20:
 		return fmt.Sprintf("icmpv6.type in [%d, %d]", 128+g.r.IntN(10), 133+g.r.IntN(5))
+	case 21: // fields with a value per header
+		return fmt.Sprintf("%s == %d", g.pick("mpls.label", "mpls.ttl", "ieee8021ad.id"), g.pick2(0, 29, 100, 200, 300, 63, 64))
+	case 22:
+		return fmt.Sprintf("%s in [%d, %d]", g.pick("gre.proto", "ppp.protocol"), g.pick2(0x0800, 0x86dd, 0x21, 0x57), g.pick2(0x6558, 0x88be, 0xc021, 0))
+	case 23:
+		return fmt.Sprintf("%s == %d", g.pick("vxlan.vni", "geneve.vni", "gre.key", "erspan.spanid", "pppoe.session_id"), g.pick2(0, 5, 6, 7, 42, 77, 0x1234))
+	case 24:
+		return g.pick("tunnel", "gre", "vxlan", "mpls", "pweth", "pppoes", "teredo", "tunnel.depth > 0")
 	}
 	return fmt.Sprintf("arp.opcode == %d", g.r.IntN(3))
 }
