@@ -81,12 +81,12 @@ var svCases = []svCase{
 		{sid: 1},
 	}},
 	{dir: "detect-vlan-id", rules: "detect-vlan-id.yaml", checks: []svCheck{
-		{sid: 1}, {sid: 2, reason: "middle tag read from the frame bytes"}, {sid: 3},
+		{sid: 1}, {sid: 2, reason: "vlan.id == 300 holds when any tag is 300"}, {sid: 3},
 		{sid: 4, reason: "middle tag read from the frame bytes"},
 		{sid: 5, reason: "middle tag read from the frame bytes"},
-		{sid: 6}, {sid: 7, reason: "third tag read from the frame bytes"},
+		{sid: 6, reason: "vlan.id != 500 holds when no tag is 500"}, {sid: 7, reason: "third tag read from the frame bytes"},
 		{sid: 8, reason: "middle tag read from the frame bytes"},
-		{sid: 9}, {sid: 10}, {sid: 11},
+		{sid: 9, reason: "vlan.id >= 200 holds when any tag is"}, {sid: 10, reason: "all tags above 100: no tag at or below 100"}, {sid: 11},
 	}},
 	{dir: "detect-vlan-layers", rules: "detect-vlan-layers.yaml", checks: []svCheck{
 		{sid: 1}, {sid: 2}, {sid: 3}, {sid: 4},

@@ -75,7 +75,15 @@
 //   - a bool compared with 0 or 1 is compared with false or true, as
 //     Wireshark users write `tcp.flags.syn == 1`;
 //   - list names become array literals and macro names their conditions
-//     (macros may use lists and other macros; cycles are errors).
+//     (macros may use lists and other macros; cycles are errors);
+//   - a field that a frame may carry several times (field.Field.Multi:
+//     vlan.id, mpls.label, gre.proto, ...) compared with a value (==, <,
+//     <=, >, >=, in) holds when any of its values satisfies the
+//     comparison, and F != v when none equals v, as in Wireshark 4; a
+//     frame without the header has the one value 0; anywhere else the
+//     field is its first value. Two such fields cannot be compared with
+//     each other. The comparison is rewritten into any (or none) over
+//     the values, which the closures and the prefilter index also read.
 //
 // Functions available in conditions, besides expr's built-ins (contains,
 // startsWith, endsWith, matches, in, len, lower, upper, trim, ...):
