@@ -47,9 +47,7 @@ func (d *Decoder) carried(e Encap, b []byte, off, et int) {
 // in IP, GRE, MPLS in IP); it reports whether it was. more marks a first
 // fragment.
 func (d *Decoder) ipTunnel(b []byte, start, capEnd, proto int, more bool) bool {
-	switch proto {
-	case protoIPIP, protoIPv6Encap, protoGRE, protoMPLSinIP:
-	default:
+	if proto != protoIPIP && proto != protoIPv6Encap && proto != protoGRE && proto != protoMPLSinIP {
 		return false
 	}
 	d.payload(b, start, capEnd) // the outer packet's view until the inner one is decoded
@@ -77,23 +75,15 @@ func (d *Decoder) ipTunnel(b []byte, start, capEnd, proto int, more bool) bool {
 // where the UDP header says the payload ends; frag marks a first
 // fragment.
 func (d *Decoder) udpTunnel(b []byte, start, stop, declEnd, sport, dport int, frag bool) bool {
-	var e Encap
-	switch {
-	case dport == portVXLAN:
-		e = EncapVXLAN
-	case dport == portGeneve:
-		e = EncapGeneve
-	case sport == portTeredo || dport == portTeredo:
-		e = EncapTeredo
-	default:
+	if dport != portVXLAN && dport != portGeneve && sport != portTeredo && dport != portTeredo {
 		return false
 	}
 	d.cut = d.cut || frag
 	b = b[:stop]
-	switch e {
-	case EncapVXLAN:
+	switch dport {
+	case portVXLAN:
 		d.vxlan(b, start)
-	case EncapGeneve:
+	case portGeneve:
 		d.geneve(b, start)
 	default:
 		d.teredo(b, start, declEnd)
@@ -183,7 +173,7 @@ const (
 
 // gre decodes a GRE header at off and the payload its protocol type
 // names: a network protocol, Ethernet (0x6558), ERSPAN (0x88be, 0x22eb)
-// or, in version 1 (PPTP), PPP.
+// or PPP (0x880b, PPTP's version 1).
 func (d *Decoder) gre(b []byte, off int) {
 	if len(b) < off+4 {
 		d.failEncap(EncapGRE, off, ErrTruncated, "GRE header cut short")
@@ -240,7 +230,7 @@ func (d *Decoder) gre(b []byte, off int) {
 	}
 	switch {
 	case ver == 1 && !seq: // PPTP acknowledgment: no payload
-	case ver == 1 && proto == etPPP:
+	case proto == etPPP:
 		d.ppp(EncapGRE, b, pos)
 	case proto == etERSPAN || proto == etERSPAN3:
 		d.erspan(b, pos, proto, seq)
@@ -453,11 +443,13 @@ func ethLikeness(b []byte, off int) int {
 	if len(b) < off+14 || b[off+6]&1 != 0 {
 		return 0
 	}
-	switch et := be16(b[off+12:]); {
-	case et == etIPv4 || et == etIPv6 || et == etARP || et == etVLAN || et == etQinQ || et == etMPLS:
+	switch et := be16(b[off+12:]); et {
+	case etIPv4, etIPv6, etARP, etVLAN, etQinQ, etQinQOld, etMPLS, etMPLSMulti, etPPPoES:
 		return 2
-	case et > maxLen8023 && et < minEtype:
-		return 0
+	default:
+		if et > maxLen8023 && et < minEtype {
+			return 0
+		}
 	}
 	return 1
 }
