@@ -35,8 +35,10 @@ func (d *Decoder) ipv4(b []byte, off int) {
 		d.fail("ip", off, ErrMalformed, "IP version is not 4")
 		return
 	}
-	d.nest()
 	p := d.p
+	if p.Meta.L3 >= 0 { // an inner packet
+		d.nest()
+	}
 	ip := &p.IP
 	ihl, total, fo := int(h[0]&0xf)*4, be16(h[2:]), be16(h[6:])
 	ip.Present = true
@@ -96,8 +98,10 @@ func (d *Decoder) ipv6(b []byte, off int) {
 		d.fail("ipv6", off, ErrMalformed, "IP version is not 6")
 		return
 	}
-	d.nest()
 	p := d.p
+	if p.Meta.L3 >= 0 { // an inner packet
+		d.nest()
+	}
 	ip := &p.IPv6
 	v := be32(h)
 	ip.Present = true

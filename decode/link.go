@@ -144,8 +144,10 @@ func (d *Decoder) arp(b []byte, off int) {
 		d.fail("arp", off, ErrTruncated, "ARP header cut short")
 		return
 	}
-	d.nest()
 	p := d.p
+	if p.Meta.L3 >= 0 { // an inner packet
+		d.nest()
+	}
 	p.ARP.Present = true
 	p.Meta.L3 = off
 	hlen, plen := int(b[off+4]), int(b[off+5])

@@ -1,9 +1,9 @@
 package decode
 
 // transport decodes the IP payload b[start:end] (end as the IP header
-// reports it; the capture may end sooner) carrying protocol proto. later
-// marks a fragment other than the first, more a first fragment with more
-// to come.
+// reports it; the capture may end sooner) carrying protocol proto: a
+// transport header, or a tunnel. later marks a fragment other than the
+// first, more a first fragment with more to come.
 func (d *Decoder) transport(b []byte, start, end, proto int, later, more bool) {
 	capEnd := min(end, len(b))
 	if later {
@@ -11,11 +11,11 @@ func (d *Decoder) transport(b []byte, start, end, proto int, later, more bool) {
 		d.payload(b, start, capEnd)
 		return
 	}
-	if d.ipTunnel(b, start, capEnd, proto, more) {
-		return
-	}
 	var ok bool
 	switch proto {
+	case protoIPIP, protoIPv6Encap, protoGRE, protoMPLSinIP:
+		d.ipTunnel(b, start, capEnd, proto, more)
+		return
 	case protoTCP:
 		ok = d.tcp(b, start, end, capEnd, more)
 	case protoUDP:
@@ -133,7 +133,8 @@ func (d *Decoder) udp(b []byte, off, end, capEnd int, frag bool) bool {
 	declStop := stop
 	stop = min(stop, capEnd)
 	d.payload(b, off+8, stop)
-	if off+8 < declStop && d.udpTunnel(b, off+8, stop, declStop, u.SrcPort, u.DstPort, frag) {
+	if off+8 < declStop && tunnelPorts(u.SrcPort, u.DstPort) {
+		d.udpTunnel(b, off+8, stop, declStop, u.DstPort, frag)
 		return true
 	}
 	if off+8 < stop && !d.lean && (isDNSPort(u.SrcPort) || isDNSPort(u.DstPort)) {

@@ -8,15 +8,12 @@ const (
 )
 
 // nest makes way for an inner network packet whose header at hand is
-// valid: when the frame already has an IP (or ARP) header, that packet's
-// network, transport and application fields are cleared for the inner
-// one's, and, the first time, the outermost IP header's endpoints are
-// kept under tunnel.*.
+// valid, in a frame that already has an IP (or ARP) header (Meta.L3 set):
+// that packet's network, transport and application fields are cleared for
+// the inner one's, and, the first time, the outermost IP header's
+// endpoints are kept under tunnel.*.
 func (d *Decoder) nest() {
 	p := d.p
-	if p.Meta.L3 < 0 {
-		return
-	}
 	t := &p.Tunnel
 	if !t.Present {
 		t.Present = true
@@ -42,14 +39,10 @@ func (d *Decoder) carried(e Encap, b []byte, off, et int) {
 	}
 }
 
-// ipTunnel decodes IP protocol proto at start, carried by an IP packet
-// whose captured payload ends at capEnd, when it is a tunnel (IPv4 or IPv6
-// in IP, GRE, MPLS in IP); it reports whether it was. more marks a first
-// fragment.
-func (d *Decoder) ipTunnel(b []byte, start, capEnd, proto int, more bool) bool {
-	if proto != protoIPIP && proto != protoIPv6Encap && proto != protoGRE && proto != protoMPLSinIP {
-		return false
-	}
+// ipTunnel decodes the tunnel that IP protocol proto names (IPv4 or IPv6
+// in IP, GRE, MPLS in IP) at start, carried by an IP packet whose captured
+// payload ends at capEnd. more marks a first fragment.
+func (d *Decoder) ipTunnel(b []byte, start, capEnd, proto int, more bool) {
 	d.payload(b, start, capEnd) // the outer packet's view until the inner one is decoded
 	d.cut = d.cut || more
 	b = b[:capEnd]
@@ -67,17 +60,18 @@ func (d *Decoder) ipTunnel(b []byte, start, capEnd, proto int, more bool) bool {
 	default:
 		d.mpls(b, start)
 	}
-	return true
 }
 
-// udpTunnel decodes the UDP payload b[start:stop] as VXLAN, Geneve or
-// Teredo when the ports name one, and reports whether they did. declEnd is
-// where the UDP header says the payload ends; frag marks a first
-// fragment.
-func (d *Decoder) udpTunnel(b []byte, start, stop, declEnd, sport, dport int, frag bool) bool {
-	if dport != portVXLAN && dport != portGeneve && sport != portTeredo && dport != portTeredo {
-		return false
-	}
+// tunnelPorts reports whether UDP ports name a tunnel: VXLAN or Geneve by
+// destination, Teredo by either.
+func tunnelPorts(sport, dport int) bool {
+	return dport == portVXLAN || dport == portGeneve || sport == portTeredo || dport == portTeredo
+}
+
+// udpTunnel decodes the UDP payload b[start:stop] as the tunnel its ports
+// name (tunnelPorts). declEnd is where the UDP header says the payload
+// ends; frag marks a first fragment.
+func (d *Decoder) udpTunnel(b []byte, start, stop, declEnd, dport int, frag bool) {
 	d.cut = d.cut || frag
 	b = b[:stop]
 	switch dport {
@@ -88,7 +82,6 @@ func (d *Decoder) udpTunnel(b []byte, start, stop, declEnd, sport, dport int, fr
 	default:
 		d.teredo(b, start, declEnd)
 	}
-	return true
 }
 
 // pppoe decodes a PPPoE session header (RFC 2516) at off and the PPP
