@@ -321,9 +321,10 @@ type ARPAddress struct {
 	ProtoIPv4 string `expr:"proto_ipv4" doc:"protocol (IPv4) address"`
 }
 
-// IPv4 is the IPv4 header.
+// IPv4 is the IPv4 header of the packet inspected: the innermost one of a
+// tunnel (the outermost is under tunnel.*).
 type IPv4 struct {
-	Present    bool      `expr:"present" doc:"IPv4 header present"`
+	Present    bool      `expr:"present" doc:"IPv4 header present (the innermost packet's)"`
 	Src        string    `expr:"src" doc:"IPv4 source address, dotted quad"`
 	Dst        string    `expr:"dst" doc:"IPv4 destination address, dotted quad"`
 	TTL        int       `expr:"ttl" doc:"IPv4 time to live"`
@@ -344,9 +345,10 @@ type IPv4Flags struct {
 	MF bool `expr:"mf" doc:"IPv4 more fragments flag"`
 }
 
-// IPv6 is the IPv6 header.
+// IPv6 is the IPv6 header of the packet inspected: the innermost one of a
+// tunnel (the outermost is under tunnel.*).
 type IPv6 struct {
-	Present  bool         `expr:"present" doc:"IPv6 header present"`
+	Present  bool         `expr:"present" doc:"IPv6 header present (the innermost packet's)"`
 	Src      string       `expr:"src" doc:"IPv6 source address, canonical text (RFC 5952)"`
 	Dst      string       `expr:"dst" doc:"IPv6 destination address, canonical text (RFC 5952)"`
 	HLim     int          `expr:"hlim" doc:"IPv6 hop limit"`
