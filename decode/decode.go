@@ -106,11 +106,19 @@ func (l Link) String() string {
 
 // Limits on nested headers; a frame beyond them is malformed.
 const (
-	maxVLANTags   = 8  // VLAN tags (802.1Q and 802.1ad) in a frame
-	maxMPLSLabels = 16 // MPLS label stack entries
-	maxIPv6Ext    = 8  // IPv6 extension headers
-	maxDNSJumps   = 16 // DNS compression pointers followed in one name
-	maxEncaps     = 8  // encapsulations crossed in a frame (VLAN tags aside)
+	maxVLANTags   = 8               // VLAN tags (802.1Q and 802.1ad) in a frame
+	maxMPLSLabels = field.MaxOccurs // MPLS label stack entries in a frame
+	maxIPv6Ext    = 8               // IPv6 extension headers
+	maxDNSJumps   = 16              // DNS compression pointers followed in one name
+	maxEncaps     = 8               // encapsulations crossed in a frame (VLAN tags aside)
+)
+
+// A field.Ints holds every value a frame within these limits has (one
+// per VLAN tag, per label, per encapsulation): this fails to compile
+// otherwise.
+var (
+	_ [field.MaxOccurs - maxVLANTags]byte
+	_ [field.MaxOccurs - maxEncaps]byte
 )
 
 // Decoder decodes frames into a field.Packet. A Decoder is meant to be

@@ -367,14 +367,15 @@ func (d *Decoder) teredo(b []byte, off, declEnd int) {
 
 // mpls decodes the label stack at off, then what follows the bottom of
 // the stack, told apart by its first nibble as Wireshark does: 4 IPv4, 6
-// IPv6, 0 an Ethernet pseudowire.
+// IPv6, 0 an Ethernet pseudowire. A frame holds at most maxMPLSLabels
+// labels, all stacks together, so that mpls.label keeps every one.
 func (d *Decoder) mpls(b []byte, off int) {
 	p := d.p
 	m := &p.MPLS
 	start := off
-	for i := 0; ; i++ {
-		if i == maxMPLSLabels {
-			d.failEncap(EncapMPLS, off, ErrMalformed, "more than 16 MPLS labels")
+	for {
+		if m.Labels.N == maxMPLSLabels {
+			d.failEncap(EncapMPLS, off, ErrMalformed, "more than 16 MPLS labels in the frame")
 			return
 		}
 		if len(b) < off+4 {
