@@ -200,24 +200,36 @@ func (d *Decoder) decode(p *field.Packet, link Link, frame []byte) error {
 // the scratch arrays (which only back strings set again below). A layer
 // is cleared only when its Present flag is set: the decoder sets a
 // layer's fields only after its flag, and Reset zeroes everything, so a
-// layer whose flag is false is already zero. Clearing the whole Packet
-// would cost more than decoding it.
+// layer whose flag is false is already zero. The layers of Token Ring,
+// 802.1ad and encapsulations are looked at only when Meta.Encap says the
+// frame had one: the decoder sets it before any of their flags. Clearing
+// the whole Packet would cost more than decoding it.
 func clearDecoded(p *field.Packet) {
 	p.Frame.Present, p.Frame.CapLen, p.Frame.Bytes = false, 0, ""
 	if p.WLAN.Present {
 		p.WLAN = field.WLAN{}
 	}
-	if p.TR.Present {
-		p.TR = field.TR{}
-	}
 	if p.Eth.Present {
 		p.Eth = field.Eth{}
 	}
-	if p.IEEE8021AD.Present {
-		p.IEEE8021AD = field.IEEE8021AD{}
-	}
 	if p.VLAN.Present || p.VLAN.Count != 0 { // an 802.1ad tag alone counts
 		p.VLAN = field.VLAN{}
+	}
+	if p.Meta.Encap {
+		clearEncap(p)
+	}
+	clearNetwork(p)
+	p.Meta.Raw = nil
+	p.Meta.VLANTags = 0
+}
+
+// clearEncap zeroes the layers that Meta.Encap announces.
+func clearEncap(p *field.Packet) {
+	if p.TR.Present {
+		p.TR = field.TR{}
+	}
+	if p.IEEE8021AD.Present {
+		p.IEEE8021AD = field.IEEE8021AD{}
 	}
 	if p.MPLS.Present {
 		p.MPLS = field.MPLS{}
@@ -249,9 +261,7 @@ func clearDecoded(p *field.Packet) {
 	if p.Tunnel.Present {
 		p.Tunnel = field.Tunnel{}
 	}
-	clearNetwork(p)
-	p.Meta.Raw = nil
-	p.Meta.VLANTags = 0
+	p.Meta.Encap = false
 }
 
 // clearNetwork zeroes the network, transport and application fields: for

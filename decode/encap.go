@@ -63,6 +63,7 @@ func (d *Decoder) enter(e Encap, off int) bool {
 	}
 	d.encaps++
 	d.counts[e].Decoded++
+	d.p.Meta.Encap = true
 	return true
 }
 

@@ -82,6 +82,7 @@ func (d *Decoder) etherType(b []byte, off, et int) {
 		tci := be16(b[off:])
 		id, pcp := tci&0xfff, tci>>13
 		if e == Encap8021AD {
+			p.Meta.Encap = true
 			q := &p.IEEE8021AD
 			q.Present = true
 			add(&q.ID, &q.IDs, id)
@@ -175,6 +176,7 @@ func (d *Decoder) tokenRing(b []byte) {
 		return
 	}
 	p := d.p
+	p.Meta.Encap = true
 	t := &p.TR
 	t.Present = true
 	t.Dst = d.mac(b[2:8], txtTRDst)

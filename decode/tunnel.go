@@ -14,6 +14,7 @@ const (
 // endpoints are kept under tunnel.*.
 func (d *Decoder) nest() {
 	p := d.p
+	p.Meta.Encap = true
 	t := &p.Tunnel
 	if !t.Present {
 		t.Present = true
@@ -383,7 +384,7 @@ func (d *Decoder) mpls(b []byte, off int) {
 			return
 		}
 		e := be32(b[off:])
-		m.Present = true
+		p.Meta.Encap, m.Present = true, true
 		add(&m.Label, &m.Labels, e>>12)
 		add(&m.Exp, &m.Exps, e>>9&7)
 		add(&m.TTL, &m.TTLs, e&0xff)

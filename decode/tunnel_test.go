@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -416,6 +417,33 @@ func TestTunnelsTruncated(t *testing.T) {
 					if de != nil && de.Layer == e.String() && counts[e].Truncated != 1 {
 						t.Errorf("%s frame %d cut at %d: %v not counted: %+v", name, i+1, n, err, counts[e])
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestNoStaleFields decodes every tunnel frame, whole and cut at every
+// length, then a plain frame into the same Packet: the result must equal
+// a decode of the plain frame into a fresh Packet (no layer of the tunnel
+// frame may survive).
+func TestNoStaleFields(t *testing.T) {
+	plain := readNCF(t, "sv-http-testmyids.ncf")[3]
+	d := New()
+	var fresh, p field.Packet
+	fresh.Reset()
+	if err := d.Decode(&fresh, plain.link, plain.data); err != nil {
+		t.Fatal(err)
+	}
+	for name, frames := range tunnelFrames(t) {
+		for i, f := range frames {
+			for n := 0; n <= len(f.data); n++ {
+				p.Reset()
+				_ = d.Decode(&p, f.link, f.data[:n])
+				_ = d.Decode(&p, plain.link, plain.data)
+				p.Meta.Scratch, p.Meta.Name = fresh.Meta.Scratch, fresh.Meta.Name
+				if !reflect.DeepEqual(p, fresh) {
+					t.Fatalf("%s frame %d cut at %d: a field survived into the next frame:\n got %+v\nwant %+v", name, i+1, n, p, fresh)
 				}
 			}
 		}

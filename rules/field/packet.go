@@ -106,6 +106,10 @@ type Meta struct {
 	// Fragment is true for an IPv4 or IPv6 fragment other than the first:
 	// its transport header is not in this packet.
 	Fragment bool
+	// Encap is true when the frame has a Token Ring header, an 802.1ad
+	// tag or an encapsulation (MPLS, PPPoE, GRE, VXLAN, ...): the decoder
+	// looks at those layers, to clear them, only then.
+	Encap bool
 	// Scratch backs the address strings (MAC, IPv4, IPv6 text) so
 	// decoding does not allocate; the strings alias it. Each address
 	// field has its own place in it, so an inner header's text takes the
