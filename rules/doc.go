@@ -123,10 +123,11 @@
 // [field.Slot] and a suppression address a masked netip.Prefix. The
 // package keeps no run-time state.
 //
-// Conditions built only from field loads, literals, comparisons, boolean
-// logic, string operators, constant `in` sets and the functions that cannot
-// fail (cidr with a constant prefix, icontains, byte_at, u16, u32, len) are
-// also compiled into Go closures that read the Packet in place: the
+// Conditions built only from field loads, literals, comparisons (of
+// fields with several values too), boolean logic, string operators,
+// constant `in` sets and the functions that cannot fail (cidr with a
+// constant prefix, icontains, byte_at, u16, u32, len) are also compiled
+// into Go closures that read the Packet in place: the
 // Evaluator runs those without the VM and without allocating. Others run
 // on the VM (which boxes each loaded field: about one allocation per load).
 // Both give the same result; tests and the fuzz target compare them.
