@@ -186,8 +186,12 @@ CASES = [
         # origin indication (port and address obfuscated), then a bubble: IPv6, no next header
         udp4(3544, 40001, struct.pack(">HH", 0, 40001 ^ 0xffff) + bytes(x ^ 0xff for x in bytes([203, 0, 113, 9]))
              + b(IPv6(src="fe80::8000:ffff:ffff:fffe", dst="fe80::1", nh=59))),
+        # authentication header (no client id, a 2-byte value, nonce, confirmation), then origin indication
+        udp4(3544, 40002, struct.pack(">HBB", 1, 0, 2) + b"\xaa\xbb" + bytes(range(8)) + b"\x00"
+             + struct.pack(">HH", 0, 40002 ^ 0xffff) + bytes(x ^ 0xff for x in bytes([203, 0, 113, 9]))
+             + b(IPv6(src="2001:0:cb00:7101::1", dst="2001:0:cb00:7102::2") / TCP(sport=40002, dport=80, flags="S"))),
     ], [
-        (1701, "HTTP SYN over Teredo", "teredo && tcp.dstport == 80", "teredo && tcp.dstport == 80", [1]),
+        (1701, "HTTP SYN over Teredo", "teredo && tcp.dstport == 80", "teredo && tcp.dstport == 80", [1, 3]),
         (1702, "Teredo bubble", "teredo && ipv6.nxt == 59", "teredo && ipv6.nxt == 59", [2]),
     ]),
     ("pptp.pcap", 1, [
