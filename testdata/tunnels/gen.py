@@ -109,9 +109,9 @@ CASES = [
         # LCP echo request: a control protocol, no inner packet
         b(Ether(src=C_MAC, dst=S_MAC) / PPPoE(sessionid=0x1234) / PPP(proto=0xc021) / Raw(bytes.fromhex("0901000800000000"))),
     ], [
-        (1001, "SSH SYN inside a PPPoE session", "pppoes && tcp.flags.syn && tcp.dstport == 22", "pppoes && tcp.flags.syn == 1 && tcp.dstport == 22", [1, 2]),
-        (1002, "inner IPv4 destination", 'ip.dst == "198.51.100.20"', "ip.dst == 198.51.100.20", [1]),
-        (1003, "LCP on session 0x1234", "pppoe.session_id == 0x1234 && ppp.protocol == 0xc021", "pppoe.session_id == 0x1234 && ppp.protocol == 0xc021", [3]),
+        (91001, "SSH SYN inside a PPPoE session", "pppoes && tcp.flags.syn && tcp.dstport == 22", "pppoes && tcp.flags.syn == 1 && tcp.dstport == 22", [1, 2]),
+        (91002, "inner IPv4 destination", 'ip.dst == "198.51.100.20"', "ip.dst == 198.51.100.20", [1]),
+        (91003, "LCP on session 0x1234", "pppoe.session_id == 0x1234 && ppp.protocol == 0xc021", "pppoe.session_id == 0x1234 && ppp.protocol == 0xc021", [3]),
     ]),
     ("gre.pcap", 1, [
         outer4(47, gre(0x0800, b(syn(23)))),
@@ -119,20 +119,20 @@ CASES = [
         outer4(47, gre(0x6558, inner_eth(dnsq()))),  # transparent Ethernet bridging
         outer4(47, gre(0x0800, b(IP(src=IN4A, dst=IN4B) / ICMP(type=8, id=1, seq=1)), seq=9, csum=True)),
     ], [
-        (1101, "telnet SYN inside GRE", "gre && tcp.dstport == 23", "gre && tcp.dstport == 23", [1, 2]),
-        (1102, "DNS query bridged over GRE", 'gre.proto == 0x6558 && dns.qry.name == "www.example.com"', 'gre.proto == 0x6558 && dns.qry.name == "www.example.com"', [3]),
-        (1103, "echo request from the tunnel end 203.0.113.1", 'icmp.type == 8 && tunnel.src_ip == "203.0.113.1"', "icmp.type == 8 && ip.src == 203.0.113.1", [4]),
-        (1104, "GRE key 7", "gre.key == 7", "gre.key == 7", [2]),
-        (1105, "inner IPv6 source", 'ipv6.src == "2001:db8::10" && tunnel.dest_ip == "2001:db8:1::2"', "ipv6.src == 2001:db8::10 && ipv6.dst == 2001:db8:1::2", [2]),
+        (91101, "telnet SYN inside GRE", "gre && tcp.dstport == 23", "gre && tcp.dstport == 23", [1, 2]),
+        (91102, "DNS query bridged over GRE", 'gre.proto == 0x6558 && dns.qry.name == "www.example.com"', 'gre.proto == 0x6558 && dns.qry.name == "www.example.com"', [3]),
+        (91103, "echo request from the tunnel end 203.0.113.1", 'icmp.type == 8 && tunnel.src_ip == "203.0.113.1"', "icmp.type == 8 && ip.src == 203.0.113.1", [4]),
+        (91104, "GRE key 7", "gre.key == 7", "gre.key == 7", [2]),
+        (91105, "inner IPv6 source", 'ipv6.src == "2001:db8::10" && tunnel.dest_ip == "2001:db8:1::2"', "ipv6.src == 2001:db8::10 && ipv6.dst == 2001:db8:1::2", [2]),
     ]),
     ("erspan.pcap", 1, [
         outer4(47, gre(0x88be, inner_eth(syn(80)))),  # type I: no sequence number, no ERSPAN header
         outer4(47, gre(0x88be, struct.pack(">HHI", 1 << 12 | 10, 5, 0) + inner_eth(syn(80)), seq=1)),  # type II, VLAN 10, session 5
         outer4(47, gre(0x22eb, struct.pack(">HHIHH", 2 << 12, 6, 0, 0, 0) + inner_eth(syn(80)), seq=2)),  # type III, session 6
     ], [
-        (1201, "HTTP SYN mirrored by ERSPAN", "erspan && tcp.dstport == 80", "erspan && tcp.dstport == 80", [1, 2, 3]),
-        (1202, "ERSPAN type II or III", "erspan.version >= 1 && tcp.dstport == 80", "erspan.version >= 1 && tcp.dstport == 80", [2, 3]),
-        (1203, "ERSPAN type III session 6", "erspan.version == 2 && erspan.spanid == 6", "erspan.version == 2 && erspan.spanid == 6", [3]),
+        (91201, "HTTP SYN mirrored by ERSPAN", "erspan && tcp.dstport == 80", "erspan && tcp.dstport == 80", [1, 2, 3]),
+        (91202, "ERSPAN type II or III", "erspan.version >= 1 && tcp.dstport == 80", "erspan.version >= 1 && tcp.dstport == 80", [2, 3]),
+        (91203, "ERSPAN type III session 6", "erspan.version == 2 && erspan.spanid == 6", "erspan.version == 2 && erspan.spanid == 6", [3]),
     ]),
     ("vxlan.pcap", 1, [
         udp4(51000, 4789, struct.pack(">II", 0x08000000, 42 << 8) + inner_eth(
@@ -141,8 +141,8 @@ CASES = [
         udp4(51001, 4789, struct.pack(">II", 0x08000000, 43 << 8) + inner_eth(
             Dot1Q(vlan=300) / ARP(op=1, hwsrc=I_MAC1, psrc=IN4A, pdst=IN4B), dst="ff:ff:ff:ff:ff:ff")),
     ], [
-        (1301, "GET of /etc/passwd inside VXLAN 42", 'vxlan.vni == 42 && http.request.uri contains "/etc/passwd"', 'vxlan.vni == 42 && http.request.uri contains "/etc/passwd"', [1]),
-        (1302, "ARP in VLAN 300 inside VXLAN", "arp && vlan.id == 300 && tunnel.dest_port == 4789", "arp && vlan.id == 300 && udp.dstport == 4789", [2]),
+        (91301, "GET of /etc/passwd inside VXLAN 42", 'vxlan.vni == 42 && http.request.uri contains "/etc/passwd"', 'vxlan.vni == 42 && http.request.uri contains "/etc/passwd"', [1]),
+        (91302, "ARP in VLAN 300 inside VXLAN", "arp && vlan.id == 300 && tunnel.dest_port == 4789", "arp && vlan.id == 300 && udp.dstport == 4789", [2]),
     ]),
     ("geneve.pcap", 1, [
         # an 8-byte option (class 0x0102, type 0x80, 4 bytes of data), Ethernet payload
@@ -150,8 +150,8 @@ CASES = [
              + inner_eth(syn(443))),
         udp4(52001, 6081, struct.pack(">BBHI", 0, 0, 0x0800, 78 << 8) + b(dnsq())),
     ], [
-        (1401, "HTTPS SYN in Geneve 77", "geneve.vni == 77 && tcp.dstport == 443", "geneve.vni == 77 && tcp.dstport == 443", [1]),
-        (1402, "DNS inside Geneve", "geneve && dns.qry.name == \"www.example.com\"", "geneve && dns.qry.name == \"www.example.com\"", [2]),
+        (91401, "HTTPS SYN in Geneve 77", "geneve.vni == 77 && tcp.dstport == 443", "geneve.vni == 77 && tcp.dstport == 443", [1]),
+        (91402, "DNS inside Geneve", "geneve && dns.qry.name == \"www.example.com\"", "geneve && dns.qry.name == \"www.example.com\"", [2]),
     ]),
     # tshark 4.0 decodes IP over MPLS, but its pseudowire heuristic, which looks
     # the address prefixes up in its manufacturer table, takes frame 3's
@@ -165,11 +165,11 @@ CASES = [
         # Ethernet pseudowire without control word; the inner destination starts with a 0 nibble
         eth(0x8847) + mpls(500, True) + inner_eth(syn(23), dst="00:00:5e:00:53:01"),
     ], [
-        (1501, "telnet SYN over MPLS", "mpls && tcp.dstport == 23 && tcp.flags.syn", None, [1, 2, 3, 4]),
-        (1502, "label 200, second in the stack", "mpls.label == 200 && mpls.ttl == 63", "mpls.label == 200 && mpls.ttl == 63", [1]),
-        (1503, "IP over MPLS", "mpls && (ip || ipv6) && !pweth && tcp.dstport == 23", "mpls && tcp.dstport == 23", [1, 2]),
-        (1504, "pseudowire with control word", "pweth.cw && tcp.dstport == 23", None, [3]),
-        (1505, "pseudowire without control word", "pweth && !pweth.cw && tcp.dstport == 23", None, [4]),
+        (91501, "telnet SYN over MPLS", "mpls && tcp.dstport == 23 && tcp.flags.syn", None, [1, 2, 3, 4]),
+        (91502, "label 200, second in the stack", "mpls.label == 200 && mpls.ttl == 63", "mpls.label == 200 && mpls.ttl == 63", [1]),
+        (91503, "IP over MPLS", "mpls && (ip || ipv6) && !pweth && tcp.dstport == 23", "mpls && tcp.dstport == 23", [1, 2]),
+        (91504, "pseudowire with control word", "pweth.cw && tcp.dstport == 23", None, [3]),
+        (91505, "pseudowire without control word", "pweth && !pweth.cw && tcp.dstport == 23", None, [4]),
     ]),
     ("ipip.pcap", 1, [
         outer4(4, b(syn(25))),            # 4in4
@@ -177,9 +177,9 @@ CASES = [
         outer6(4, b(syn(25))),            # 4in6
         outer6(41, b(syn(25, v6=True))),  # 6in6
     ], [
-        (1601, "SMTP SYN one tunnel deep", "tcp.dstport == 25 && tunnel.depth == 1", "tcp.dstport == 25", [1, 2, 3, 4]),
-        (1602, "IPv6 inside IPv4", 'ipv6 && tunnel.dest_ip == "203.0.113.2"', "ipv6 && ip.dst == 203.0.113.2", [2]),
-        (1603, "IPv4 inside IPv6", 'ip.src == "192.0.2.10" && tunnel.src_ip == "2001:db8:1::1" && !ipv6', "ip.src == 192.0.2.10 && ipv6.src == 2001:db8:1::1 && ipv6.nxt == 4", [3]),
+        (91601, "SMTP SYN one tunnel deep", "tcp.dstport == 25 && tunnel.depth == 1", "tcp.dstport == 25", [1, 2, 3, 4]),
+        (91602, "IPv6 inside IPv4", 'ipv6 && tunnel.dest_ip == "203.0.113.2"', "ipv6 && ip.dst == 203.0.113.2", [2]),
+        (91603, "IPv4 inside IPv6", 'ip.src == "192.0.2.10" && tunnel.src_ip == "2001:db8:1::1" && !ipv6', "ip.src == 192.0.2.10 && ipv6.src == 2001:db8:1::1 && ipv6.nxt == 4", [3]),
     ]),
     ("teredo.pcap", 1, [
         udp4(3544, 40000, b(IPv6(src="2001:0:cb00:7101::1", dst="2001:0:cb00:7102::2") / TCP(sport=40000, dport=80, flags="S"))),
@@ -191,8 +191,8 @@ CASES = [
              + struct.pack(">HH", 0, 40002 ^ 0xffff) + bytes(x ^ 0xff for x in bytes([203, 0, 113, 9]))
              + b(IPv6(src="2001:0:cb00:7101::1", dst="2001:0:cb00:7102::2") / TCP(sport=40002, dport=80, flags="S"))),
     ], [
-        (1701, "HTTP SYN over Teredo", "teredo && tcp.dstport == 80", "teredo && tcp.dstport == 80", [1, 3]),
-        (1702, "Teredo bubble", "teredo && ipv6.nxt == 59", "teredo && ipv6.nxt == 59", [2]),
+        (91701, "HTTP SYN over Teredo", "teredo && tcp.dstport == 80", "teredo && tcp.dstport == 80", [1, 3]),
+        (91702, "Teredo bubble", "teredo && ipv6.nxt == 59", "teredo && ipv6.nxt == 59", [2]),
     ]),
     ("pptp.pcap", 1, [
         # enhanced GRE (version 1): key (payload length, call id), sequence number; PPP FF 03 0021
@@ -202,8 +202,8 @@ CASES = [
         # acknowledgment only: key, no sequence number, acknowledgment number, no payload
         outer4(47, struct.pack(">BBHHHI", 0x20, 0x81, 0x880b, 0, 0x1d, 3)),
     ], [
-        (1801, "echo request through PPTP", "icmp.type == 8 && ppp.protocol == 0x0021 && gre", "icmp.type == 8 && ppp.protocol == 0x0021 && gre", [1]),
-        (1802, "PPTP acknowledgment", "gre.proto == 0x880b && !ppp", "gre.proto == 0x880b && !ppp", [2]),
+        (91801, "echo request through PPTP", "icmp.type == 8 && ppp.protocol == 0x0021 && gre", "icmp.type == 8 && ppp.protocol == 0x0021 && gre", [1]),
+        (91802, "PPTP acknowledgment", "gre.proto == 0x880b && !ppp", "gre.proto == 0x880b && !ppp", [2]),
     ]),
     ("wifi-radiotap.pcap", 127, [
         # DATAPAD and FCS: QoS data, 26-byte header padded to 28, and a 4-byte FCS
@@ -211,8 +211,8 @@ CASES = [
         # FCS only: plain data, 24-byte header
         radiotap(0x10) + wlan_hdr(False) + SNAP_IP + b(syn(22)) + b"\x11\x22\x33\x44",
     ], [
-        (1901, "DNS over padded QoS data", 'wlan && dns.qry.name == "www.example.com"', 'wlan && dns.qry.name == "www.example.com"', [1]),
-        (1902, "SSH SYN over 802.11", "wlan && tcp.dstport == 22", "wlan && tcp.dstport == 22", [2]),
+        (91901, "DNS over padded QoS data", 'wlan && dns.qry.name == "www.example.com"', 'wlan && dns.qry.name == "www.example.com"', [1]),
+        (91902, "SSH SYN over 802.11", "wlan && tcp.dstport == 22", "wlan && tcp.dstport == 22", [2]),
     ]),
     ("tokenring.pcap", 6, [
         b"\x10\x40" + bytes.fromhex("10005a3c4d5e") + bytes.fromhex("10005a1b2c3d") + SNAP_IP + b(syn(23)),
@@ -222,9 +222,9 @@ CASES = [
         # a MAC frame (frame type 0): ring management, no LLC
         b"\x10\x00" + bytes.fromhex("c00000000001") + bytes.fromhex("10005a1b2c3d") + bytes.fromhex("0006 0002 0000"),
     ], [
-        (2001, "telnet SYN over Token Ring", "tr && tcp.dstport == 23", "tr && tcp.dstport == 23", [1]),
-        (2002, "DNS over a source-routed ring", 'tr.sr && tr.src == "10:00:5a:1b:2c:3d" && dns', "tr.sr == 1 && tr.src == 10:00:5a:1b:2c:3d && dns", [2]),
-        (2003, "Token Ring MAC frame", "tr && !ip", "tr && !ip", [3]),
+        (92001, "telnet SYN over Token Ring", "tr && tcp.dstport == 23", "tr && tcp.dstport == 23", [1]),
+        (92002, "DNS over a source-routed ring", 'tr.sr && tr.src == "10:00:5a:1b:2c:3d" && dns', "tr.sr == 1 && tr.src == 10:00:5a:1b:2c:3d && dns", [2]),
+        (92003, "Token Ring MAC frame", "tr && !ip", "tr && !ip", [3]),
     ]),
 ]
 
