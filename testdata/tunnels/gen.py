@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Writes the tunnel test captures of this folder and tunnels.yaml, the rules
 that match their inner packets, and checks each capture with tshark.
 
