@@ -187,7 +187,8 @@ func TestOverTheCap(t *testing.T) {
 	}
 	time.Sleep(1100 * time.Millisecond)
 	refuse()
-	waitFor(t, func() bool { return srv.Stats().Refused[sensor.RefusedFull] == dialed })
+	// The refusal is counted before it is logged: wait for the line.
+	waitFor(t, func() bool { return len(logs.lines("sensor refused")) >= 6 })
 	lines := logs.lines("sensor refused")
 	if want := fmt.Sprintf("suppressed=%d", dialed-6); len(lines) != 6 || !strings.Contains(lines[5], want) {
 		t.Errorf("after a second, %d refusal lines, the last:\n%s\nwant 6, the last with %s", len(lines), lines[len(lines)-1], want)

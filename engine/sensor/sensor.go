@@ -240,16 +240,14 @@ func (s *Server) admit(nc net.Conn) {
 	go func() {
 		defer s.wg.Done()
 		c.serve()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
 	}()
 }
 
-// refuse closes a connection refused for reason, and counts and logs it.
+// refuse counts a connection refused for reason, closes it and logs it;
+// counted first, so a peer that sees the close finds it in the stats.
 func (s *Server) refuse(nc net.Conn, reason string) {
-	nc.Close()
 	s.refused[reason].Add(1)
+	nc.Close()
 	if held, ok := s.lines.allow("refused " + reason); ok {
 		s.log.Warn("sensor refused", "reason", reason, "remote", nc.RemoteAddr().String(), "max_conns", s.cfg.MaxConns, "suppressed", held)
 	}
@@ -434,6 +432,11 @@ func (c *conn) serve() {
 	c.src.Close()
 	c.inj.close()
 	c.nc.Close()
+	// Off the sensor list before it is counted as ended, so the stats
+	// never show an ended connection as connected.
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
 	st := c.src.Stats()
 	if c.why == "" {
 		s.disconnected.Add(1)
