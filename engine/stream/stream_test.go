@@ -1,0 +1,227 @@
+package stream
+
+import (
+	"runtime"
+	"testing"
+)
+
+// step is one segment of a table test and what its view must hold.
+type step struct {
+	toServer bool
+	seq, ack uint32
+	flags    string // S F R A
+	data     string
+	view     string // the view's data
+	new      int    // its new bytes
+}
+
+func segment(s step) *Segment {
+	g := &Segment{Seq: s.seq, Ack: s.ack, Data: []byte(s.data)}
+	for _, f := range s.flags {
+		switch f {
+		case 'S':
+			g.SYN = true
+		case 'F':
+			g.FIN = true
+		case 'R':
+			g.RST = true
+		case 'A':
+			g.ACK = true
+		}
+	}
+	return g
+}
+
+func TestReassemble(t *testing.T) {
+	const isn = 1000 // client data starts at 1001
+	syn := step{toServer: true, seq: isn, flags: "S"}
+	tests := []struct {
+		name  string
+		cfg   Config
+		steps []step
+		want  Stats
+	}{
+		{"in order", Config{}, []step{syn,
+			{toServer: true, seq: 1001, data: "GET /ad", view: "GET /ad", new: 7},
+			{toServer: true, seq: 1008, data: "min/", view: "GET /admin/", new: 4},
+		}, Stats{Segments: 2, Bytes: 11}},
+		{"out of order", Config{}, []step{syn,
+			{toServer: true, seq: 1005, data: "EFGH"},
+			{toServer: true, seq: 1009, data: "IJ"},
+			{toServer: true, seq: 1001, data: "ABCD", view: "ABCDEFGHIJ", new: 10},
+		}, Stats{Segments: 3, Bytes: 10, OutOfOrder: 2}},
+		{"retransmission", Config{}, []step{syn,
+			{toServer: true, seq: 1001, data: "ABCD", view: "ABCD", new: 4},
+			{toServer: true, seq: 1001, data: "ABCD"},
+			{toServer: true, seq: 1003, data: "CDEF", view: "ABCDEF", new: 2},
+		}, Stats{Segments: 3, Bytes: 6, Retransmits: 2}},
+		{"overlap with different data, first wins", Config{}, []step{syn,
+			{toServer: true, seq: 1001, data: "ABCD", view: "ABCD", new: 4},
+			{toServer: true, seq: 1003, data: "XYEF", view: "ABCDEF", new: 2},
+		}, Stats{Segments: 2, Bytes: 6, Overlaps: 1}},
+		{"queued overlap with different data", Config{}, []step{syn,
+			{toServer: true, seq: 1005, data: "EFGH"},
+			{toServer: true, seq: 1003, data: "CDXY"},
+			{toServer: true, seq: 1001, data: "AB", view: "ABCDEFGH", new: 8},
+		}, Stats{Segments: 3, Bytes: 8, OutOfOrder: 2, Overlaps: 1}},
+		{"gap skipped once the peer acknowledges past it", Config{}, []step{syn,
+			{toServer: true, seq: 1001, data: "ABCD", view: "ABCD", new: 4},
+			{toServer: false, seq: 5000, ack: 1013, flags: "A"},
+			{toServer: true, seq: 1009, data: "IJKL", view: "IJKL", new: 4},
+			{toServer: true, seq: 1013, data: "MN", view: "IJKLMN", new: 2},
+		}, Stats{Segments: 3, Bytes: 10, OutOfOrder: 1, Gaps: 1}},
+		{"depth", Config{Depth: 6}, []step{syn,
+			{toServer: true, seq: 1001, data: "ABCD", view: "ABCD", new: 4},
+			{toServer: true, seq: 1005, data: "EFGH", view: "ABCDEF", new: 2},
+			{toServer: true, seq: 1009, data: "IJ"},
+		}, Stats{Segments: 3, Bytes: 6, DepthReached: 1}},
+		{"memcap", Config{Memcap: 64}, []step{syn,
+			{toServer: true, seq: 1001, data: "AB", view: "AB", new: 2}, // the tail takes the 64 bytes
+			{toServer: true, seq: 1009, data: "IJ"},
+		}, Stats{Segments: 2, Bytes: 2, OutOfOrder: 1, MemcapDrops: 1, MemUsed: 64}},
+		{"midstream", Config{}, []step{
+			{toServer: true, seq: 7, flags: "A", data: "ON", view: "ON", new: 2},
+			{toServer: true, seq: 9, flags: "A", data: "E", view: "ONE", new: 1},
+		}, Stats{Segments: 2, Bytes: 3, Midstream: 1}},
+		{"window", Config{Window: 2}, []step{syn,
+			{toServer: true, seq: 1001, data: "ABCD", view: "ABCD", new: 4},
+			{toServer: true, seq: 1005, data: "EF", view: "CDEF", new: 2},
+		}, Stats{Segments: 2, Bytes: 6}},
+		{"FIN ends the direction", Config{}, []step{syn,
+			{toServer: true, seq: 1001, flags: "F", data: "AB", view: "AB", new: 2},
+			{toServer: true, seq: 1003, data: "CD"},
+		}, Stats{Segments: 2, Bytes: 2, AfterEnd: 1}},
+		{"data past a FIN", Config{}, []step{syn,
+			{toServer: true, seq: 1005, flags: "F"},
+			{toServer: true, seq: 1001, data: "ABCDEF", view: "ABCD", new: 4},
+		}, Stats{Segments: 1, Bytes: 4, AfterEnd: 1}},
+		{"RST ends both directions and frees the queue", Config{}, []step{syn,
+			{toServer: true, seq: 1005, data: "EFGH"},
+			{toServer: false, seq: 77, flags: "R"},
+			{toServer: true, seq: 1001, data: "ABCD"},
+		}, Stats{Segments: 2, OutOfOrder: 1, AfterEnd: 1}},
+		{"out of window", Config{}, []step{syn,
+			{toServer: true, seq: 1001 + MaxAhead + 1, data: "X"},
+			{toServer: true, seq: 1001, data: "A", view: "A", new: 1},
+		}, Stats{Segments: 2, Bytes: 1, OutOfWindow: 1}},
+		{"sequence numbers wrap", Config{}, []step{
+			{toServer: true, seq: 0xfffffffe, flags: "S"},
+			{toServer: true, seq: 1, data: "CD"},
+			{toServer: true, seq: 0xffffffff, data: "AB", view: "ABCD", new: 4},
+		}, Stats{Segments: 2, Bytes: 4, OutOfOrder: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := New(tt.cfg)
+			for i, s := range tt.steps {
+				v := r.Add(3, 42, s.toServer, segment(s))
+				if string(v.Data) != s.view || v.New != s.new {
+					t.Fatalf("step %d: view %q new %d, want %q new %d", i, v.Data, v.New, s.view, s.new)
+				}
+			}
+			got := r.Stats()
+			if tt.name != "memcap" {
+				got.MemUsed = 0 // tails
+			}
+			if got != tt.want {
+				t.Errorf("stats\n got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestForget checks that a forgotten or replaced flow frees its buffers.
+func TestForget(t *testing.T) {
+	r := New(Config{})
+	r.Add(0, 1, true, &Segment{Seq: 1, Data: []byte("AB")})
+	r.Add(0, 1, true, &Segment{Seq: 10, Data: []byte("XY")})
+	r.Add(1, 2, true, &Segment{Seq: 1, Data: []byte("AB")})
+	if r.Stats().MemUsed == 0 {
+		t.Fatal("nothing held")
+	}
+	r.Forget(0, 1)
+	r.Add(1, 3, true, &Segment{Seq: 1}) // slot 1 reused by a new flow
+	if got := r.Stats().MemUsed; got != 0 {
+		t.Errorf("MemUsed %d after the flows went", got)
+	}
+}
+
+// TestTinySegments feeds a stream one byte a segment, in reverse order
+// and then in order: every byte is delivered once, a literal split over
+// them is seen.
+func TestTinySegments(t *testing.T) {
+	const text = "the keyword EVIL split into one-byte segments"
+	r := New(Config{})
+	r.Add(0, 1, true, &Segment{Seq: 99, SYN: true})
+	for i := len(text) - 1; i > 0; i-- {
+		if v := r.Add(0, 1, true, &Segment{Seq: uint32(100 + i), Data: []byte{text[i]}}); v.New != 0 {
+			t.Fatalf("byte %d delivered before byte 0", i)
+		}
+	}
+	v := r.Add(0, 1, true, &Segment{Seq: 100, Data: []byte{text[0]}})
+	if string(v.Data) != text {
+		t.Fatalf("view %q", v.Data)
+	}
+	r2 := New(Config{})
+	seen := 0
+	for i := range len(text) {
+		v := r2.Add(0, 1, true, &Segment{Seq: uint32(100 + i), Data: []byte{text[i]}})
+		if v.New != 1 {
+			t.Fatalf("byte %d: %d new", i, v.New)
+		}
+		if d := string(v.Data); len(d) >= 4 && d[len(d)-4:] == "EVIL" {
+			seen++
+		}
+	}
+	if seen != 1 {
+		t.Errorf("EVIL completed %d times", seen)
+	}
+}
+
+// TestSynFlood opens a million connections in 65536 slots (a flow table's
+// worth) with a SYN and one out-of-order byte each: memory stays under
+// the cap, every refusal is counted, nothing panics.
+func TestSynFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a million flows")
+	}
+	const memcap = 1 << 20
+	r := New(Config{Memcap: memcap})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range 1 << 20 {
+		slot, id := i&0xffff, uint64(i+1)
+		r.Add(slot, id, true, &Segment{Seq: uint32(i), SYN: true})
+		r.Add(slot, id, true, &Segment{Seq: uint32(i) + 5, Data: []byte("x")})
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	s := r.Stats()
+	if s.MemUsed > memcap || r.alloc > memcap {
+		t.Errorf("held %d, made %d bytes of buffers, cap %d", s.MemUsed, r.alloc, memcap)
+	}
+	if s.OutOfOrder != 1<<20 || s.MemcapDrops == 0 {
+		t.Errorf("stats %+v", s)
+	}
+	// Flow state is a fixed struct per slot; buffers are under the cap.
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 32<<20 {
+		t.Errorf("heap grew by %d bytes", grew)
+	}
+}
+
+// TestAddAllocs checks that steady-state reassembly allocates nothing.
+func TestAddAllocs(t *testing.T) {
+	r := New(Config{})
+	data := make([]byte, 1400)
+	var seq uint32
+	add := func() {
+		r.Add(0, 1, true, &Segment{Seq: seq + 1400, Data: data}) // out of order
+		r.Add(0, 1, true, &Segment{Seq: seq, Data: data})
+		seq += 2800
+	}
+	add()
+	if n := testing.AllocsPerRun(100, add); n != 0 {
+		t.Errorf("%v allocations per run", n)
+	}
+}
