@@ -74,6 +74,17 @@
 //     bytes: `frame contains "passwd"`;
 //   - a bool compared with 0 or 1 is compared with false or true, as
 //     Wireshark users write `tcp.flags.syn == 1`;
+//   - `payload contains "lit"`, `icontains(payload, "lit")` and `payload
+//     matches "re"` also look at the TCP stream, as a Suricata content
+//     match does: each becomes `(test || same test on the stream view)`.
+//     The stream view (tcp.reassembled.data, filled by the engine) holds
+//     the bytes this segment made available in order, after up to 255
+//     earlier bytes of its direction; a literal must end in the new bytes
+//     (the view is sliced to its last tcp.reassembled.new_length +
+//     len(lit) - 1 bytes), so text split over segments matches once, on
+//     the segment that completes it. A regex sees the whole view. Other
+//     uses of payload (len, slices, startsWith, endsWith, functions) mean
+//     the packet's own bytes;
 //   - list names become array literals and macro names their conditions
 //     (macros may use lists and other macros; cycles are errors);
 //   - a field that a frame may carry several times (field.Field.Multi:

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -162,6 +163,45 @@ func TestEval(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d conditions run as closures", fast, len(cases))
+}
+
+// TestEvalStreamView checks that payload content tests on TCP also see
+// the stream view, where a match must end in the new bytes.
+func TestEvalStreamView(t *testing.T) {
+	view := func(data string, n int) func(*field.Packet) {
+		return func(p *field.Packet) {
+			p.Payload = data[len(data)-n:]
+			p.TCP.Reassembled = field.TCPReassembled{Data: data, NewLength: n}
+		}
+	}
+	for _, c := range []struct {
+		cond string
+		prep func(*field.Packet)
+		want bool
+	}{
+		{`payload contains "EVIL"`, view("xxEVIL!", 3), true},  // split: "E" then "VIL!"
+		{`payload contains "EVIL"`, view("xxEVIL!", 1), false}, // wholly in earlier bytes: seen before
+		{`payload contains "EVIL"`, view("EVIL", 4), true},
+		{`icontains(payload, "evil")`, view("xxEVIL!", 3), true},
+		{`icontains(payload, "evil")`, view("xxEVIL!", 1), false},
+		{`payload matches "E.IL"`, view("xxEVIL!", 3), true},
+		{`payload contains hex("45 56")`, view("xxEV", 1), true},
+		{`payload startsWith "VIL"`, view("xxEVIL!", 3), false}, // the packet's own bytes only
+		{`len(payload) == 7`, view("xxEVIL!", 3), false},        // the packet's own length
+		{`payload[0:1] == "I"`, view("xxEVIL!", 3), true},
+	} {
+		p := telnetSYN()
+		c.prep(p)
+		r := compileOne(t, strconv.Quote(c.cond), "")
+		var ev Evaluator
+		got, err := ev.Eval(r, p)
+		if err != nil || got != c.want {
+			t.Errorf("%s: %v %v, want %v", c.cond, got, err, c.want)
+		}
+		if r.fast == nil {
+			t.Errorf("%s: not on the fast path", c.cond)
+		}
+	}
 }
 
 func TestFastPathCoverage(t *testing.T) {

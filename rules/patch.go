@@ -83,6 +83,11 @@ func (p *patcher) Visit(node *ast.Node) {
 			p.frameBytes(&n.Left)
 			p.frameBytes(&n.Right)
 		}
+		if n.Operator == "contains" || n.Operator == "matches" {
+			if lit, ok := n.Right.(*ast.StringNode); ok && isPayload(n.Left) {
+				p.orStream(node, &ast.BinaryNode{Operator: n.Operator, Left: streamView(lit, n.Operator == "contains"), Right: &ast.StringNode{Value: lit.Value}})
+			}
+		}
 		if n.Operator == "==" || n.Operator == "!=" {
 			p.boolHabit(n)
 		}
@@ -200,6 +205,45 @@ func (p *patcher) member(node *ast.Node, n *ast.MemberNode) {
 	}
 }
 
+// isPayload reports whether n is the field payload.
+func isPayload(n ast.Node) bool {
+	id, ok := n.(*ast.IdentifierNode)
+	return ok && id.Value == "payload"
+}
+
+// streamView returns the part of tcp.reassembled.data in which a match of
+// lit must lie to be new for this packet: when ending, the last
+// new_length+len(lit)-1 bytes, so that a match must end in the bytes this
+// packet delivered and is seen once; otherwise (a regex) the whole view.
+func streamView(lit *ast.StringNode, ending bool) ast.Node {
+	tcp := &ast.IdentifierNode{Value: "tcp"}
+	re := &ast.MemberNode{Node: tcp, Property: &ast.StringNode{Value: "reassembled"}}
+	data := &ast.MemberNode{Node: re, Property: &ast.StringNode{Value: "data"}}
+	if !ending {
+		return data
+	}
+	newLen := &ast.MemberNode{Node: re, Property: &ast.StringNode{Value: "new_length"}}
+	// A negative slice start counts from the end.
+	from := &ast.BinaryNode{Operator: "-", Left: &ast.IntegerNode{Value: 1 - len(lit.Value)}, Right: newLen}
+	return &ast.SliceNode{Node: data, From: from}
+}
+
+// orStream rewrites the payload test at *node into `(test || stream)`,
+// stream being the same test on the TCP stream view: a content test on
+// TCP sees the reassembled stream as well as the packet, as a Suricata
+// content match does. len(payload), payload[i:j] and startsWith and
+// endsWith keep testing the packet's own bytes.
+func (p *patcher) orStream(node *ast.Node, stream ast.Node) {
+	if _, ok := p.c.cat.fields["tcp.reassembled.data"]; !ok {
+		return
+	}
+	loc := (*node).Location()
+	setLocation(stream, loc)
+	or := &ast.BinaryNode{Operator: "||", Left: *node, Right: stream}
+	or.SetLocation(loc)
+	*node = or
+}
+
 // boolHabit accepts Wireshark's `tcp.flags.syn == 1`.
 func (p *patcher) boolHabit(n *ast.BinaryNode) {
 	fix := func(num *ast.Node, other ast.Node) {
@@ -252,6 +296,11 @@ func (p *patcher) call(node *ast.Node, n *ast.CallNode) {
 	if byteFuncs[id.Value] {
 		for i := range n.Arguments {
 			p.frameBytes(&n.Arguments[i])
+		}
+	}
+	if id.Value == "icontains" && len(n.Arguments) == 2 {
+		if lit, ok := n.Arguments[1].(*ast.StringNode); ok && isPayload(n.Arguments[0]) {
+			p.orStream(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: "icontains"}, Arguments: []ast.Node{streamView(lit, true), &ast.StringNode{Value: lit.Value}}})
 		}
 	}
 	switch id.Value {

@@ -117,6 +117,10 @@ type Meta struct {
 	Scratch [ScratchLen]byte
 	// Name backs dns.qry.name (up to 255 bytes); the string aliases it.
 	Name [256]byte
+	// Stream is the buffer the engine's stream fields (the stream view,
+	// application fields of a reassembled PDU) alias, empty when none:
+	// the prefilter looks for text there as it does in the frame.
+	Stream string
 }
 
 // ScratchLen is the size of Meta.Scratch: room for the text of every
@@ -395,6 +399,17 @@ type TCP struct {
 	HdrLen     int      `expr:"hdr_len" doc:"TCP header length, in bytes"`                // bytes
 	UrgPointer int      `expr:"urgent_pointer" doc:"TCP urgent pointer"`
 	Checksum   int      `expr:"checksum" doc:"TCP checksum"`
+	// Reassembled is the segment's stream view, filled by the engine.
+	Reassembled TCPReassembled `expr:"reassembled"`
+}
+
+// TCPReassembled is the stream view of a TCP segment (engine/stream): the
+// bytes of its direction that the segment made available in order, after
+// up to a window of bytes delivered before them, so that text split over
+// segments is seen whole on the segment that completes it.
+type TCPReassembled struct {
+	Data      string `expr:"data" doc:"stream view: earlier bytes of the direction (up to 255), then the bytes this segment delivered in order"`
+	NewLength int    `expr:"new_length" doc:"bytes at the end of tcp.reassembled.data that this segment delivered in order"`
 }
 
 // TCPFlags are the TCP flag bits.

@@ -268,7 +268,12 @@ func inNeed(f fieldRef, r ast.Node) need {
 }
 
 // litNeed: text field src must contain the constant lit.
+// A slice of a text field (payload[2:], the stream view's tail) contains
+// only what the field contains, wherever the slice starts.
 func litNeed(src, lit ast.Node, fold, anchored bool) need {
+	if sl, ok := src.(*ast.SliceNode); ok {
+		src, anchored = sl.Node, false
+	}
 	f, ok := fieldOf(src)
 	if !ok || f.Kind != field.KindString || !textFields[f.Name] {
 		return need{}

@@ -16,7 +16,9 @@
 //     startsWith, endsWith, icontains, hasPrefix, hasSuffix, == and in on
 //     strings; hex("...") is a string constant by then), for text fields
 //     the decoder slices from the frame (payload, frame.bytes, http.*,
-//     ftp.*, tls SNI, ssh.protocol).
+//     ftp.*, tls SNI, ssh.protocol) or the engine from its stream buffer
+//     (tcp.reassembled.data). A literal test on a slice of a text field
+//     files the literal under the field, unanchored.
 //
 // Each part is a disjunction of atoms. For a && b the rarer part of each
 // kind is kept; for a || b a part is kept only when both branches have one
@@ -26,7 +28,9 @@
 //
 // Per packet, header atoms are looked up per field (a 64 K-bit map of the
 // small values, then a Go map), and one pass over the part of the frame
-// that holds the text sources finds the literals, only when a rule with a
+// that holds the text sources (and one over the part of the stream area,
+// field.Meta.Stream, that holds those the engine filled there) finds the
+// literals, only when a rule with a
 // literal part is still in play: a hand-written Aho–Corasick DFA for
 // small literal sets, a q-gram Bloom filter with verification for large
 // ones (see matcher and qgram for why). A conjunction's other header tests

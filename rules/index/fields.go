@@ -14,7 +14,7 @@ type fieldRef = field.Slot
 // soundness. dns.qry.name is left out: the decoder rebuilds it (labels
 // become dots) in a buffer of its own.
 var textFields = map[string]bool{
-	"payload": true, "frame.bytes": true,
+	"payload": true, "frame.bytes": true, "tcp.reassembled.data": true,
 	"http.request.method": true, "http.request.uri": true, "http.request.version": true,
 	"http.response.phrase": true, "http.response.version": true,
 	"http.host": true, "http.user_agent": true, "http.content_type": true,

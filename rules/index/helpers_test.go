@@ -68,11 +68,28 @@ func loadPackets(tb testing.TB, names ...string) []field.Packet {
 	}
 	pkts := make([]field.Packet, len(frames))
 	dec := decode.New()
+	var earlier string
 	for i, fr := range frames {
 		_ = dec.Decode(&pkts[i], decode.Ethernet, fr) // a malformed frame is still a packet
 		pkts[i].Frame.Number = i + 1
+		earlier = withStream(&pkts[i], earlier)
 	}
 	return pkts
+}
+
+// withStream gives a TCP packet with payload a stream view, as the engine
+// does: the last bytes of earlier (the previous TCP payload) followed by
+// its own payload, in a buffer of its own (Meta.Stream). It returns the
+// payload, the next packet's earlier.
+func withStream(p *field.Packet, earlier string) string {
+	if !p.TCP.Present || p.Payload == "" {
+		return earlier
+	}
+	earlier = earlier[max(0, len(earlier)-16):]
+	view := strings.Clone(earlier + p.Payload)
+	p.Meta.Stream = view
+	p.TCP.Reassembled = field.TCPReassembled{Data: view, NewLength: len(p.Payload)}
+	return p.Payload
 }
 
 // parse compiles one rule per condition; exceptions (may be nil) holds a
@@ -260,6 +277,9 @@ func (g *gen) content() string {
 	case 12:
 		return "hasPrefix(payload, " + quote(l) + ")"
 	case 13:
+		if g.r.IntN(2) == 0 {
+			return "tcp.reassembled.data contains " + quote(l)
+		}
 		return "lower(payload) contains " + quote(strings.ToLower(l))
 	case 14:
 		return "http.host endsWith " + quote(g.literal(1, 5))

@@ -22,7 +22,13 @@ type Index struct {
 	out    []uint32 // per rule: gen when it was put in dst
 	useGen []uint32 // per use: gen when it was found
 	found  []int32  // uses found in this call
-	win    []window // per text source: its place in the frame
+	win    []window // per text source: its place in the frame, or past it in the stream area
+	// slo, shi is the range of the stream area (Meta.Stream) to scan, in
+	// the same coordinates as win: offsets past the end of the frame.
+	slo, shi int
+	// base is added to the offsets the scanners report: 0 while the
+	// frame is scanned, the frame's length while the stream area is.
+	base int
 	// litRules are the rules whose header key held in this call and that
 	// need a literal too; play adds the rules with a literal and no key.
 	litRules, play []int32
@@ -476,9 +482,10 @@ func (ix *Index) hdrHit(p *field.Packet, dst []int, r int32, needLit bool) ([]in
 // whose header key held (or who have none).
 func (ix *Index) literals(p *field.Packet, dst []int) []int {
 	t := ix.t
-	frame := p.Frame.Bytes
+	frame, stream := p.Frame.Bytes, p.Meta.Stream
 	ix.found = ix.found[:0]
 	lo, hi, direct := len(frame), 0, false
+	ix.slo, ix.shi = len(frame)+len(stream), 0
 	if len(ix.litRules)+len(t.alwaysLit) > maxPlay {
 		// Many rules in play: locate every source, and let the
 		// automaton find what any of them needs.
@@ -508,17 +515,18 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 		direct = uses <= directMax
 	}
 	switch {
-	case lo >= hi:
+	case lo >= hi && ix.slo >= ix.shi:
 	case direct:
 		for _, r := range ix.play {
 			for _, u := range t.ruleUses[r] {
-				ix.direct(frame, u)
+				ix.direct(frame, stream, u)
 			}
 		}
-	case t.m != nil:
-		ix.scan(frame, lo, hi)
-	case t.q != nil:
-		t.q.scan(frame, lo, hi, ix.hit)
+	default:
+		ix.base = 0
+		ix.scanText(frame, lo, hi)
+		ix.base = len(frame)
+		ix.scanText(stream, ix.slo-len(frame), ix.shi-len(frame))
 	}
 	for _, u := range ix.found {
 		for _, r := range t.uses[u].rules {
@@ -533,6 +541,18 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 		}
 	}
 	return dst
+}
+
+// scanText looks for the literals in text[lo:hi] with the automaton or
+// the q-gram filter.
+func (ix *Index) scanText(text string, lo, hi int) {
+	switch {
+	case lo >= hi:
+	case ix.t.m != nil:
+		ix.scan(text, lo, hi)
+	case ix.t.q != nil:
+		ix.t.q.scan(text, lo, hi, ix.hit)
+	}
 }
 
 // scan runs the automaton over frame[lo:hi] and marks the uses whose
@@ -585,10 +605,12 @@ func (ix *Index) hits(end int, st uint32) {
 	}
 }
 
-// hit marks the uses of pattern pid, found ending at frame[end], that lie
-// inside their source's window.
+// hit marks the uses of pattern pid, found ending at offset end of the
+// text being scanned (ix.base past the frame's start), that lie inside
+// their source's window.
 func (ix *Index) hit(end int, pid int32) {
 	t := ix.t
+	end += ix.base
 	from := end + 1 - t.lens[pid]
 	for _, u := range t.patUses[pid] {
 		if ix.useGen[u] == ix.gen {
@@ -606,12 +628,24 @@ func (ix *Index) hit(end int, pid int32) {
 }
 
 // locate finds text source s of p in frame and widens [lo, hi) to cover
-// it. A source that is not a slice of the frame has its literals taken as
-// found.
+// it, or in the stream area (p.Meta.Stream, whose offsets follow the
+// frame's) and widens [ix.slo, ix.shi). A source that lies in neither has
+// its literals taken as found.
 func (ix *Index) locate(p *field.Packet, frame string, s int32, lo, hi int) (int, int) {
 	t := ix.t
 	ix.srcGen[s] = ix.gen
-	w := locate(frame, t.srcs[s].String(p))
+	text := t.srcs[s].String(p)
+	w := locate(frame, text)
+	if !w.ok {
+		if w = locate(p.Meta.Stream, text); w.ok {
+			w.lo, w.hi = w.lo+len(frame), w.hi+len(frame)
+			if w.lo < w.hi {
+				ix.slo, ix.shi = min(ix.slo, w.lo), max(ix.shi, w.hi)
+			}
+			ix.win[s] = w
+			return lo, hi
+		}
+	}
 	ix.win[s] = w
 	if !w.ok {
 		for _, u := range t.srcUses[s] {
@@ -625,9 +659,9 @@ func (ix *Index) locate(p *field.Packet, frame string, s int32, lo, hi int) (int
 	return lo, hi
 }
 
-// direct looks for use u's pattern in its source's window of frame, as
-// the automaton would find it (ASCII case-insensitively).
-func (ix *Index) direct(frame string, u int32) {
+// direct looks for use u's pattern in its source's window of frame or
+// stream, as the automaton would find it (ASCII case-insensitively).
+func (ix *Index) direct(frame, stream string, u int32) {
 	if ix.useGen[u] == ix.gen {
 		return
 	}
@@ -636,7 +670,13 @@ func (ix *Index) direct(frame string, u int32) {
 	if !w.ok || w.lo >= w.hi {
 		return
 	}
-	text, pat := frame[w.lo:w.hi], ix.t.pats[us.pat]
+	var text string
+	if w.lo >= len(frame) { // in the stream area: an empty window is ruled out above
+		text = stream[w.lo-len(frame) : w.hi-len(frame)]
+	} else {
+		text = frame[w.lo:w.hi]
+	}
+	pat := ix.t.pats[us.pat]
 	if us.anchored {
 		if len(text) >= len(pat) && equalFold(text[:len(pat)], pat) {
 			ix.markUse(u)

@@ -23,15 +23,15 @@ func TestExplain(t *testing.T) {
 		{cond: "23 == tcp.dstport && tcp.flags.syn && ip.ttl > 1", keys: "tcp.dstport==23 (then tcp.flags.syn && ip.ttl!=0)", indexed: true},
 		{cond: "tcp.dstport in [80, 443]", keys: "(tcp.dstport==80 || tcp.dstport==443)", indexed: true},
 		{cond: "udp.dstport == 53 || tcp.dstport == 53", keys: "(udp.dstport==53 || tcp.dstport==53)", indexed: true},
-		{cond: "tcp && payload contains \"passwd\"", keys: `payload∋"passwd" (then tcp.present)`, indexed: true},
+		{cond: "tcp && payload contains \"passwd\"", keys: `(payload∋"passwd" || tcp.reassembled.data∋"passwd") (then tcp.present)`, indexed: true},
 		{cond: "frame contains \"root\"", keys: `frame.bytes∋"root"`, indexed: true},
 		{cond: `payload startsWith "GET "`, keys: `payload^="GET "`, indexed: true},
-		{cond: `icontains(payload, "Admin")`, keys: `payload∋i"Admin"`, indexed: true},
-		{cond: `payload contains hex("de ad be ef")`, keys: `payload∋"\xde\xad\xbe\xef"`, indexed: true},
+		{cond: `icontains(payload, "Admin")`, keys: `(payload∋i"Admin" || tcp.reassembled.data∋i"Admin")`, indexed: true},
+		{cond: `payload contains hex("de ad be ef")`, keys: `(payload∋"\xde\xad\xbe\xef" || tcp.reassembled.data∋"\xde\xad\xbe\xef")`, indexed: true},
 		{cond: `http.request.method in ["GET", "POST"]`, keys: `(http.request.method^="GET" || http.request.method^="POST")`, indexed: true},
 		{cond: "ip.ttl > 200", keys: "ip.ttl!=0", indexed: true},
 		{cond: "tcp.flags.syn == 1 && !tcp.flags.ack", keys: "tcp.flags.syn", indexed: true},
-		{cond: `udp.dstport == 53 && payload contains "abc"`, keys: `udp.dstport==53 && payload∋"abc"`, indexed: true},
+		{cond: `udp.dstport == 53 && payload contains "abc"`, keys: `udp.dstport==53 && (payload∋"abc" || tcp.reassembled.data∋"abc")`, indexed: true},
 		{cond: `(tcp.dstport == 80 || tcp.dstport == 8080) && http.request`, keys: "(tcp.dstport==80 || tcp.dstport==8080) (then http.request.present)", indexed: true},
 		{cond: "udp.dstport in 1..1024", keys: "udp.dstport!=0", indexed: true},
 		{cond: "false && tcp.dstport == 1", keys: "false", indexed: true},
@@ -42,7 +42,8 @@ func TestExplain(t *testing.T) {
 		{cond: "tcp.dstport == 23 || payload contains \"x\"", keys: "always", why: "|| at top level without a key in every branch"},
 		{cond: "!tcp", keys: "always", why: "negation only"},
 		{cond: `dns.qry.name contains "evil"`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
-		{cond: `payload matches "a.c"`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
+		{cond: `payload matches "a.c"`, keys: "always", why: "|| at top level without a key in every branch"},
+		{cond: `frame matches "a.c"`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
 	}
 	conds := make([]string, len(tests))
 	for i, tt := range tests {
@@ -269,6 +270,7 @@ func FuzzCandidates(f *testing.F) {
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		var p field.Packet
 		_ = decode.New().Decode(&p, decode.Ethernet, frame)
+		withStream(&p, string(frame[:len(frame)/2]))
 		var ev rules.Evaluator
 		want := naive(&ev, fuzzRules, &p, nil)
 		_, got := indexed(fuzzIndex, &ev, fuzzRules, &p, nil, nil)
