@@ -250,6 +250,30 @@ func TestEvictWhenFullAndIDReuse(t *testing.T) {
 	}
 }
 
+// TestOnRemove checks that every flow removed (evicted, expired) is
+// reported once, with its ID, and that slots stay below MaxFlows.
+func TestOnRemove(t *testing.T) {
+	removed := map[uint64]int{}
+	tab := NewTable(Config{MaxFlows: 4, UDPIdle: 5 * time.Second, OnRemove: func(id uint64) { removed[id]++ }})
+	var ids []uint64
+	for i := range 10 {
+		id := tab.Update(pkt(17, "10.0.0.1", 1000+i, "10.0.0.2", 53, time.Duration(i)*time.Second), 0)
+		if s := Slot(id); s < 0 || s >= 4 {
+			t.Fatalf("slot %d", s)
+		}
+		ids = append(ids, id)
+	}
+	tab.Expire(t0.Add(time.Minute))
+	if len(removed) != 10 {
+		t.Fatalf("%d flows reported removed, want 10", len(removed))
+	}
+	for _, id := range ids {
+		if removed[id] != 1 {
+			t.Errorf("flow %x reported %d times", id, removed[id])
+		}
+	}
+}
+
 func TestFlowbits(t *testing.T) {
 	tab := NewTable(Config{})
 	p := pkt(6, "10.0.0.1", 1, "10.0.0.2", 2, 0)

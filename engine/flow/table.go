@@ -43,7 +43,16 @@ type Config struct {
 	// Shard is placed in the top 8 bits of every flow ID, so that tables
 	// of different workers hand out different IDs.
 	Shard uint8
+	// OnRemove, when set, is called with the ID of every flow the table
+	// removes (expired, evicted, or ended by a new SYN), so that state
+	// kept per flow elsewhere can be freed.
+	OnRemove func(id uint64)
 }
+
+// Slot returns the table slot of a flow ID: flows held at once by one
+// Table have distinct slots, each below its MaxFlows; a later flow may
+// reuse a slot (with a new ID).
+func Slot(id uint64) int { return int(uint32(id) - 1) }
 
 // Stats are a Table's counters.
 type Stats struct {
@@ -118,7 +127,8 @@ type Table struct {
 	timeouts [numClasses]int64
 	flows    *lru.LRU[key, entry]
 	seed     uint64 // of hashKey
-	now      int64  // latest packet time seen, Unix nanoseconds
+	onRemove func(id uint64)
+	now      int64 // latest packet time seen, Unix nanoseconds
 	stats    Stats
 }
 
@@ -137,9 +147,10 @@ func NewTable(cfg Config) *Table {
 		return int64(d)
 	}
 	t := &Table{
-		shard: uint64(cfg.Shard) << 56,
-		seed:  rand.Uint64(),
-		flows: lru.New[key, entry](cfg.MaxFlows, numClasses),
+		shard:    uint64(cfg.Shard) << 56,
+		seed:     rand.Uint64(),
+		flows:    lru.New[key, entry](cfg.MaxFlows, numClasses),
+		onRemove: cfg.OnRemove,
 	}
 	t.timeouts[classTCP] = def(cfg.TCPIdle, DefaultTCPIdle)
 	t.timeouts[classTCPClosed] = def(cfg.TCPClosed, DefaultTCPClosed)
@@ -213,7 +224,7 @@ func (t *Table) Update(p *field.Packet, sensor uint32) uint64 {
 	fl := p.TCP.Flags
 	idx, ok := t.flows.Lookup(&k, h)
 	if ok && isTCP && fl.SYN && !fl.Ack && t.flows.Value(idx).state == stateClosed {
-		t.flows.Remove(idx)
+		t.remove(idx)
 		t.stats.Expired++
 		ok = false
 	}
@@ -337,7 +348,7 @@ func (t *Table) expire(now int64, limit int) int {
 			if h == lru.None || now-t.flows.Value(h).last <= t.timeouts[c] {
 				break
 			}
-			t.flows.Remove(h)
+			t.remove(h)
 			t.stats.Expired++
 			n++
 		}
@@ -427,7 +438,15 @@ func (t *Table) evict() {
 		}
 	}
 	if victim != lru.None {
-		t.flows.Remove(victim)
+		t.remove(victim)
 		t.stats.Evicted++
 	}
+}
+
+// remove removes the flow in slot idx and tells OnRemove.
+func (t *Table) remove(idx int32) {
+	if t.onRemove != nil {
+		t.onRemove(t.flows.Value(idx).id)
+	}
+	t.flows.Remove(idx)
 }
