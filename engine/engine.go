@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/decode"
+	"github.com/vigil-ids/vigil/engine/stream"
 	"github.com/vigil-ids/vigil/rules"
 )
 
@@ -202,6 +203,8 @@ type Stats struct {
 	Responses ResponseStats `json:"responses"`
 	// NotAlerted counts matches that did not become alerts, by reason.
 	NotAlerted AlertStats `json:"not_alerted"`
+	// Stream counts TCP reassembly work and anomalies, over all workers.
+	Stream stream.Stats `json:"stream"`
 }
 
 // Stats returns the counters so far.
@@ -220,6 +223,7 @@ func (e *Engine) Stats() Stats {
 	}
 	s.Responses, s.NotAlerted = e.shared.stats()
 	s.Responses.Sent, s.Responses.Failed = e.respSent.Load(), e.respFailed.Load()
+	s.Stream = e.streamStats()
 	return s
 }
 

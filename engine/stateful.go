@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-ids/vigil/engine/flow"
 	"github.com/vigil-ids/vigil/engine/respond"
+	"github.com/vigil-ids/vigil/engine/stream"
 	"github.com/vigil-ids/vigil/engine/threshold"
 	"github.com/vigil-ids/vigil/rules/field"
 )
@@ -21,6 +22,9 @@ type StatefulConfig struct {
 	MaxThresholdEntries int
 	// Respond caps active responses (respond.Policy).
 	Respond respond.Policy
+	// Stream configures TCP reassembly (stream.Config); its Memcap is
+	// for the whole engine, shared evenly among the workers.
+	Stream stream.Config
 }
 
 // ResponseStats count active response frames.
@@ -105,21 +109,26 @@ func (s *sharedState) shouldLog(sid int, now time.Time) bool {
 	return true
 }
 
-// statefulWorker is a worker's own flow table.
+// statefulWorker is a worker's own flow table and TCP reassembler.
 type statefulWorker struct {
 	flows  *flow.Table
+	stream *workerStream
 	flowID uint64 // the current packet's flow
 }
 
-func newStatefulWorker(cfg StatefulConfig, shard int) *statefulWorker {
+func newStatefulWorker(cfg StatefulConfig, shard, workers int) *statefulWorker {
+	ws := newWorkerStream(cfg.Stream, workers)
 	fc := cfg.Flow
 	fc.Shard = uint8(shard)
-	return &statefulWorker{flows: flow.NewTable(fc)}
+	fc.OnRemove = ws.forget
+	return &statefulWorker{flows: flow.NewTable(fc), stream: ws}
 }
 
-// track updates the packet's flow and fills p.Flow.
+// track updates the packet's flow, fills p.Flow and, for a TCP segment,
+// its stream view.
 func (sw *statefulWorker) track(p *field.Packet, source uint32) {
 	sw.flowID = sw.flows.Update(p, source)
+	sw.stream.add(p, sw.flowID)
 }
 
 // isOwnFrame reports a frame Vigil injected, mirrored back by the sensor.

@@ -27,7 +27,7 @@ func newWorker(e *Engine, id int) *worker {
 		id:    id,
 		in:    make(chan *batch, e.cfg.QueueBatches),
 		dec:   decode.New(),
-		state: newStatefulWorker(e.cfg.Stateful, id),
+		state: newStatefulWorker(e.cfg.Stateful, id, e.cfg.Workers),
 	}
 }
 
@@ -40,6 +40,7 @@ func (w *worker) run() {
 			bytes += uint64(len(it.data))
 			w.process(rs, b, it)
 		}
+		w.state.stream.publish()
 		w.e.packets.Add(uint64(len(b.items)))
 		w.e.bytes.Add(bytes)
 		counts := w.dec.TakeCounts()

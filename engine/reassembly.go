@@ -1,0 +1,89 @@
+package engine
+
+import (
+	"sync"
+	"unsafe"
+
+	"github.com/vigil-ids/vigil/engine/flow"
+	"github.com/vigil-ids/vigil/engine/stream"
+	"github.com/vigil-ids/vigil/rules/field"
+)
+
+// workerStream is a worker's TCP reassembler and the last snapshot of its
+// counters, which Engine.Stats reads from another goroutine.
+type workerStream struct {
+	r   *stream.Reassembler
+	seg stream.Segment
+
+	mu    sync.Mutex
+	stats stream.Stats
+}
+
+// newWorkerStream makes a worker's reassembler: cfg's Memcap is the
+// engine's, shared evenly among its workers.
+func newWorkerStream(cfg stream.Config, workers int) *workerStream {
+	if cfg.Memcap <= 0 {
+		cfg.Memcap = stream.DefaultMemcap
+	}
+	cfg.Memcap = max(cfg.Memcap/workers, 1)
+	return &workerStream{r: stream.New(cfg)}
+}
+
+// forget frees the stream state of a flow the flow table removed.
+func (ws *workerStream) forget(id uint64) { ws.r.Forget(flow.Slot(id), id) }
+
+// add feeds p, a packet of flow id (0: none), to the reassembler when it
+// is a TCP segment, and fills its stream view (tcp.reassembled.*,
+// Meta.Stream) when it made stream data available.
+func (ws *workerStream) add(p *field.Packet, id uint64) {
+	p.Meta.Stream = ""
+	if !p.TCP.Present || id == 0 {
+		return
+	}
+	s := &ws.seg
+	fl := p.TCP.Flags
+	*s = stream.Segment{Seq: uint32(p.TCP.Seq), Ack: uint32(p.TCP.Ack), SYN: fl.SYN, FIN: fl.FIN, RST: fl.Reset, ACK: fl.Ack}
+	if off := p.Meta.PayloadOff; off >= 0 && p.Payload != "" {
+		s.Data = p.Meta.Raw[off : off+len(p.Payload)]
+	}
+	v := ws.r.Add(flow.Slot(id), id, p.Flow.ToServer, s)
+	s.Data = nil
+	if v.New == 0 {
+		return
+	}
+	data := unsafe.String(&v.Data[0], len(v.Data))
+	p.TCP.Reassembled = field.TCPReassembled{Data: data, NewLength: v.New}
+	p.Meta.Stream = data
+}
+
+// publish makes the counters so far visible to Engine.Stats.
+func (ws *workerStream) publish() {
+	st := ws.r.Stats()
+	ws.mu.Lock()
+	ws.stats = st
+	ws.mu.Unlock()
+}
+
+// streamStats sums the workers' reassembly counters.
+func (e *Engine) streamStats() stream.Stats {
+	var t stream.Stats
+	for _, w := range e.workers {
+		ws := w.state.stream
+		ws.mu.Lock()
+		s := ws.stats
+		ws.mu.Unlock()
+		t.Segments += s.Segments
+		t.Bytes += s.Bytes
+		t.Midstream += s.Midstream
+		t.OutOfOrder += s.OutOfOrder
+		t.Retransmits += s.Retransmits
+		t.Overlaps += s.Overlaps
+		t.Gaps += s.Gaps
+		t.OutOfWindow += s.OutOfWindow
+		t.AfterEnd += s.AfterEnd
+		t.DepthReached += s.DepthReached
+		t.MemcapDrops += s.MemcapDrops
+		t.MemUsed += s.MemUsed
+	}
+	return t
+}
