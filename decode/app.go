@@ -7,21 +7,21 @@ import (
 
 // tcpApp decodes the application message starting the TCP payload pl.
 func (d *Decoder) tcpApp(pl []byte, sport, dport int) {
-	switch {
-	case isDNSPort(sport) || isDNSPort(dport):
+	switch TCPAppKind(pl, sport, dport) {
+	case AppDNS:
 		// DNS over TCP: a 2-byte length, then the message. A segment
 		// that does not start a message is not reported as malformed.
 		if len(pl) >= 2+12 {
 			d.dns(pl[2:], false)
 		}
-	case sport == 21 || dport == 21:
+	case AppFTP:
 		d.ftp(pl, dport == 21)
-	case len(pl) >= 5 && pl[0] >= 20 && pl[0] <= 24 && pl[1] == 3:
+	case AppTLS:
 		d.tls(pl)
-	case len(pl) >= 4 && pl[0] == 'S' && pl[1] == 'S' && pl[2] == 'H' && pl[3] == '-':
+	case AppSSH:
 		d.p.SSH.Present = true
 		d.p.SSH.Protocol = str(pl[:lineEnd(pl)])
-	default:
+	case AppHTTP:
 		d.http(pl)
 	}
 }

@@ -53,12 +53,14 @@
 //
 // # Application layer
 //
-// Application fields come from the start of this packet's transport
-// payload only: there is no TCP reassembly and no IP defragmentation.
-// Wireshark matches http.*, tls.*, ftp.* and ssh.* in the frame where it
-// completes a reassembled PDU, so a message spread over several segments
-// is seen here on its first segment (and only if its first line is
-// complete there), and in Wireshark on its last.
+// Decode takes application fields from the start of this packet's
+// transport payload only. Wireshark matches http.*, tls.*, ftp.* and ssh.*
+// in the frame where it completes a reassembled PDU, so a message spread
+// over several segments is seen by Decode on its first segment (and only
+// if its first line is complete there), and in Wireshark on its last. The
+// engine reassembles TCP streams and, for TCP, replaces these fields with
+// those of each message a segment completes ([Decoder.DecodeTCPApp]), as
+// Wireshark does.
 //
 // A first IP fragment is decoded down to the transport header when the
 // whole header is in it; a later fragment carries no transport layer
@@ -288,23 +290,10 @@ func clearNetwork(p *field.Packet) {
 	if p.ICMPv6.Present {
 		p.ICMPv6 = field.ICMPv6{}
 	}
-	if p.DNS.Present {
-		p.DNS = field.DNS{}
-	}
-	if p.HTTP.Present {
-		p.HTTP = field.HTTP{}
-	}
-	if p.TLS.Present {
-		p.TLS = field.TLS{}
-	}
-	if p.FTP.Present {
-		p.FTP = field.FTP{}
-	}
-	if p.SSH.Present {
-		p.SSH = field.SSH{}
-	}
+	clearApp(p)
 	p.Payload, p.SrcIP, p.DestIP, p.SrcPort, p.DestPort, p.Proto = "", "", "", 0, 0, ""
 	m := &p.Meta
+	m.Stream = ""
 	m.L3, m.L4, m.PayloadOff, m.IPProto = -1, -1, -1, -1
 	m.Src, m.Dst = netipZero, netipZero
 	m.Fragment = false

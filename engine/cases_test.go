@@ -7,64 +7,93 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-ids/vigil/rules"
 )
 
-// casesDir holds the decoder cases: captures of encapsulations and VLAN
-// stacks, their rules and the frames each sid must alert on.
-const casesDir = "../testdata/cases/"
+// caseDir holds small captures, each with a rule file and, in
+// expected.json, the exact frames (pcap_cnt) each listed sid must alert
+// on, derived from tshark (see each case's why).
+const caseDir = "../testdata/cases/"
 
-// TestDecoderCases runs each case of testdata/cases through the engine as
-// `vigil test` does, for its pcap and its NCF twin, and checks that each
-// sid of expected.json alerts on exactly the frames listed; a bad record
-// (c12's radiotap header past the frame) is skipped and later frames
-// still count.
-func TestDecoderCases(t *testing.T) {
-	b, err := os.ReadFile(casesDir + "expected.json")
+// TestCases runs each case's rules over its capture, and over the NCF twin
+// when there is one, with one and with two workers, as `vigil test` does,
+// and checks the alerting frames.
+func TestCases(t *testing.T) {
+	raw, err := os.ReadFile(caseDir + "expected.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var cases []struct {
-		Case, Capture, Rules string
-		Expect               map[string][]int
+		Case, Capture, Rules, Why string
+		TZ                        *string
+		Expect                    map[string][]int
 	}
-	if err := json.Unmarshal(b, &cases); err != nil {
+	if err := json.Unmarshal(raw, &cases); err != nil {
 		t.Fatal(err)
 	}
-	if len(cases) == 0 {
-		t.Fatal("no cases")
-	}
 	for _, c := range cases {
-		set, err := rules.Load(casesDir + c.Rules)
-		if err != nil {
-			t.Fatalf("%s: %v", c.Case, err)
-		}
-		captures := []string{casesDir + c.Capture}
-		if ncf := casesDir + c.Capture[:len(c.Capture)-len(filepath.Ext(c.Capture))] + ".ncf"; fileExists(ncf) {
-			captures = append(captures, ncf)
-		}
-		for _, path := range captures {
-			t.Run(filepath.Base(path), func(t *testing.T) {
-				got, err := alertFrames(context.Background(), set, path, nil)
-				if err != nil {
+		t.Run(c.Case, func(t *testing.T) {
+			set, err := rules.Load(caseDir + c.Rules)
+			if err != nil {
+				t.Fatal(err)
+			}
+			zone := time.UTC
+			if c.TZ != nil {
+				if zone, err = time.LoadLocation(*c.TZ); err != nil {
 					t.Fatal(err)
 				}
-				for sidText, want := range c.Expect {
-					sid, _ := strconv.Atoi(sidText)
-					if !slices.Equal(got[sid], want) && (len(got[sid]) > 0 || len(want) > 0) {
-						t.Errorf("sid %d: frames %v, want %v", sid, got[sid], want)
+			}
+			files := []string{c.Capture}
+			if ncf := strings.TrimSuffix(c.Capture, filepath.Ext(c.Capture)) + ".ncf"; ncf != c.Capture {
+				if _, err := os.Stat(caseDir + ncf); err == nil {
+					files = append(files, ncf)
+				}
+			}
+			for _, f := range files {
+				for _, workers := range []int{1, 2} {
+					got := caseFrames(t, set, workers, caseDir+f, zone)
+					for sid, want := range c.Expect {
+						if !slices.Equal(got[sid], want) {
+							t.Errorf("%s, %d workers: sid %s alerts on %v, want %v (%s)", f, workers, sid, got[sid], want, c.Why)
+						}
 					}
 				}
-			})
-		}
+			}
+		})
 	}
 }
 
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
+// caseFrames runs set over one capture and returns the alerting frames
+// per sid.
+func caseFrames(t *testing.T, set *rules.Set, workers int, path string, zone *time.Location) map[string][]int {
+	t.Helper()
+	sink := &collectSink{}
+	e, err := New(Config{Rules: set, Sink: sink, Workers: workers, Instance: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Start()
+	if _, err := e.RunFile(context.Background(), path, zone, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]int{}
+	for _, a := range sink.list {
+		if a.Summary == nil {
+			sid := strconv.Itoa(a.SID)
+			got[sid] = append(got[sid], a.PcapCnt)
+		}
+	}
+	for _, f := range got {
+		slices.Sort(f)
+	}
+	return got
 }
 
 // tunnelsDir holds one capture per encapsulation and tunnels.yaml, whose

@@ -36,7 +36,6 @@ func (ws *workerStream) forget(id uint64) { ws.r.Forget(flow.Slot(id), id) }
 // is a TCP segment, and fills its stream view (tcp.reassembled.*,
 // Meta.Stream) when it made stream data available.
 func (ws *workerStream) add(p *field.Packet, id uint64) {
-	p.Meta.Stream = ""
 	if !p.TCP.Present || id == 0 {
 		return
 	}

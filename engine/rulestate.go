@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/expr-lang/expr/ast"
+
 	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/index"
 )
@@ -35,10 +37,18 @@ type ruleState struct {
 	// the rules that may match, so expr runs only on those.
 	index   []*index.Index
 	counter [][]ruleCounter
+	// app[i] is true when active[i] reads an application layer (dns,
+	// http, tls, ftp, ssh): only those run again for a TCP segment's
+	// second and later application messages.
+	app []bool
 }
 
 func newRuleState(set *rules.Set, workers int) *ruleState {
 	s := &ruleState{set: set, active: set.Enabled()}
+	s.app = make([]bool, len(s.active))
+	for i, r := range s.active {
+		s.app[i] = readsApp(r.Node)
+	}
 	ix := index.Build(s.active)
 	s.index = make([]*index.Index, workers)
 	for w := range s.index {
@@ -65,4 +75,22 @@ func (s *ruleState) totals() []RuleStats {
 		}
 	}
 	return out
+}
+
+// appLayers are the layers decode.DecodeTCPApp fills.
+var appLayers = map[string]bool{"dns": true, "http": true, "tls": true, "ftp": true, "ssh": true}
+
+// readsApp reports whether the condition n names an application layer.
+func readsApp(n ast.Node) bool {
+	v := appVisitor(false)
+	ast.Walk(&n, &v)
+	return bool(v)
+}
+
+type appVisitor bool
+
+func (v *appVisitor) Visit(n *ast.Node) {
+	if id, ok := (*n).(*ast.IdentifierNode); ok && appLayers[id.Value] {
+		*v = true
+	}
 }

@@ -66,9 +66,40 @@ func (w *worker) process(rs *ruleState, b *batch, it *item) {
 		return
 	}
 	w.state.track(p, src.id)
+	ws := w.state.stream
+	if !p.TCP.Present || w.state.flowID == 0 {
+		w.evaluate(rs, b, p, false)
+		return
+	}
+	// A TCP segment: its application fields are those of the messages
+	// it completes in its direction's stream, one evaluation each.
+	sport, dport := p.TCP.SrcPort, p.TCP.DstPort
+	n := 0
+	for {
+		msg, ok := ws.r.NextMessage(sport, dport)
+		if !ok {
+			break
+		}
+		w.dec.DecodeTCPApp(p, msg, sport, dport)
+		w.evaluate(rs, b, p, n > 0)
+		n++
+	}
+	if n == 0 {
+		w.dec.DecodeTCPApp(p, nil, sport, dport)
+		w.evaluate(rs, b, p, false)
+	}
+}
+
+// evaluate runs the candidate rules on p and queues their matches on b;
+// appOnly limits them to the rules that read an application layer (for a
+// segment's second and later application messages).
+func (w *worker) evaluate(rs *ruleState, b *batch, p *field.Packet, appOnly bool) {
 	counters := rs.counter[w.id]
 	w.cands = rs.index[w.id].Candidates(p, w.cands[:0])
 	for _, i := range w.cands {
+		if appOnly && !rs.app[i] {
+			continue
+		}
 		r := rs.active[i]
 		c := &counters[i]
 		var ok bool

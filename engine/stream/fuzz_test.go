@@ -5,14 +5,17 @@ import (
 	"testing"
 )
 
-// FuzzReassemble feeds arbitrary segments, 8 header bytes each (flags,
-// direction and slot, sequence offset, length), to a small Reassembler.
-// It checks that nothing panics, that views are well formed, that memory
-// stays under the cap and that every delivered byte is new.
+// FuzzReassemble feeds arbitrary segments, 8 header bytes each (flags and
+// server port, direction and slot, sequence offset, length), to a small
+// Reassembler and takes the application messages they complete. It
+// checks that nothing panics, that views and messages are well formed,
+// that memory stays under the cap and that every delivered byte is new.
 func FuzzReassemble(f *testing.F) {
 	f.Add([]byte("\x02\x00\x00\x00\x00\x00\x00\x00" + "\x00\x00\x00\x01\x00\x04\x00\x00ABCD"))
 	f.Add([]byte("\x00\x00\x00\x08\x00\x04\x00\x00EFGH" + "\x00\x00\x00\x00\x00\x08\x00\x00ABCDXXXX" + "\x01\x00\x00\x0c\x00\x00\x00\x00"))
 	f.Add([]byte("\x08\x01\x00\x00\x00\x02\x00\x00AB" + "\x04\x01\x00\x02\x00\x02\x00\x00CD" + "\x00\x01\x00\x01\x00\x03\x00\x00BCD"))
+	f.Add([]byte("\x02\x00\x00\x00\x00\x00\x00\x00" + "\x00\x00\x00\x01\x00\x30\x00\x00POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nabGET /x HT" + "\x00\x00\x00\x31\x00\x0d\x00\x00TP/1.1\r\n\r\n"))
+	f.Add([]byte("\x22\x00\x00\x00\x00\x00\x00\x00" + "\x20\x00\x00\x01\x00\x0a\x00\x00\x16\x03\x01\x00\x04\x01\x00\x00\x00\x17"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		const memcap = 4096
 		r := New(Config{Memcap: memcap, Depth: 300, Window: 16})
@@ -26,6 +29,16 @@ func FuzzReassemble(f *testing.F) {
 			slot, toServer := int(where&3), where&4 == 0
 			s := Segment{Seq: 1000 + off, Ack: 1000 + off, SYN: fl&2 != 0, FIN: fl&4 != 0, RST: fl&8 != 0, ACK: fl&1 != 0, Data: data}
 			v := r.Add(slot, uint64(where>>3&1)+1, toServer, &s)
+			port := [...]int{80, 53, 443, 21}[fl>>4&3]
+			for {
+				m, ok := r.NextMessage(40000, port)
+				if !ok {
+					break
+				}
+				if len(m) == 0 || len(m) > maxHead {
+					t.Fatalf("message of %d bytes", len(m))
+				}
+			}
 			if v.New < 0 || v.New > len(v.Data) || len(v.Data)-v.New > 16 {
 				t.Fatalf("view of %d bytes, %d new", len(v.Data), v.New)
 			}

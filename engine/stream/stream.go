@@ -94,6 +94,7 @@ type half struct {
 	delivered int
 	ooo       []seg  // queued pieces, by sequence, not overlapping
 	tail      []byte // the last Window bytes delivered
+	fr        framer // application messages
 }
 
 type conn struct {
@@ -110,7 +111,10 @@ type Reassembler struct {
 	free                  [maxShift - minShift + 1][][]byte
 	alloc                 int // bytes of buffers made and not dropped, free or held
 	view                  []byte
-	base                  int // start of this call's new bytes in view
+	base                  int    // start of this call's new bytes in view
+	cur                   *half  // the direction the last Add delivered to, nil if none
+	in                    []byte // its new bytes not yet framed (NextMessage)
+	peek                  [appPeek]byte
 	stats                 Stats
 }
 
@@ -140,6 +144,7 @@ func seqLT(a, b uint32) bool { return int32(a-b) < 0 }
 // direction s belongs to. slot must be small (it indexes a slice) and id
 // nonzero.
 func (r *Reassembler) Add(slot int, id uint64, toServer bool, s *Segment) View {
+	r.cur, r.in = nil, nil
 	c := r.conn(slot, id)
 	d := 1
 	if toServer {
@@ -185,6 +190,9 @@ func (r *Reassembler) Add(slot int, id uint64, toServer bool, s *Segment) View {
 		r.view = append(r.view, h.tail...)
 		r.base = len(r.view)
 		r.data(h, seq, s.Data)
+		if h.flags&depthDone != 0 {
+			r.releaseData(h)
+		}
 	}
 	if s.FIN && h.flags&finSeen == 0 {
 		h.fin = seq + uint32(len(s.Data))
@@ -198,6 +206,7 @@ func (r *Reassembler) Add(slot int, id uint64, toServer bool, s *Segment) View {
 		return View{}
 	}
 	r.keepTail(h)
+	r.cur, r.in = h, r.view[len(r.view)-n:]
 	return View{Data: r.view, New: n}
 }
 
@@ -237,6 +246,7 @@ func (r *Reassembler) data(h *half, seq uint32, b []byte) {
 		// The peer acknowledged bytes the sensor never saw: they will
 		// not come. Resume at the first queued piece.
 		r.stats.Gaps++
+		r.gapFramer(&h.fr, h.ooo[0].seq-h.next)
 		h.next = h.ooo[0].seq
 		h.tail = h.tail[:0]
 		r.view, r.base = r.view[:0], 0
@@ -330,9 +340,8 @@ func (r *Reassembler) drain(h *half) {
 func (r *Reassembler) deliver(h *half, b []byte) {
 	if left := r.depth - h.delivered; len(b) >= left {
 		b = b[:left]
-		h.flags |= depthDone
+		h.flags |= depthDone // Add frees the queue
 		r.stats.DepthReached++
-		r.release(h)
 	}
 	h.next += uint32(len(b))
 	h.delivered += len(b)
@@ -342,7 +351,7 @@ func (r *Reassembler) deliver(h *half, b []byte) {
 
 // keepTail copies the last Window bytes of the view into h's tail.
 func (r *Reassembler) keepTail(h *half) {
-	if h.flags&depthDone != 0 {
+	if h.flags&(depthDone|ended) != 0 {
 		return
 	}
 	if cap(h.tail) == 0 {
@@ -355,16 +364,23 @@ func (r *Reassembler) keepTail(h *half) {
 	h.tail = append(h.tail[:0], r.view[max(0, len(r.view)-r.window):]...)
 }
 
-// end ends direction h and frees what it holds.
+// end ends direction h and frees its queue; a message it was framing
+// may still complete with the data delivered along with the end.
 func (r *Reassembler) end(h *half) {
 	if h.flags&ended == 0 {
 		h.flags |= ended
-		r.release(h)
+		r.releaseData(h)
 	}
 }
 
-// release returns h's buffers to the free lists.
+// release returns all of h's buffers to the free lists.
 func (r *Reassembler) release(h *half) {
+	r.releaseData(h)
+	r.resetFramer(&h.fr)
+}
+
+// releaseData returns h's queued pieces and tail to the free lists.
+func (r *Reassembler) releaseData(h *half) {
 	for i := range h.ooo {
 		r.put(h.ooo[i].buf)
 	}
