@@ -117,9 +117,9 @@ type Meta struct {
 	Scratch [ScratchLen]byte
 	// Name backs dns.qry.name (up to 255 bytes); the string aliases it.
 	Name [256]byte
-	// Stream is the buffer the engine's stream fields (the stream view,
-	// application fields of a reassembled PDU) alias, empty when none:
-	// the prefilter looks for text there as it does in the frame.
+	// Stream is the buffer the engine's stream view (tcp.reassembled.data)
+	// aliases, empty when none: the prefilter looks for text there as it
+	// does in the frame. Decode clears it; the engine sets it after.
 	Stream string
 }
 
