@@ -206,7 +206,8 @@ func TestMetrics(t *testing.T) {
 	for _, want := range []string{`vigil_rule_matches_total{sid="2100201"} 1`, "vigil_alerts_total 3", "vigil_sensors_connected", "vigil_alerts_pending ",
 		"vigil_sensor_connections_accepted_total 2", `vigil_sensor_connections_dropped_total{reason="bad_header"} 1`,
 		`vigil_sensor_connections_dropped_total{reason="idle"} 0`, `vigil_sensor_connections_refused_total{reason="max_conns"} 0`,
-		`vigil_responses_total{outcome="queued"} 0`, `vigil_responses_total{outcome="sent"} 0`, "vigil_records_compressed_total 0"} {
+		`vigil_responses_total{outcome="queued"} 0`, `vigil_responses_total{outcome="sent"} 0`, "vigil_records_compressed_total 0",
+		"vigil_stream_segments_total ", `vigil_stream_events_total{kind="gap"} `, "vigil_stream_memory_bytes "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
 		}

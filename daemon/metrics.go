@@ -40,6 +40,10 @@ var (
 	descConnClosed = prometheus.NewDesc("vigil_sensor_connections_disconnected_total", "Sensor connections that ended cleanly, or at shutdown.", nil, nil)
 	descResponses  = prometheus.NewDesc("vigil_responses_total", "Response frames, by outcome: queued (taken by a sensor's inject queue), dropped (refused by it), sent (written to the sensor), failed (queued, never written).", []string{"outcome"}, nil)
 	descRespHeld   = prometheus.NewDesc("vigil_responses_suppressed_total", "Responses held back by the caps, by reason.", []string{"reason"}, nil)
+	descStreamSegs = prometheus.NewDesc("vigil_stream_segments_total", "TCP segments with data taken in by stream reassembly.", nil, nil)
+	descStreamByte = prometheus.NewDesc("vigil_stream_bytes_total", "TCP stream bytes delivered in order.", nil, nil)
+	descStreamAnom = prometheus.NewDesc("vigil_stream_events_total", "TCP reassembly events and anomalies, by kind.", []string{"kind"}, nil)
+	descStreamMem  = prometheus.NewDesc("vigil_stream_memory_bytes", "Bytes held in TCP reassembly buffers.", nil, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
@@ -87,6 +91,20 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for reason, n := range rs.Suppressed {
 		counter(descRespHeld, n, reason)
 	}
+	st := s.Engine.Stream
+	counter(descStreamSegs, st.Segments)
+	counter(descStreamByte, st.Bytes)
+	for _, e := range []struct {
+		kind string
+		n    uint64
+	}{
+		{"midstream", st.Midstream}, {"out_of_order", st.OutOfOrder}, {"retransmit", st.Retransmits},
+		{"overlap", st.Overlaps}, {"gap", st.Gaps}, {"out_of_window", st.OutOfWindow},
+		{"after_end", st.AfterEnd}, {"depth_reached", st.DepthReached}, {"memcap_drop", st.MemcapDrops},
+	} {
+		counter(descStreamAnom, e.n, e.kind)
+	}
+	ch <- prometheus.MustNewConstMetric(descStreamMem, prometheus.GaugeValue, float64(st.MemUsed))
 	counter(descPublished, s.Publisher.Published)
 	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(s.Publisher.Pending))
 	counter(descDropped, s.Publisher.Dropped)
