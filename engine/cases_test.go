@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-ids/vigil/engine/flow"
 	"github.com/vigil-ids/vigil/rules"
+	"github.com/vigil-ids/vigil/tools/gen"
 )
 
 // caseDir holds small captures, each with a rule file and, in
@@ -127,7 +129,7 @@ func TestEncapsulationStats(t *testing.T) {
 	}
 	e.Start()
 	files, _ := filepath.Glob(tunnelsDir + "*.pcap")
-	files = append(files, casesDir+"c01-qinq3.pcap")
+	files = append(files, caseDir+"c01-qinq3.pcap")
 	for _, f := range files {
 		if _, err := e.RunFile(context.Background(), f, nil, nil, nil); err != nil {
 			t.Fatal(err)
@@ -151,5 +153,35 @@ func TestEncapsulationStats(t *testing.T) {
 	}
 	if len(st.Encapsulations) != len(want) {
 		t.Errorf("encapsulations %v, want those of %v", st.Encapsulations, want)
+	}
+}
+
+// TestProcessNoAllocs checks that a warmed-up worker decodes, tracks,
+// reassembles and evaluates without allocating: flows come and go
+// through a small flow table, so stream state is freed and reused.
+func TestProcessNoAllocs(t *testing.T) {
+	items := generatedItems(t, 20000, 0)
+	set := mustParse(t, gen.Rules(100, 42))
+	e, err := New(Config{Rules: set, Sink: discardSink{}, Workers: 1, Stateful: StatefulConfig{Flow: flow.Config{MaxFlows: 512}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, rs, b := e.workers[0], e.state.Load(), getBatch(e.NewSource(SourceConfig{Name: "t"}))
+	for i := range items {
+		w.process(rs, b, &items[i])
+		b.matches = b.matches[:0]
+	}
+	// One run is a whole pass: AllocsPerRun rounds down per run.
+	allocs := testing.AllocsPerRun(1, func() {
+		for i := range items {
+			w.process(rs, b, &items[i])
+			b.matches = b.matches[:0]
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.0f allocations over %d packets", allocs, len(items))
+	}
+	if st := w.state.stream.r.Stats(); st.Bytes == 0 || w.state.flows.Stats().Evicted == 0 {
+		t.Errorf("no stream data or no flow evicted: %+v", st)
 	}
 }
