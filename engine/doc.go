@@ -5,15 +5,25 @@
 // The pipeline:
 //
 //	Source.Push ──batches──▶ worker (one goroutine each, chosen by a
-//	direction-symmetric flow hash) ──▶ decode ─▶ flow ─▶ prefilter ─▶ rules
-//	──matches──▶ per-source reorder ─▶ thresholds, de-duplication,
-//	responses ─▶ Sink
+//	direction-symmetric flow hash) ──▶ decode ─▶ flow ─▶ TCP stream ─▶
+//	prefilter ─▶ rules ──matches──▶ per-source reorder ─▶ thresholds,
+//	de-duplication, responses ─▶ Sink
 //
 // A Source copies each record into a batch bound for the worker that owns
 // the record's flow, so a flow's packets are evaluated in order on one
 // goroutine and per-flow state (flow table, flowbits, reset sequence
 // numbers) needs no locks. Batches are recycled: the read → decode →
 // evaluate path allocates nothing per packet when no rule matches.
+//
+// Each worker reassembles the TCP streams of its flows (package stream):
+// a segment's stream view (tcp.reassembled.data) holds the data it made
+// available in order, which `payload contains` rules also search, and for
+// TCP the application fields (http, tls, dns, ftp, ssh) are those of the
+// messages the segment completes in its direction: the rules run once per
+// message (the second and later ones only for rules that read an
+// application layer), on the frame that completes it, as tshark shows it.
+// A segment that completes no message runs the rules once without
+// application fields. Stats.Stream counts what reassembly did.
 //
 // Each source releases its matches in packet order, once every earlier
 // packet has been evaluated, so state kept across flows (thresholds by
