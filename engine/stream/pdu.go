@@ -148,7 +148,7 @@ func (r *Reassembler) decide(f *framer, sport, dport int) bool {
 			return false
 		}
 		peek := append(r.peek[:0], f.buf...)
-		peek = append(peek, r.in[:appPeek-len(f.buf)]...)
+		peek = append(peek, r.in[:min(len(r.in), appPeek-len(f.buf))]...)
 		k = decode.TCPAppKind(peek, sport, dport)
 	}
 	switch {
