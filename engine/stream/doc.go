@@ -24,9 +24,12 @@
 //     overlap anomaly.
 //   - A hole the sensor will not see filled (a segment lost at the
 //     capture, or refused by the memory cap) is skipped at the next
-//     segment of its direction once the other direction has acknowledged
-//     past it: delivery resumes at the next queued segment (a gap,
-//     counted), and the stream view restarts there.
+//     segment of its direction (data, a bare ACK or a FIN) once the other
+//     direction has acknowledged past it: delivery resumes at the next
+//     queued segment (a gap, counted), and the stream view restarts there.
+//     Application framing holds across a gap inside a body of known
+//     length (that message is not handed out); otherwise it resumes with
+//     the next data that starts a message.
 //   - A RST ends both directions and frees what they queued; a FIN ends
 //     its direction at its sequence number. Data past the end is ignored
 //     (counted).

@@ -193,6 +193,9 @@ func (r *Reassembler) Add(slot int, id uint64, toServer bool, s *Segment) View {
 		if h.flags&depthDone != 0 {
 			r.releaseData(h)
 		}
+	} else if len(h.ooo) > 0 { // a bare ACK or FIN after a lost segment
+		r.skipGap(h)
+		r.drain(h)
 	}
 	if s.FIN && h.flags&finSeen == 0 {
 		h.fin = seq + uint32(len(s.Data))
@@ -242,16 +245,22 @@ func (r *Reassembler) data(h *half, seq uint32, b []byte) {
 		r.stats.OutOfOrder++
 	}
 	r.queue(h, seq, b)
-	if len(h.ooo) > 0 && h.ooo[0].seq != h.next && h.flags&acked != 0 && seqLT(h.next, h.ack) {
-		// The peer acknowledged bytes the sensor never saw: they will
-		// not come. Resume at the first queued piece.
-		r.stats.Gaps++
-		r.gapFramer(&h.fr, h.ooo[0].seq-h.next)
-		h.next = h.ooo[0].seq
-		h.tail = h.tail[:0]
-		r.view, r.base = r.view[:0], 0
-	}
+	r.skipGap(h)
 	r.drain(h)
+}
+
+// skipGap skips the hole before h's first queued piece when the peer has
+// acknowledged past it: the sensor never saw those bytes and they will
+// not come. Delivery resumes at the piece, with a view of its own.
+func (r *Reassembler) skipGap(h *half) {
+	if len(h.ooo) == 0 || h.ooo[0].seq == h.next || h.flags&acked == 0 || !seqLT(h.next, h.ack) {
+		return
+	}
+	r.stats.Gaps++
+	r.gapFramer(&h.fr, h.ooo[0].seq-h.next)
+	h.next = h.ooo[0].seq
+	h.tail = h.tail[:0]
+	r.view, r.base = r.view[:0], 0
 }
 
 // compareOld counts b, bytes at seq before h.next, as a retransmission or,
