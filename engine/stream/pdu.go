@@ -254,7 +254,7 @@ func (r *Reassembler) headEnd(f *framer) int {
 // needed; false when the memory cap refuses.
 func (r *Reassembler) gather(f *framer, b []byte) bool {
 	if len(f.buf)+len(b) > cap(f.buf) {
-		nb, ok := r.get(max(len(f.buf)+len(b), 2*cap(f.buf)))
+		nb, ok := r.get(min(max(len(f.buf)+len(b), 2*cap(f.buf)), maxBuf)) // head() keeps len(f.buf)+len(b) <= maxHead == maxBuf
 		if !ok {
 			return false
 		}
