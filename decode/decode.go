@@ -293,7 +293,7 @@ func clearNetwork(p *field.Packet) {
 	clearApp(p)
 	p.Payload, p.SrcIP, p.DestIP, p.SrcPort, p.DestPort, p.Proto = "", "", "", 0, 0, ""
 	m := &p.Meta
-	m.Stream = ""
+	m.Stream, m.App = "", ""
 	m.L3, m.L4, m.PayloadOff, m.IPProto = -1, -1, -1, -1
 	m.Src, m.Dst = netipZero, netipZero
 	m.Fragment = false

@@ -38,10 +38,11 @@ func TCPAppKind(pl []byte, sport, dport int) AppKind {
 // between ports sport and dport (an HTTP header block, a DNS message with
 // its length, a TLS record, an FTP or SSH line), into p's application
 // fields (dns, http, tls, ftp, ssh), replacing those Decode set from the
-// packet; an empty msg just clears them. Strings alias msg. It never
-// panics and does not allocate.
+// packet; an empty msg just clears them. Strings alias msg, and
+// p.Meta.App is set to it. It never panics and does not allocate.
 func (d *Decoder) DecodeTCPApp(p *field.Packet, msg []byte, sport, dport int) {
 	clearApp(p)
+	p.Meta.App = str(msg)
 	if len(msg) == 0 {
 		return
 	}

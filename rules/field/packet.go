@@ -121,6 +121,11 @@ type Meta struct {
 	// aliases, empty when none: the prefilter looks for text there as it
 	// does in the frame. Decode clears it; the engine sets it after.
 	Stream string
+	// App is the application message whose fields (dns, http, tls, ftp,
+	// ssh) the packet holds when the engine took them from the TCP stream
+	// (decode's DecodeTCPApp sets it), empty otherwise: the prefilter
+	// looks for text there too.
+	App string
 }
 
 // ScratchLen is the size of Meta.Scratch: room for the text of every

@@ -16,8 +16,9 @@
 //     startsWith, endsWith, icontains, hasPrefix, hasSuffix, == and in on
 //     strings; hex("...") is a string constant by then), for text fields
 //     the decoder slices from the frame (payload, frame.bytes, http.*,
-//     ftp.*, tls SNI, ssh.protocol) or the engine from its stream buffer
-//     (tcp.reassembled.data). A literal test on a slice of a text field
+//     ftp.*, tls SNI, ssh.protocol) or from the engine's stream buffers
+//     (tcp.reassembled.data in field.Meta.Stream; application fields of a
+//     message taken from the stream in field.Meta.App). A literal test on a slice of a text field
 //     files the literal under the field, unanchored.
 //
 // Each part is a disjunction of atoms. For a && b the rarer part of each
@@ -28,9 +29,8 @@
 //
 // Per packet, header atoms are looked up per field (a 64 K-bit map of the
 // small values, then a Go map), and one pass over the part of the frame
-// that holds the text sources (and one over the part of the stream area,
-// field.Meta.Stream, that holds those the engine filled there) finds the
-// literals, only when a rule with a
+// that holds the text sources (and one over the part of each of the
+// engine's stream buffers that holds sources) finds the literals, only when a rule with a
 // literal part is still in play: a hand-written Aho–Corasick DFA for
 // small literal sets, a q-gram Bloom filter with verification for large
 // ones (see matcher and qgram for why). A conjunction's other header tests
@@ -57,10 +57,11 @@
 //     absent layer's fields are zero.
 //  3. Literals: a literal can only occur in a text field where its first
 //     maxPattern bytes occur folded to lower case, which is what the
-//     automaton looks for. A text field is located in the frame by
-//     address; a match counts for it only inside its window (at its start
-//     for anchored tests). A non-empty text field that is not a slice of
-//     the frame counts as containing every literal, so the rule stays a
+//     automaton looks for. A text field is located in the frame or one
+//     of the engine's stream buffers by address; a match counts for it
+//     only inside its window (at its start for anchored tests). A
+//     non-empty text field that is a slice of none of them counts as
+//     containing every literal, so the rule stays a
 //     candidate.
 //  4. A rule is returned when its header part (if any) holds and its
 //     literal part (if any) holds; rules with neither are always

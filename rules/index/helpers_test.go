@@ -79,8 +79,10 @@ func loadPackets(tb testing.TB, names ...string) []field.Packet {
 
 // withStream gives a TCP packet with payload a stream view, as the engine
 // does: the last bytes of earlier (the previous TCP payload) followed by
-// its own payload, in a buffer of its own (Meta.Stream). It returns the
-// payload, the next packet's earlier.
+// its own payload, in a buffer of its own (Meta.Stream); and, for every
+// other such packet, application fields decoded from a copy of its
+// payload (Meta.App), as the engine does for a message of the stream. It
+// returns the payload, the next packet's earlier.
 func withStream(p *field.Packet, earlier string) string {
 	if !p.TCP.Present || p.Payload == "" {
 		return earlier
@@ -89,6 +91,9 @@ func withStream(p *field.Packet, earlier string) string {
 	view := strings.Clone(earlier + p.Payload)
 	p.Meta.Stream = view
 	p.TCP.Reassembled = field.TCPReassembled{Data: view, NewLength: len(p.Payload)}
+	if len(p.Payload)%2 == 0 {
+		decode.New().DecodeTCPApp(p, []byte(p.Payload), p.TCP.SrcPort, p.TCP.DstPort)
+	}
 	return p.Payload
 }
 

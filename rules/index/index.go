@@ -22,12 +22,16 @@ type Index struct {
 	out    []uint32 // per rule: gen when it was put in dst
 	useGen []uint32 // per use: gen when it was found
 	found  []int32  // uses found in this call
-	win    []window // per text source: its place in the frame, or past it in the stream area
-	// slo, shi is the range of the stream area (Meta.Stream) to scan, in
-	// the same coordinates as win: offsets past the end of the frame.
-	slo, shi int
-	// base is added to the offsets the scanners report: 0 while the
-	// frame is scanned, the frame's length while the stream area is.
+	win    []window // per text source: its place in the text areas
+	// area holds the texts a text source may be a slice of: the frame,
+	// then the engine's stream view (Meta.Stream) and message
+	// (Meta.App). Window offsets run across them, each area starting
+	// where the one before ends (areaBase).
+	area     [numAreas]string
+	areaBase [numAreas]int
+	lo, hi   [numAreas]int // per area: the range to scan, in window offsets
+	// base is added to the offsets the scanners report: the areaBase of
+	// the area being scanned.
 	base int
 	// litRules are the rules whose header key held in this call and that
 	// need a literal too; play adds the rules with a literal and no key.
@@ -47,6 +51,9 @@ const maxPlay = 32
 
 // maxGates is the most distinct gates tested per packet (see tables.gates).
 const maxGates = 16
+
+// numAreas is the number of texts that text sources are located in.
+const numAreas = 3
 
 // tables is the shared, read-only part of an Index.
 type tables struct {
@@ -482,15 +489,20 @@ func (ix *Index) hdrHit(p *field.Packet, dst []int, r int32, needLit bool) ([]in
 // whose header key held (or who have none).
 func (ix *Index) literals(p *field.Packet, dst []int) []int {
 	t := ix.t
-	frame, stream := p.Frame.Bytes, p.Meta.Stream
+	ix.area = [numAreas]string{p.Frame.Bytes, p.Meta.Stream, p.Meta.App}
+	next := 0
+	for k, a := range ix.area {
+		ix.areaBase[k] = next
+		next += len(a)
+		ix.lo[k], ix.hi[k] = next, 0
+	}
 	ix.found = ix.found[:0]
-	lo, hi, direct := len(frame), 0, false
-	ix.slo, ix.shi = len(frame)+len(stream), 0
+	direct := false
 	if len(ix.litRules)+len(t.alwaysLit) > maxPlay {
 		// Many rules in play: locate every source, and let the
 		// automaton find what any of them needs.
 		for s := range t.srcs {
-			lo, hi = ix.locate(p, frame, int32(s), lo, hi)
+			ix.locate(p, int32(s))
 		}
 	} else {
 		// Few rules in play: those whose header key held, and those
@@ -508,25 +520,23 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 			for _, u := range t.ruleUses[r] {
 				uses++
 				if s := t.uses[u].src; ix.srcGen[s] != ix.gen {
-					lo, hi = ix.locate(p, frame, s, lo, hi)
+					ix.locate(p, s)
 				}
 			}
 		}
 		direct = uses <= directMax
 	}
-	switch {
-	case lo >= hi && ix.slo >= ix.shi:
-	case direct:
+	if direct {
 		for _, r := range ix.play {
 			for _, u := range t.ruleUses[r] {
-				ix.direct(frame, stream, u)
+				ix.direct(u)
 			}
 		}
-	default:
-		ix.base = 0
-		ix.scanText(frame, lo, hi)
-		ix.base = len(frame)
-		ix.scanText(stream, ix.slo-len(frame), ix.shi-len(frame))
+	} else {
+		for k, a := range ix.area {
+			ix.base = ix.areaBase[k]
+			ix.scanText(a, ix.lo[k]-ix.base, ix.hi[k]-ix.base)
+		}
 	}
 	for _, u := range ix.found {
 		for _, r := range t.uses[u].rules {
@@ -627,23 +637,21 @@ func (ix *Index) hit(end int, pid int32) {
 	}
 }
 
-// locate finds text source s of p in frame and widens [lo, hi) to cover
-// it, or in the stream area (p.Meta.Stream, whose offsets follow the
-// frame's) and widens [ix.slo, ix.shi). A source that lies in neither has
+// locate finds text source s of p in one of the text areas and widens
+// that area's range to scan to cover it. A source that lies in none has
 // its literals taken as found.
-func (ix *Index) locate(p *field.Packet, frame string, s int32, lo, hi int) (int, int) {
+func (ix *Index) locate(p *field.Packet, s int32) {
 	t := ix.t
 	ix.srcGen[s] = ix.gen
 	text := t.srcs[s].String(p)
-	w := locate(frame, text)
-	if !w.ok {
-		if w = locate(p.Meta.Stream, text); w.ok {
-			w.lo, w.hi = w.lo+len(frame), w.hi+len(frame)
+	var w window
+	for k, a := range ix.area {
+		if w = locate(a, text); w.ok {
+			w.lo, w.hi = w.lo+ix.areaBase[k], w.hi+ix.areaBase[k]
 			if w.lo < w.hi {
-				ix.slo, ix.shi = min(ix.slo, w.lo), max(ix.shi, w.hi)
+				ix.lo[k], ix.hi[k] = min(ix.lo[k], w.lo), max(ix.hi[k], w.hi)
 			}
-			ix.win[s] = w
-			return lo, hi
+			break
 		}
 	}
 	ix.win[s] = w
@@ -651,17 +659,12 @@ func (ix *Index) locate(p *field.Packet, frame string, s int32, lo, hi int) (int
 		for _, u := range t.srcUses[s] {
 			ix.markUse(u)
 		}
-		return lo, hi
 	}
-	if w.lo < w.hi {
-		lo, hi = min(lo, w.lo), max(hi, w.hi)
-	}
-	return lo, hi
 }
 
-// direct looks for use u's pattern in its source's window of frame or
-// stream, as the automaton would find it (ASCII case-insensitively).
-func (ix *Index) direct(frame, stream string, u int32) {
+// direct looks for use u's pattern in its source's window, as the
+// automaton would find it (ASCII case-insensitively).
+func (ix *Index) direct(u int32) {
 	if ix.useGen[u] == ix.gen {
 		return
 	}
@@ -670,13 +673,12 @@ func (ix *Index) direct(frame, stream string, u int32) {
 	if !w.ok || w.lo >= w.hi {
 		return
 	}
-	var text string
-	if w.lo >= len(frame) { // in the stream area: an empty window is ruled out above
-		text = stream[w.lo-len(frame) : w.hi-len(frame)]
-	} else {
-		text = frame[w.lo:w.hi]
+	k := numAreas - 1
+	for k > 0 && w.lo < ix.areaBase[k] {
+		k--
 	}
-	pat := ix.t.pats[us.pat]
+	base := ix.areaBase[k]
+	text, pat := ix.area[k][w.lo-base:w.hi-base], ix.t.pats[us.pat]
 	if us.anchored {
 		if len(text) >= len(pat) && equalFold(text[:len(pat)], pat) {
 			ix.markUse(u)
