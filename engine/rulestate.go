@@ -6,6 +6,8 @@ import (
 
 	"github.com/expr-lang/expr/ast"
 
+	"github.com/vigil-ids/vigil/engine/stream"
+
 	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/index"
 )
@@ -41,6 +43,9 @@ type ruleState struct {
 	// http, tls, ftp, ssh): only those run again for a TCP segment's
 	// second and later application messages.
 	app []bool
+	// window is how many earlier bytes the stream views must repeat for
+	// the active rules (streamWindow).
+	window int
 }
 
 func newRuleState(set *rules.Set, workers int) *ruleState {
@@ -48,6 +53,7 @@ func newRuleState(set *rules.Set, workers int) *ruleState {
 	s.app = make([]bool, len(s.active))
 	for i, r := range s.active {
 		s.app[i] = readsApp(r.Node)
+		s.window = max(s.window, streamWindow(r.Node))
 	}
 	ix := index.Build(s.active)
 	s.index = make([]*index.Index, workers)
@@ -93,4 +99,65 @@ func (v *appVisitor) Visit(n *ast.Node) {
 	if id, ok := (*n).(*ast.IdentifierNode); ok && appLayers[id.Value] {
 		*v = true
 	}
+}
+
+// streamWindow returns how many earlier bytes a stream view must repeat
+// for condition n: a literal test the rules package wrote for a payload
+// test (tcp.reassembled.data[(1-len) - tcp.reassembled.new_length:])
+// needs len-1; any other read of tcp.reassembled.data (a regex, or the
+// field written out) needs all there is (stream.MaxWindow); none, 0.
+func streamWindow(n ast.Node) int {
+	v := windowVisitor{}
+	ast.Walk(&n, &v)
+	if v.reads > len(v.tails) {
+		return stream.MaxWindow
+	}
+	w := 0
+	for _, t := range v.tails {
+		w = max(w, t)
+	}
+	return w
+}
+
+type windowVisitor struct {
+	reads int   // reads of tcp.reassembled.data
+	tails []int // windows of the literal tests among them
+}
+
+func (v *windowVisitor) Visit(n *ast.Node) {
+	switch n := (*n).(type) {
+	case *ast.MemberNode:
+		if isReassembled(n, "data") {
+			v.reads++
+		}
+	case *ast.SliceNode:
+		if !isReassembled(n.Node, "data") || n.To != nil {
+			return
+		}
+		if b, ok := n.From.(*ast.BinaryNode); ok && b.Operator == "-" && isReassembled(b.Right, "new_length") {
+			if k, ok := b.Left.(*ast.IntegerNode); ok && k.Value <= 0 {
+				v.tails = append(v.tails, -k.Value)
+			}
+		}
+	}
+}
+
+// isReassembled reports whether n is the member chain tcp.reassembled.<name>.
+func isReassembled(n ast.Node, name string) bool {
+	m, ok := n.(*ast.MemberNode)
+	if !ok {
+		return false
+	}
+	if p, ok := m.Property.(*ast.StringNode); !ok || p.Value != name {
+		return false
+	}
+	r, ok := m.Node.(*ast.MemberNode)
+	if !ok {
+		return false
+	}
+	if p, ok := r.Property.(*ast.StringNode); !ok || p.Value != "reassembled" {
+		return false
+	}
+	id, ok := r.Node.(*ast.IdentifierNode)
+	return ok && id.Value == "tcp"
 }

@@ -34,6 +34,7 @@ func newWorker(e *Engine, id int) *worker {
 func (w *worker) run() {
 	for b := range w.in {
 		rs := w.e.state.Load()
+		w.state.stream.r.SetWindow(rs.window)
 		var bytes uint64
 		for i := range b.items {
 			it := &b.items[i]

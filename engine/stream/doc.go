@@ -48,7 +48,9 @@
 // Window+1 bytes that straddles segment boundaries therefore lies inside
 // the view of the segment that completes it, and the engine tells rules
 // how many bytes at the end are new, so a match can be required to end in
-// them and is seen once.
+// them and is seen once. The engine sets the window to what its rules
+// need (SetWindow): the longest literal they search the stream for, less
+// one.
 //
 // # Memory
 //

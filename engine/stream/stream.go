@@ -32,8 +32,9 @@ type Config struct {
 	// engine gives each worker its share).
 	Memcap int
 	// Window is how many bytes delivered before a segment its view
-	// repeats (default 255, at most MaxWindow), so that a literal of up
-	// to Window+1 bytes split over segments is seen.
+	// repeats at most (default 255, at most MaxWindow), so that a
+	// literal of up to Window+1 bytes split over segments is seen;
+	// SetWindow lowers it to what the rules need.
 	Window int
 }
 
@@ -106,16 +107,18 @@ type conn struct {
 // are named by the caller's slot (a small index, reused) and id (unique
 // over time): a slot seen with a new id starts afresh.
 type Reassembler struct {
-	depth, memcap, window int
-	conns                 []conn
-	free                  [maxShift - minShift + 1][][]byte
-	alloc                 int // bytes of buffers made and not dropped, free or held
-	view                  []byte
-	base                  int    // start of this call's new bytes in view
-	cur                   *half  // the direction the last Add delivered to, nil if none
-	in                    []byte // its new bytes not yet framed (NextMessage)
-	peek                  [appPeek]byte
-	stats                 Stats
+	depth, memcap int
+	maxWindow     int // Config.Window
+	window        int // the window in force (SetWindow)
+	conns         []conn
+	free          [maxShift - minShift + 1][][]byte
+	alloc         int // bytes of buffers made and not dropped, free or held
+	view          []byte
+	base          int    // start of this call's new bytes in view
+	cur           *half  // the direction the last Add delivered to, nil if none
+	in            []byte // its new bytes not yet framed (NextMessage)
+	peek          [appPeek]byte
+	stats         Stats
 }
 
 // New returns a Reassembler with cfg's limits.
@@ -130,8 +133,14 @@ func New(cfg Config) *Reassembler {
 		cfg.Window = DefaultWindow
 	}
 	cfg.Window = min(cfg.Window, MaxWindow)
-	return &Reassembler{depth: cfg.Depth, memcap: cfg.Memcap, window: cfg.Window}
+	return &Reassembler{depth: cfg.Depth, memcap: cfg.Memcap, maxWindow: cfg.Window, window: cfg.Window}
 }
+
+// SetWindow sets how many earlier bytes views repeat from now on: n, at
+// most Config.Window (0: none, and no tails are kept). The engine sets
+// what its rule set needs, the longest literal searched in the stream
+// less one. Tails kept so far are as long as the window was then.
+func (r *Reassembler) SetWindow(n int) { r.window = max(0, min(n, r.maxWindow)) }
 
 // Stats returns the counters so far.
 func (r *Reassembler) Stats() Stats { return r.stats }
@@ -187,7 +196,7 @@ func (r *Reassembler) Add(slot int, id uint64, toServer bool, s *Segment) View {
 	}
 	r.view, r.base = r.view[:0], 0
 	if len(s.Data) > 0 && h.flags&depthDone == 0 {
-		r.view = append(r.view, h.tail...)
+		r.view = append(r.view, h.tail[max(0, len(h.tail)-r.window):]...)
 		r.base = len(r.view)
 		r.data(h, seq, s.Data)
 		if h.flags&depthDone != 0 {
@@ -360,13 +369,16 @@ func (r *Reassembler) deliver(h *half, b []byte) {
 
 // keepTail copies the last Window bytes of the view into h's tail.
 func (r *Reassembler) keepTail(h *half) {
-	if h.flags&(depthDone|ended) != 0 {
+	if h.flags&(depthDone|ended) != 0 || r.window == 0 && cap(h.tail) == 0 {
 		return
 	}
-	if cap(h.tail) == 0 {
+	if cap(h.tail) < r.window {
 		buf, ok := r.get(r.window)
 		if !ok {
 			return
+		}
+		if cap(h.tail) > 0 {
+			r.put(h.tail)
 		}
 		h.tail = buf
 	}
