@@ -66,7 +66,10 @@
 // whole header is in it; a later fragment carries no transport layer
 // (Meta.Fragment is set and payload is the IP payload). A tunnel in a
 // first fragment is decoded as far as the fragment goes, a header cut by
-// the fragment's end being no error.
+// the fragment's end being no error. The engine reassembles fragments
+// (decode/defrag) and decodes them with DecodeFragment instead: the
+// fragment completing a datagram carries the datagram's transport and
+// application layers, the others none.
 //
 // Of Vigil it imports only rules/field, the view it fills; the engine
 // calls it.
@@ -137,6 +140,11 @@ type Decoder struct {
 	cut    bool
 	encaps int    // encapsulations crossed in this frame
 	counts Counts // since the last TakeCounts
+	// DecodeFragment: frag is set, dgram is the reassembled payload (nil
+	// when the fragment completes nothing) and dgramProto its protocol.
+	frag       bool
+	dgram      []byte
+	dgramProto int
 }
 
 // New returns a Decoder.

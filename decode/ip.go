@@ -72,6 +72,10 @@ func (d *Decoder) ipv4(b []byte, off int) {
 		d.fail("ip", off, ErrMalformed, "IPv4 total length below header length")
 		return
 	}
+	if d.frag {
+		d.fragment4(b, off+ihl, end)
+		return
+	}
 	d.transport(b, off+ihl, end, ip.Proto, ip.FragOffset > 0, ip.Flags.MF)
 }
 
@@ -135,6 +139,7 @@ func (d *Decoder) ipv6(b []byte, off int) {
 		}
 		e := b[pos:]
 		hl := (int(e[1]) + 1) * 8
+		fragHdr := nh == protoFragment
 		switch nh {
 		case protoFragment:
 			hl = 8
@@ -153,6 +158,15 @@ func (d *Decoder) ipv6(b []byte, off int) {
 		if capEnd < pos {
 			d.fail("ipv6", pos-hl, ErrTruncated, "IPv6 extension header cut short")
 			return
+		}
+		if d.frag && fragHdr { // DecodeFragment
+			if d.dgram == nil {
+				later = true
+				break
+			}
+			nh, b, pos, end, capEnd = d.dgramProto, d.dgram, 0, len(d.dgram), len(d.dgram)
+			later, more = false, false
+			continue
 		}
 		if later { // the rest is fragment data
 			break

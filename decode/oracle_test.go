@@ -9,7 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/vigil-ids/vigil/decode/defrag"
 	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/field"
 )
@@ -103,22 +105,12 @@ type diff struct {
 }
 
 // knownDiffs lists every disagreement with the oracle and its cause.
-// Header filters agree exactly except for IP fragments (tshark reassembles
-// them); http.response.* differ by TCP reassembly, which the decoder alone
+// Header filters agree exactly (IP fragments are reassembled as tshark
+// does); http.response.* differ by TCP reassembly, which the decoder alone
 // does not do (the engine does, and agrees with tshark on them: engine's
 // TestOracleStream). Any other difference, or one of these going away,
 // fails TestOracle.
 var knownDiffs = map[string]map[string]diff{
-	"sv-frag-vlan-syn.ncf": {"tcp.flags.syn==1 && tcp.flags.ack==0": {
-		onlyTshark: []int{3},
-		why: "the SYN is split into three IPv4 fragments of 8 bytes; tshark dissects TCP in frame 3 where it reassembles them; " +
-			"the decoder does not defragment and the first fragment holds only 8 bytes of the TCP header",
-	}},
-	"sv-ipv4-frags-icmp.ncf": {"icmp.type==8": {
-		onlyTshark: []int{2}, onlyOurs: []int{1},
-		why: "the echo request is fragmented; the decoder reads the ICMP header in the first fragment (frame 1), " +
-			"tshark in the reassembled datagram (frame 2)",
-	}},
 	"sv-http-ipv6.ncf": {"http.response.code==200": {
 		onlyTshark: []int{9}, onlyOurs: []int{7}, pdu: true,
 		why: "status line in frame 7, body completed in frame 9",
@@ -196,6 +188,10 @@ func TestOracle(t *testing.T) {
 	d := New()
 	var p field.Packet
 	for capName, c := range o.Captures {
+		// Fragments are reassembled as the engine does (engine.Source):
+		// tshark shows a datagram's upper layers on the fragment that
+		// completes it.
+		df := defrag.New(defrag.Config{}, new(defrag.Counters))
 		frames := readNCF(t, capName)
 		if len(frames) != c.Frames {
 			t.Errorf("%s: %d frames, oracle says %d", capName, len(frames), c.Frames)
@@ -208,6 +204,10 @@ func TestOracle(t *testing.T) {
 			p.Frame.Len = len(f.data) // NCF keeps only the captured length
 			p.Frame.Number = i + 1
 			_ = d.Decode(&p, f.link, f.data)
+			if Fragmented(&p) {
+				dg, _ := df.Add(f.data[p.Meta.L3:], time.Time{})
+				_ = d.DecodeFragment(&p, f.link, f.data, dg.Proto, dg.Payload)
+			}
 			flows[i] = fmt.Sprintf("%s:%d>%s:%d", p.SrcIP, p.SrcPort, p.DestIP, p.DestPort)
 			for filter := range c.Filters {
 				r, ok := compiled[filter]

@@ -103,8 +103,11 @@ type Meta struct {
 	// IPProto is the transport protocol number (IPv4 proto or the last
 	// IPv6 next header), -1 when the packet carries no IP.
 	IPProto int
-	// Fragment is true for an IPv4 or IPv6 fragment other than the first:
-	// its transport header is not in this packet.
+	// Fragment is true for an IPv4 or IPv6 fragment whose transport header
+	// is not in this frame: a fragment other than the first, or any
+	// fragment the engine reassembles (the one completing a datagram
+	// carries the datagram's transport layer, decoded from the reassembled
+	// payload, not from Raw).
 	Fragment bool
 	// Encap is true when the frame has a Token Ring header, an 802.1ad
 	// tag or an encapsulation (MPLS, PPPoE, GRE, VXLAN, ...): the decoder
