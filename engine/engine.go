@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/decode"
+	"github.com/vigil-ids/vigil/decode/defrag"
 	"github.com/vigil-ids/vigil/engine/stream"
 	"github.com/vigil-ids/vigil/rules"
 )
@@ -60,6 +61,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Stateful configures flows, thresholds and responses.
 	Stateful StatefulConfig
+	// Defrag bounds the IP defragmentation each Source runs (its zero
+	// value takes defrag's defaults: 60 s timeout, 256 fragments per
+	// datagram, 32 MiB per Source).
+	Defrag defrag.Config
 	// Instance is the first part of every alert ID (alerts.ID). The
 	// default is random (alerts.NewInstance), so IDs differ across runs
 	// of Vigil; an offline run sets a fixed one to make its output
@@ -90,6 +95,8 @@ type Engine struct {
 	alertCount, ownFrames, skipped, compressed  atomic.Uint64
 	respSent, respFailed                        atomic.Uint64
 	encaps                                      encapCounters
+	// defrag counts the defragmentation of every Source.
+	defrag defrag.Counters
 }
 
 // New checks cfg and builds an Engine; no goroutine runs before Start.
@@ -205,6 +212,9 @@ type Stats struct {
 	NotAlerted AlertStats `json:"not_alerted"`
 	// Stream counts TCP reassembly work and anomalies, over all workers.
 	Stream stream.Stats `json:"stream"`
+	// Defrag counts IP fragments, reassembled datagrams and
+	// defragmentation anomalies over all sources.
+	Defrag defrag.Stats `json:"defrag"`
 }
 
 // Stats returns the counters so far.
@@ -220,6 +230,7 @@ func (e *Engine) Stats() Stats {
 		OwnFrames:      e.ownFrames.Load(),
 		Skipped:        e.skipped.Load(),
 		Compressed:     e.compressed.Load(),
+		Defrag:         e.defrag.Stats(),
 	}
 	s.Responses, s.NotAlerted = e.shared.stats()
 	s.Responses.Sent, s.Responses.Failed = e.respSent.Load(), e.respFailed.Load()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-ids/vigil/decode"
+	"github.com/vigil-ids/vigil/decode/defrag"
 	"github.com/vigil-ids/vigil/engine/flow"
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/rules/field"
@@ -45,6 +46,7 @@ type Source struct {
 	id      uint32
 	dec     *decode.Decoder
 	pkt     field.Packet
+	defrag  *defrag.Defragmenter
 	pending []*batch // per worker
 	// inflight counts batches queued to workers and not yet evaluated.
 	inflight sync.WaitGroup
@@ -63,7 +65,8 @@ func (e *Engine) NewSource(cfg SourceConfig) *Source {
 	e.srcSeq++
 	id := uint32(e.srcSeq)
 	e.srcMu.Unlock()
-	s := &Source{e: e, cfg: cfg, id: id, dec: decode.New(), pending: make([]*batch, len(e.workers))}
+	s := &Source{e: e, cfg: cfg, id: id, dec: decode.New(), defrag: defrag.New(e.cfg.Defrag, &e.defrag),
+		pending: make([]*batch, len(e.workers))}
 	if !cfg.InjectorQueues {
 		s.cfg.Injector = syncInjector{e: e, inj: cfg.Injector}
 	}
@@ -128,6 +131,10 @@ func (s *Source) Skip() {
 // undocumented) is counted and evaluated without being decoded: rules see
 // no layer, only what its header gives (frame.len is the original length,
 // ncf.compressed is true).
+//
+// IP fragments are reassembled here, in packet order: the fragment that
+// completes a datagram goes, with the datagram, to the worker that owns
+// the datagram's flow (ports included), and is evaluated as the datagram.
 func (s *Source) Push(rec *ncf.Record) {
 	s.number++
 	number := s.number
@@ -137,10 +144,18 @@ func (s *Source) Push(rec *ncf.Record) {
 		s.compressed.Add(1)
 		s.e.compressed.Add(1)
 	}
+	link := linkOf(rec.Medium)
+	p := &s.pkt
+	var fr fragInfo
 	w := 0
-	if n := len(s.pending); n > 1 && !rec.Compressed {
-		s.dec.DecodeHeaders(&s.pkt, linkOf(rec.Medium), rec.Data)
-		w = int(flow.Hash(&s.pkt) % uint64(n))
+	if !rec.Compressed {
+		s.dec.DecodeHeaders(p, link, rec.Data)
+		if decode.Fragmented(p) {
+			fr = s.reassemble(rec, link)
+		}
+		if n := len(s.pending); n > 1 {
+			w = int(flow.Hash(p) % uint64(n))
+		}
 	}
 	b := s.pending[w]
 	if b == nil {
@@ -149,13 +164,37 @@ func (s *Source) Push(rec *ncf.Record) {
 		b.first = number
 		s.ord.opened(b, rec.Time)
 	}
-	b.add(rec, number)
+	b.add(rec, number, fr)
 	if len(b.items) == BatchSize || len(b.arena) >= batchArenaFlush {
 		s.send(w)
 	}
 	if number%holdCheck == 0 {
 		s.sendStale(number)
 	}
+}
+
+// fragInfo is what the defragmenter made of a packet.
+type fragInfo struct {
+	// frag marks an IP fragment: the worker decodes it with
+	// decode.DecodeFragment.
+	frag bool
+	// proto and payload are the datagram the fragment completes; payload
+	// is nil when it completes none.
+	proto   int
+	payload []byte
+}
+
+// reassemble hands the fragment in rec, whose headers s.pkt holds, to the
+// defragmenter. When it completes a datagram, s.pkt is decoded again with
+// the datagram, so the flow hash sees its ports.
+func (s *Source) reassemble(rec *ncf.Record, link decode.Link) fragInfo {
+	p := &s.pkt
+	dg, ok := s.defrag.Add(rec.Data[p.Meta.L3:], rec.Time)
+	if !ok {
+		return fragInfo{frag: true}
+	}
+	s.dec.DecodeFragmentHeaders(p, link, rec.Data, dg.Proto, dg.Payload)
+	return fragInfo{frag: true, proto: dg.Proto, payload: dg.Payload}
 }
 
 // A partly filled batch holds back the release of every later match of its
@@ -239,11 +278,13 @@ func linkOf(m ncf.Medium) decode.Link {
 // batchArenaFlush sends a batch early once its frame bytes pass this size.
 const batchArenaFlush = 256 << 10
 
-// item is one queued record; data points into its batch's arena.
+// item is one queued record; data and frag.payload point into its
+// batch's arena.
 type item struct {
 	hdr    ncf.Header
 	data   []byte
 	number int
+	frag   fragInfo
 }
 
 // batch carries up to BatchSize records of one source to one worker, and
@@ -273,14 +314,23 @@ func putBatch(b *batch) {
 	batchPool.Put(b)
 }
 
-func (b *batch) add(rec *ncf.Record, number int) {
-	if cap(b.arena)-len(b.arena) < len(rec.Data) {
+func (b *batch) add(rec *ncf.Record, number int, fr fragInfo) {
+	data := b.keep(rec.Data)
+	if fr.payload != nil {
+		fr.payload = b.keep(fr.payload)
+	}
+	b.items = append(b.items, item{hdr: rec.Header, data: data, number: number, frag: fr})
+}
+
+// keep copies p into the arena and returns the copy.
+func (b *batch) keep(p []byte) []byte {
+	if cap(b.arena)-len(b.arena) < len(p) {
 		// Items slice the arena: growing it must not move earlier frames,
 		// so a batch whose arena is full gets a fresh, larger one and keeps
 		// the old alive through the items that point into it.
-		b.arena = make([]byte, 0, max(2*cap(b.arena), len(rec.Data)))
+		b.arena = make([]byte, 0, max(2*cap(b.arena), len(p)))
 	}
 	start := len(b.arena)
-	b.arena = append(b.arena, rec.Data...)
-	b.items = append(b.items, item{hdr: rec.Header, data: b.arena[start:len(b.arena):len(b.arena)], number: number})
+	b.arena = append(b.arena, p...)
+	return b.arena[start:len(b.arena):len(b.arena)]
 }

@@ -58,7 +58,13 @@ func (w *worker) run() {
 func (w *worker) process(rs *ruleState, b *batch, it *item) {
 	src := b.src
 	p := &w.pkt
-	if err := decodeRecord(w.dec, p, &it.hdr, it.data); err != nil {
+	var err error
+	if fr := &it.frag; fr.frag {
+		err = w.dec.DecodeFragment(p, linkOf(it.hdr.Medium), it.data, fr.proto, fr.payload)
+	} else {
+		err = decodeRecord(w.dec, p, &it.hdr, it.data)
+	}
+	if err != nil {
 		w.e.decodeErrs.Add(1)
 	}
 	fillFrame(p, &it.hdr, it.number, src.cfg.Name)
