@@ -44,6 +44,9 @@ var (
 	descStreamByte = prometheus.NewDesc("vigil_stream_bytes_total", "TCP stream bytes delivered in order.", nil, nil)
 	descStreamAnom = prometheus.NewDesc("vigil_stream_events_total", "TCP reassembly events and anomalies, by kind.", []string{"kind"}, nil)
 	descStreamMem  = prometheus.NewDesc("vigil_stream_memory_bytes", "Bytes held in TCP reassembly buffers.", nil, nil)
+	descFragments  = prometheus.NewDesc("vigil_defrag_fragments_total", "IP fragments taken by the defragmenters.", nil, nil)
+	descReassembly = prometheus.NewDesc("vigil_defrag_reassembled_total", "IP datagrams reassembled.", nil, nil)
+	descDefragOdd  = prometheus.NewDesc("vigil_defrag_anomalies_total", "Defragmentation anomalies, by kind (invalid, overlap, tiny_first, too_many_fragments, oversize, timeout, memcap).", []string{"kind"}, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
@@ -105,6 +108,16 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descStreamAnom, e.n, e.kind)
 	}
 	ch <- prometheus.MustNewConstMetric(descStreamMem, prometheus.GaugeValue, float64(st.MemUsed))
+	df := s.Engine.Defrag
+	counter(descFragments, df.Fragments)
+	counter(descReassembly, df.Reassembled)
+	counter(descDefragOdd, df.Invalid, "invalid")
+	counter(descDefragOdd, df.Overlaps, "overlap")
+	counter(descDefragOdd, df.TinyFirst, "tiny_first")
+	counter(descDefragOdd, df.TooMany, "too_many_fragments")
+	counter(descDefragOdd, df.Oversize, "oversize")
+	counter(descDefragOdd, df.Timeouts, "timeout")
+	counter(descDefragOdd, df.Memcap, "memcap")
 	counter(descPublished, s.Publisher.Published)
 	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(s.Publisher.Pending))
 	counter(descDropped, s.Publisher.Dropped)
