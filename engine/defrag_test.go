@@ -25,7 +25,7 @@ func TestDefragCases(t *testing.T) {
 	}{
 		{name: "c06-ipfrag", want: map[int][]int{601: {2}, 602: {4}, 603: {1, 2, 3, 4}},
 			Stats: defrag.Stats{Fragments: 4, Reassembled: 2, TinyFirst: 1}},
-		{name: "defrag-mixed", want: map[int][]int{611: {2}, 612: {8}, 613: {7, 8}, 614: {1, 4, 5}, 615: {6}, 616: nil},
+		{name: "defrag-mixed", want: map[int][]int{611: {2}, 612: {8}, 613: {7, 8}, 614: {1, 4, 5}, 615: {6}, 616: nil, 617: {7}, 618: {8}},
 			Stats: defrag.Stats{Fragments: 7, Reassembled: 2, Overlaps: 1, TinyFirst: 1}},
 	} {
 		src, err := os.ReadFile(defragDir + tc.name + ".yaml")

@@ -154,6 +154,11 @@ func TestDefrag(t *testing.T) {
 			{pkt: frag4(6, 17, 32, false, p[32:])},
 			{pkt: frag4(8, 17, 32, false, p[32:]), done: p},
 		}, want: Stats{Fragments: 5, Reassembled: 1, Memcap: 2}},
+		{name: "memcap refuses a datagram larger than itself", cfg: Config{Memcap: 1024}, steps: []step{
+			{pkt: frag4(15, 17, 0, true, p[:32])},
+			{pkt: frag4(15, 17, 4096, false, p[:32])},
+			{pkt: frag4(15, 17, 32, true, p[32:])}, // swallowed
+		}, want: Stats{Fragments: 3, Memcap: 1}},
 		{name: "not a multiple of 8", steps: []step{
 			{pkt: frag4(9, 17, 0, true, p[:30])},
 		}, want: Stats{Fragments: 1, Invalid: 1}},
@@ -161,6 +166,16 @@ func TestDefrag(t *testing.T) {
 			{pkt: frag4(10, 17, 32, false, p[32:])},
 			{pkt: frag4(10, 17, 32, false, p[32:48])},
 			{pkt: frag4(10, 17, 0, true, p[:32])},
+		}, want: Stats{Fragments: 3, Invalid: 1}},
+		{name: "a hole", steps: []step{
+			{pkt: frag4(13, 17, 0, true, p[:16])},
+			{pkt: frag4(13, 17, 32, false, p[32:])},
+			{pkt: frag4(13, 17, 16, true, p[16:32]), done: p},
+		}, want: Stats{Fragments: 3, Reassembled: 1}},
+		{name: "last fragment ends before earlier data", steps: []step{
+			{pkt: frag4(14, 17, 32, true, p[32:48])},
+			{pkt: frag4(14, 17, 16, false, p[16:24])},
+			{pkt: frag4(14, 17, 0, true, p[:16])},
 		}, want: Stats{Fragments: 3, Invalid: 1}},
 		{name: "cut by the capture", steps: []step{
 			{pkt: frag4(11, 17, 0, true, p[:32])[:40]},
