@@ -5,7 +5,7 @@
 //	ncf            the NCF record codec and CommView's injection framing (standard library only)
 //	capture        NCF, pcap and pcapng files, detected by content (imports ncf)
 //	rules/field    the packet view rules see: the field catalog (imports nothing of Vigil)
-//	decode         frames decoded in place into the packet view (imports rules/field)
+//	decode         frames decoded in place into the packet view; defrag, IP reassembly (imports rules/field)
 //	rules          the rule language: YAML loading and compilation; index, the prefilter; defaults, the built-in set
 //	alerts         EVE JSON alerts, NATS subjects, the publisher, the embedded server (imports nothing of Vigil)
 //	engine         the pipeline: sources, workers, flows, thresholds, responses, the CommView listener

@@ -15,10 +15,10 @@ import "github.com/vigil-ids/vigil/rules/field"
 //     layers are decoded from it: for IPv6, extension headers before the
 //     transport header first. Strings of those layers alias payload.
 //
-// Meta.Fragment is set either way: the transport header is not in the
-// frame, so Meta.L4 and Meta.PayloadOff, offsets in the frame, are -1.
-// Errors are Decode's; an error's Offset past the IP header is an offset
-// in payload.
+// Meta.Fragment is set either way. With a payload, the transport header
+// is not in the frame, so Meta.L4 and Meta.PayloadOff, offsets in the
+// frame, are -1. Errors are Decode's; with a payload, an error's Offset
+// past the IP header is an offset in payload.
 func (d *Decoder) DecodeFragment(p *field.Packet, link Link, frame []byte, proto int, payload []byte) error {
 	d.lean = false
 	return d.decodeFragment(p, link, frame, proto, payload)
@@ -37,7 +37,9 @@ func (d *Decoder) decodeFragment(p *field.Packet, link Link, frame []byte, proto
 	d.frag, d.dgram = false, nil
 	if p.Meta.L3 >= 0 {
 		p.Meta.Fragment = true
-		p.Meta.L4, p.Meta.PayloadOff = -1, -1
+		if payload != nil {
+			p.Meta.L4, p.Meta.PayloadOff = -1, -1
+		}
 	}
 	return err
 }

@@ -9,8 +9,10 @@
 //	prefilter ─▶ rules ──matches──▶ per-source reorder ─▶ thresholds,
 //	de-duplication, responses ─▶ Sink
 //
-// A Source copies each record into a batch bound for the worker that owns
-// the record's flow, so a flow's packets are evaluated in order on one
+// A Source reassembles IP fragments (decode/defrag) and copies each record,
+// with the datagram it completes if any, into a batch bound for the worker
+// that owns the record's flow (the datagram's flow for a completing
+// fragment), so a flow's packets are evaluated in order on one
 // goroutine and per-flow state (flow table, flowbits, reset sequence
 // numbers) needs no locks. Batches are recycled: the read → decode →
 // evaluate path allocates nothing per packet when no rule matches.

@@ -91,9 +91,11 @@ type Meta struct {
 	// L3 is the offset of the (innermost) IPv4/IPv6/ARP header in Raw, -1
 	// if none.
 	L3 int
-	// L4 is the offset of the TCP/UDP/ICMP/ICMPv6 header in Raw, -1 if none.
+	// L4 is the offset of the TCP/UDP/ICMP/ICMPv6 header in Raw, -1 if
+	// none or not in Raw (a reassembled datagram, see Fragment).
 	L4 int
-	// PayloadOff is the offset of Payload in Raw, -1 if there is none.
+	// PayloadOff is the offset of Payload in Raw, -1 if there is none or
+	// it is not in Raw (a reassembled datagram, see Fragment).
 	PayloadOff int
 	// VLANTags is the number of 802.1Q/802.1ad tags in the frame (as
 	// vlan.count).
