@@ -132,9 +132,11 @@ func (s *Source) Skip() {
 // no layer, only what its header gives (frame.len is the original length,
 // ncf.compressed is true).
 //
-// IP fragments are reassembled here, in packet order: the fragment that
-// completes a datagram goes, with the datagram, to the worker that owns
-// the datagram's flow (ports included), and is evaluated as the datagram.
+// IP fragments are reassembled in packet order. With several workers
+// Push does it: the fragment that completes a datagram goes, with the
+// datagram, to the worker that owns the datagram's flow (ports included).
+// With one worker, which sees every packet in order, Push decodes nothing
+// and the worker reassembles (worker.process).
 func (s *Source) Push(rec *ncf.Record) {
 	s.number++
 	number := s.number
@@ -144,18 +146,17 @@ func (s *Source) Push(rec *ncf.Record) {
 		s.compressed.Add(1)
 		s.e.compressed.Add(1)
 	}
-	link := linkOf(rec.Medium)
-	p := &s.pkt
-	var fr fragInfo
 	w := 0
-	if !rec.Compressed {
+	var fr fragInfo
+	if n := len(s.pending); n > 1 && !rec.Compressed {
+		link, p := linkOf(rec.Medium), &s.pkt
 		s.dec.DecodeHeaders(p, link, rec.Data)
 		if decode.Fragmented(p) {
-			fr = s.reassemble(rec, link)
+			if fr = s.reassemble(p, rec.Data, rec.Time); fr.payload != nil {
+				s.dec.DecodeFragmentHeaders(p, link, rec.Data, int(fr.proto), fr.payload)
+			}
 		}
-		if n := len(s.pending); n > 1 {
-			w = int(flow.Hash(p) % uint64(n))
-		}
+		w = int(flow.Hash(p) % uint64(n))
 	}
 	b := s.pending[w]
 	if b == nil {
@@ -175,26 +176,25 @@ func (s *Source) Push(rec *ncf.Record) {
 
 // fragInfo is what the defragmenter made of a packet.
 type fragInfo struct {
+	// payload and proto are the datagram the fragment completes; payload
+	// is nil when it completes none.
+	payload []byte
+	proto   uint8
 	// frag marks an IP fragment: the worker decodes it with
 	// decode.DecodeFragment.
 	frag bool
-	// proto and payload are the datagram the fragment completes; payload
-	// is nil when it completes none.
-	proto   int
-	payload []byte
 }
 
-// reassemble hands the fragment in rec, whose headers s.pkt holds, to the
-// defragmenter. When it completes a datagram, s.pkt is decoded again with
-// the datagram, so the flow hash sees its ports.
-func (s *Source) reassemble(rec *ncf.Record, link decode.Link) fragInfo {
-	p := &s.pkt
-	dg, ok := s.defrag.Add(rec.Data[p.Meta.L3:], rec.Time)
+// reassemble hands the fragment in frame, captured at, whose headers p
+// holds, to the defragmenter. The datagram it may complete is valid until
+// the next call. Only one goroutine calls it: the Source's with several
+// workers, the worker's with one.
+func (s *Source) reassemble(p *field.Packet, frame []byte, at time.Time) fragInfo {
+	dg, ok := s.defrag.Add(frame[p.Meta.L3:], at)
 	if !ok {
 		return fragInfo{frag: true}
 	}
-	s.dec.DecodeFragmentHeaders(p, link, rec.Data, dg.Proto, dg.Payload)
-	return fragInfo{frag: true, proto: dg.Proto, payload: dg.Payload}
+	return fragInfo{payload: dg.Payload, proto: uint8(dg.Proto), frag: true}
 }
 
 // A partly filled batch holds back the release of every later match of its

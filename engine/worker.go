@@ -58,11 +58,14 @@ func (w *worker) run() {
 func (w *worker) process(rs *ruleState, b *batch, it *item) {
 	src := b.src
 	p := &w.pkt
+	link := linkOf(it.hdr.Medium)
 	var err error
 	if fr := &it.frag; fr.frag {
-		err = w.dec.DecodeFragment(p, linkOf(it.hdr.Medium), it.data, fr.proto, fr.payload)
-	} else {
-		err = decodeRecord(w.dec, p, &it.hdr, it.data)
+		err = w.dec.DecodeFragment(p, link, it.data, int(fr.proto), fr.payload)
+	} else if err = decodeRecord(w.dec, p, &it.hdr, it.data); len(w.e.workers) == 1 && decode.Fragmented(p) {
+		// One worker: the source left reassembly to it (Source.Push).
+		fr := src.reassemble(p, it.data, it.hdr.Time)
+		err = w.dec.DecodeFragment(p, link, it.data, int(fr.proto), fr.payload)
 	}
 	if err != nil {
 		w.e.decodeErrs.Add(1)
