@@ -15,10 +15,12 @@ import "github.com/vigil-ids/vigil/rules/field"
 //     layers are decoded from it: for IPv6, extension headers before the
 //     transport header first. Strings of those layers alias payload.
 //
-// Meta.Fragment is set either way. With a payload, the transport header
-// is not in the frame, so Meta.L4 and Meta.PayloadOff, offsets in the
-// frame, are -1. Errors are Decode's; with a payload, an error's Offset
-// past the IP header is an offset in payload.
+// Only the first IPv4 header with More Fragments or an offset, or IPv6
+// fragment header with either, takes this treatment; a frame without one
+// is decoded as Decode does. When one is met, Meta.Fragment is set, and
+// with a payload Meta.L4 and Meta.PayloadOff, offsets in the frame, are
+// -1: the transport header is not in the frame. Errors are Decode's; with
+// a payload, an error's Offset past the IP header is an offset in payload.
 func (d *Decoder) DecodeFragment(p *field.Packet, link Link, frame []byte, proto int, payload []byte) error {
 	d.lean = false
 	return d.decodeFragment(p, link, frame, proto, payload)
@@ -34,19 +36,21 @@ func (d *Decoder) DecodeFragmentHeaders(p *field.Packet, link Link, frame []byte
 func (d *Decoder) decodeFragment(p *field.Packet, link Link, frame []byte, proto int, payload []byte) error {
 	d.frag, d.dgram, d.dgramProto = true, payload, proto
 	err := d.decode(p, link, frame)
-	d.frag, d.dgram = false, nil
-	if p.Meta.L3 >= 0 {
+	if !d.frag { // a fragment's header was met
 		p.Meta.Fragment = true
 		if payload != nil {
 			p.Meta.L4, p.Meta.PayloadOff = -1, -1
 		}
 	}
+	d.frag, d.dgram = false, nil
 	return err
 }
 
 // fragment4 decodes what follows the header of an IPv4 fragment decoded
-// by DecodeFragment: b[start:end] is the fragment's data.
+// by DecodeFragment: b[start:end] is the fragment's data. Only the first
+// fragment header met is the caller's.
 func (d *Decoder) fragment4(b []byte, start, end int) {
+	d.frag = false
 	if d.dgram == nil {
 		d.transport(b, start, end, 0, true, false)
 		return

@@ -57,6 +57,12 @@ func TestDecodeFragment(t *testing.T) {
 		t.Errorf("headers: ports %d > %d, err %v", p.SrcPort, p.DestPort, err)
 	}
 
+	// A frame that holds no fragment is decoded as Decode does.
+	whole := cat(firstTCP[:20], []byte{0, 0}, firstTCP[22:])
+	if err := d.DecodeFragment(&p, Ethernet, whole, 6, dgram); err != nil || !p.TCP.Present || p.Meta.Fragment || p.Payload != "" || p.Meta.L4 != 34 {
+		t.Errorf("no fragment: tcp %v fragment %v payload %q l4 %d err %v", p.TCP.Present, p.Meta.Fragment, p.Payload, p.Meta.L4, err)
+	}
+
 	// Decode afterwards decodes the first fragment's TCP as before.
 	if err := d.Decode(&p, Ethernet, firstTCP); err != nil || !p.TCP.Present || p.Meta.Fragment {
 		t.Errorf("Decode after DecodeFragment: tcp %v fragment %v err %v", p.TCP.Present, p.Meta.Fragment, err)

@@ -72,7 +72,7 @@ func (d *Decoder) ipv4(b []byte, off int) {
 		d.fail("ip", off, ErrMalformed, "IPv4 total length below header length")
 		return
 	}
-	if d.frag {
+	if d.frag && (ip.Flags.MF || ip.FragOffset > 0) {
 		d.fragment4(b, off+ihl, end)
 		return
 	}
@@ -159,7 +159,8 @@ func (d *Decoder) ipv6(b []byte, off int) {
 			d.fail("ipv6", pos-hl, ErrTruncated, "IPv6 extension header cut short")
 			return
 		}
-		if d.frag && fragHdr { // DecodeFragment
+		if d.frag && fragHdr && (ip.Fragment.More || ip.Fragment.Offset > 0) { // DecodeFragment
+			d.frag = false // only the first fragment header met is the caller's
 			if d.dgram == nil {
 				later = true
 				break

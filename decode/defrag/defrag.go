@@ -203,13 +203,6 @@ func New(cfg Config, c *Counters) *Defragmenter {
 	return &Defragmenter{cfg: cfg, c: c, timeout: int64(cfg.Timeout), live: make(map[key]*datagram)}
 }
 
-// Memory returns the bytes the Defragmenter holds against its cap.
-func (d *Defragmenter) Memory() int { return d.mem }
-
-// Pending returns the number of datagrams tracked, dropped ones waiting
-// for their timeout included.
-func (d *Defragmenter) Pending() int { return len(d.live) }
-
 // IP protocol numbers and header layouts used below.
 const (
 	protoHopByHop = 0

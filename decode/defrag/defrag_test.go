@@ -302,8 +302,8 @@ func TestOverlapFlood(t *testing.T) {
 	if s.Fragments != 100000 || s.TooMany != 1 || s.Overlaps == 0 || s.Overlaps > DefaultMaxFragments {
 		t.Errorf("stats %+v", s)
 	}
-	if grew > 1<<20 || d.Memory() > 1<<20 {
-		t.Errorf("heap grew by %d bytes, %d held", grew, d.Memory())
+	if grew > 1<<20 || d.mem > 1<<20 {
+		t.Errorf("heap grew by %d bytes, %d held", grew, d.mem)
 	}
 }
 
@@ -325,11 +325,11 @@ func TestIncompleteFlood(t *testing.T) {
 		}
 	})
 	s := c.Stats()
-	if s.Fragments != n || s.Memcap != n-uint64(d.Pending()) {
-		t.Errorf("stats %+v with %d pending, want %d fragments, the rest evicted", s, d.Pending(), n)
+	if s.Fragments != n || s.Memcap != n-uint64(len(d.live)) {
+		t.Errorf("stats %+v with %d pending, want %d fragments, the rest evicted", s, len(d.live), n)
 	}
-	if d.Memory() > memcap {
-		t.Errorf("%d bytes held, cap %d", d.Memory(), memcap)
+	if d.mem > memcap {
+		t.Errorf("%d bytes held, cap %d", d.mem, memcap)
 	}
 	// The map of pending datagrams is not charged byte for byte.
 	if grew > memcap+memcap/2 {

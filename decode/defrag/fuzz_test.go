@@ -25,8 +25,8 @@ func FuzzDefrag(f *testing.F) {
 			if ok && (len(dg.Payload) == 0 || len(dg.Payload) > MaxPayload) {
 				t.Fatalf("datagram of %d bytes", len(dg.Payload))
 			}
-			if d.Memory() > cfg.Memcap {
-				t.Fatalf("%d bytes held, cap %d", d.Memory(), cfg.Memcap)
+			if d.mem > cfg.Memcap {
+				t.Fatalf("%d bytes held, cap %d", d.mem, cfg.Memcap)
 			}
 		}
 		check(d.Add(raw, now))
