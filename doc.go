@@ -8,7 +8,7 @@
 //	decode         frames decoded in place into the packet view; defrag, IP reassembly (imports rules/field)
 //	rules          the rule language: YAML loading and compilation; index, the prefilter; defaults, the built-in set
 //	alerts         EVE JSON alerts, NATS subjects, the publisher, the embedded server (imports nothing of Vigil)
-//	engine         the pipeline: sources, workers, flows, thresholds, responses, the CommView listener
+//	engine         the pipeline: sources, workers, flows, TCP streams, thresholds, responses, the CommView listener
 //	offline        rules over capture files: `vigil test` (imports engine, alerts, rules, capture)
 //	daemon         `vigil run`: sensors, NATS, reloads, stats and metrics around the engine
 //	tools          the traffic generator and the CommView stand-in (import ncf and capture)
