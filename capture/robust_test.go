@@ -15,7 +15,7 @@ import (
 	"github.com/vigil-ids/vigil/ncf"
 )
 
-const oddDir = "../testdata/odd/"
+const oddDir = "../testdata/cases/"
 
 // outcome is what Next gave: a record (its first bytes and lengths), a
 // skipped record, or the end.

@@ -14,7 +14,7 @@ import (
 	"github.com/vigil-ids/vigil/capture"
 )
 
-const oddDir = "../testdata/odd/"
+const oddDir = "../testdata/cases/"
 
 // runOdd runs the rule file of a case over its capture with one worker.
 func runOdd(t *testing.T, capture, ruleFile string) (*collectSink, FileStats, *Engine) {

@@ -75,7 +75,7 @@ func FuzzResume(f *testing.F) {
 	bad[4] = 9 // first record's version
 	f.Add([]byte{}, bad)
 	f.Add([]byte{1}, make([]byte, 200))
-	if c17, err := os.ReadFile("../testdata/odd/c17-ncf-compressed.ncf"); err == nil {
+	if c17, err := os.ReadFile("../testdata/cases/c17-ncf-compressed.ncf"); err == nil {
 		f.Add([]byte{}, c17)
 	}
 	f.Fuzz(func(t *testing.T, split, data []byte) {

@@ -129,7 +129,7 @@ func TestStrictReaderStops(t *testing.T) {
 // the same frame uncompressed. The compressed one keeps its body and
 // reports the frame's original length.
 func TestCompressedRecord(t *testing.T) {
-	data, err := os.ReadFile("../testdata/odd/c17-ncf-compressed.ncf")
+	data, err := os.ReadFile("../testdata/cases/c17-ncf-compressed.ncf")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -142,7 +142,7 @@ func TestSkippedRecords(t *testing.T) {
 	if err := os.WriteFile(cut, data[:len(data)-10], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	files := []string{"../testdata/odd/c12-radiotap-datapad.pcap", cut, "../testdata/odd/c17-ncf-compressed.ncf"}
+	files := []string{"../testdata/cases/c12-radiotap-datapad.pcap", cut, "../testdata/cases/c17-ncf-compressed.ncf"}
 	_, res, err := run(t, Config{Rules: set, Files: files})
 	if err != nil {
 		t.Fatal(err)
