@@ -60,7 +60,7 @@ func ensureStream(t testing.TB, nc *nats.Conn) jetstream.JetStream {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := EnsureStream(js, StreamName, StreamSubjects("")); err != nil {
+	if err := EnsureStream(js, StreamName, StreamSubjects(""), DefaultRetention); err != nil {
 		t.Fatal(err)
 	}
 	return js

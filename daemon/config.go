@@ -47,6 +47,11 @@ type Config struct {
 	// VIGIL_ALERTS stream, which is created or updated at every
 	// (re)connection; false sends core NATS messages.
 	JetStream bool `yaml:"jetstream"`
+	// StreamMaxAge and StreamMaxBytes bound the alert stream: the oldest
+	// alerts are discarded past them (defaults alerts.DefaultRetention:
+	// 168h and 1 GiB; negative: no limit).
+	StreamMaxAge   time.Duration `yaml:"stream_max_age"`
+	StreamMaxBytes int64         `yaml:"stream_max_bytes"`
 
 	// NATSUser and NATSPassword, NATSToken, NATSCreds (a credentials
 	// file), NATSCA (a CA certificate) and NATSCert with NATSKey (a client
@@ -127,17 +132,19 @@ type Respond struct {
 // DefaultConfig returns the defaults of every field, JetStream on.
 func DefaultConfig() Config {
 	return Config{
-		Listen:        "127.0.0.1:5555",
-		NATS:          "embedded",
-		NATSListen:    natsserver.DefaultListen,
-		DataDir:       "vigil-data",
-		Prefix:        alerts.DefaultPrefix,
-		JetStream:     true,
-		Overload:      "block",
-		MaxSensors:    sensor.DefaultMaxConns,
-		TZ:            "UTC",
-		StatsInterval: 10 * time.Second,
-		Respond:       Respond{Rate: respond.DefaultGlobalRate, PerFlowInterval: respond.DefaultPerFlowInterval},
+		Listen:         "127.0.0.1:5555",
+		NATS:           "embedded",
+		NATSListen:     natsserver.DefaultListen,
+		DataDir:        "vigil-data",
+		Prefix:         alerts.DefaultPrefix,
+		JetStream:      true,
+		StreamMaxAge:   alerts.DefaultRetention.MaxAge,
+		StreamMaxBytes: alerts.DefaultRetention.MaxBytes,
+		Overload:       "block",
+		MaxSensors:     sensor.DefaultMaxConns,
+		TZ:             "UTC",
+		StatsInterval:  10 * time.Second,
+		Respond:        Respond{Rate: respond.DefaultGlobalRate, PerFlowInterval: respond.DefaultPerFlowInterval},
 
 		SensorIdleTimeout:   sensor.DefaultIdleTimeout,
 		SensorRecordTimeout: sensor.DefaultRecordTimeout,
@@ -176,6 +183,12 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.StatsInterval <= 0 {
 		cfg.StatsInterval = def.StatsInterval
+	}
+	if cfg.StreamMaxAge == 0 {
+		cfg.StreamMaxAge = def.StreamMaxAge
+	}
+	if cfg.StreamMaxBytes == 0 {
+		cfg.StreamMaxBytes = def.StreamMaxBytes
 	}
 	if cfg.Log == nil {
 		cfg.Log = os.Stderr

@@ -188,7 +188,8 @@ func (d *Daemon) connectNATS() error {
 func (d *Daemon) ensureStream(nc *nats.Conn) {
 	js, err := jetstream.New(nc)
 	if err == nil {
-		err = alerts.EnsureStream(js, alerts.StreamName, alerts.StreamSubjects(d.cfg.Prefix))
+		err = alerts.EnsureStream(js, alerts.StreamName, alerts.StreamSubjects(d.cfg.Prefix),
+			alerts.Retention{MaxAge: d.cfg.StreamMaxAge, MaxBytes: d.cfg.StreamMaxBytes})
 	}
 	if err != nil {
 		d.log.Warn("could not ensure the alert stream", "stream", alerts.StreamName, "err", err)

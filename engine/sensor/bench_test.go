@@ -276,7 +276,7 @@ func benchLatency(b *testing.B, useJS bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := alerts.EnsureStream(js, alerts.StreamName, alerts.StreamSubjects(alerts.DefaultPrefix)); err != nil {
+		if err := alerts.EnsureStream(js, alerts.StreamName, alerts.StreamSubjects(alerts.DefaultPrefix), alerts.DefaultRetention); err != nil {
 			b.Fatal(err)
 		}
 	}
