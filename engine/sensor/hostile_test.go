@@ -275,6 +275,10 @@ func TestSensorThatDoesNotRead(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := hostileConfig()
 			cfg.MaxConns, cfg.IdleTimeout = 1, time.Minute
+			// Room for every frame, so that more is written than the
+			// socket buffers hold whatever the timing: a full queue would
+			// drop frames instead and the writes might never block.
+			cfg.InjectQueue = 8192
 			addr, sink, srv, e := startServer(t, synRule+strings.TrimPrefix(resetRule, "rules:\n"), engine.StatefulConfig{Respond: open}, cfg,
 				func(l net.Listener) net.Listener { return smallWrites{l} })
 			c := dial(t, addr)

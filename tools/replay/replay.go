@@ -77,6 +77,10 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 
 // run is Run with injected frames handed to save (nil: dropped); save is
 // called from one goroutine, and frame is valid during the call only.
+// earlyCloseWait is how long, after the last record is written, a close
+// by Vigil counts as a refusal rather than the end of the replay.
+const earlyCloseWait = 50 * time.Millisecond
+
 func run(ctx context.Context, cfg Config, save func(frame []byte)) (Stats, error) {
 	if cfg.Retry <= 0 {
 		cfg.Retry = 15 * time.Second
@@ -111,13 +115,26 @@ func run(ctx context.Context, cfg Config, save func(frame []byte)) (Stats, error
 
 	var wg sync.WaitGroup
 	var readErr error
+	readDone := make(chan struct{})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer close(readDone)
 		st.Injected, readErr = readInjected(conn, save)
 	}()
 
 	err := stream(ctx, conn, &cfg, &st)
+	if err == nil {
+		// Vigil ends a connection only after the end of the stream, which
+		// it has not seen yet: one that ends now was refused or dropped
+		// (its log says why), and what was sent may not have been read.
+		// The wait lets a close already on its way be read.
+		select {
+		case <-readDone:
+			err = fmt.Errorf("replay: %s closed the connection before the end of the stream (refused or dropped: see its log); %d records written", cfg.Addr, st.Records)
+		case <-time.After(earlyCloseWait):
+		}
+	}
 	if tc, ok := conn.(*net.TCPConn); ok && err == nil {
 		// Half-close: Vigil sees the end of the stream, finishes the
 		// packets it holds and may still send responses.

@@ -132,3 +132,26 @@ func TestSaveInjected(t *testing.T) {
 		t.Errorf("after the frames: %v, want io.EOF", err)
 	}
 }
+
+// TestRunRefused: a receiver that closes each connection at once, as Vigil
+// does over its sensor cap, makes Run fail rather than report success.
+func TestRunRefused(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	_, err = Run(context.Background(), Config{Addr: l.Addr().String(), Files: []string{"../../testdata/captures/sv-telnet.pcap"}, Linger: 100 * time.Millisecond})
+	if err == nil {
+		t.Fatal("a refused replay reported success")
+	}
+}
