@@ -93,9 +93,7 @@ func (e *Engine) respond(m *match, src *Source) {
 	sent, failed := 0, 0
 	a := m.alert
 	for _, f := range m.frames {
-		// Offline runs without a file to save to: the frames are what
-		// would have been sent, and count as sent.
-		if src.cfg.Injector == nil || src.cfg.Injector.Inject(f.Data, m.at) {
+		if src.cfg.Injector.Inject(f.Data, m.at) {
 			sent++
 			a.Injected = append(a.Injected, alerts.Injected{Direction: f.Dir, Type: f.Kind, Seq: f.Seq, Ack: f.Ack})
 		} else {

@@ -73,7 +73,10 @@ func (e *Engine) NewSource(cfg SourceConfig) *Source {
 	return s
 }
 
-// syncInjector counts a frame its Injector (nil: none) takes as sent.
+// syncInjector counts a frame its Injector takes as sent. With no
+// Injector (an offline run without a file to save to) every frame is what
+// would have been sent, and counts as sent. NewSource wraps every
+// Injector that does not queue in one, so a Source's Injector is never nil.
 type syncInjector struct {
 	e   *Engine
 	inj Injector
