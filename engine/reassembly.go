@@ -12,8 +12,7 @@ import (
 // workerStream is a worker's TCP reassembler and the last snapshot of its
 // counters, which Engine.Stats reads from another goroutine.
 type workerStream struct {
-	r   *stream.Reassembler
-	seg stream.Segment
+	r *stream.Reassembler
 
 	mu    sync.Mutex
 	stats stream.Stats
@@ -39,14 +38,13 @@ func (ws *workerStream) add(p *field.Packet, id uint64) {
 	if !p.TCP.Present || id == 0 {
 		return
 	}
-	s := &ws.seg
 	fl := p.TCP.Flags
-	*s = stream.Segment{Seq: uint32(p.TCP.Seq), Ack: uint32(p.TCP.Ack), SYN: fl.SYN, FIN: fl.FIN, RST: fl.Reset, ACK: fl.Ack}
-	if off := p.Meta.PayloadOff; off >= 0 && p.Payload != "" {
-		s.Data = p.Meta.Raw[off : off+len(p.Payload)]
+	s := stream.Segment{Seq: uint32(p.TCP.Seq), Ack: uint32(p.TCP.Ack), SYN: fl.SYN, FIN: fl.FIN, RST: fl.Reset, ACK: fl.Ack}
+	// The payload is in the frame, or in a reassembled IP datagram.
+	if p.Payload != "" {
+		s.Data = unsafe.Slice(unsafe.StringData(p.Payload), len(p.Payload))
 	}
-	v := ws.r.Add(flow.Slot(id), id, p.Flow.ToServer, s)
-	s.Data = nil
+	v := ws.r.Add(flow.Slot(id), id, p.Flow.ToServer, &s)
 	if v.New == 0 {
 		return
 	}
