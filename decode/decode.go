@@ -130,6 +130,12 @@ var (
 // owned by one worker: it is not safe for concurrent use. The zero value
 // is ready to use.
 type Decoder struct {
+	// StreamApp leaves the application layers of TCP segments out of
+	// Decode and DecodeFragment: the caller decodes them from the
+	// reassembled stream with DecodeTCPApp, so parsing them per segment
+	// would be work thrown away.
+	StreamApp bool
+
 	p     *field.Packet
 	err   Error
 	ready bool // err holds this frame's first error

@@ -505,3 +505,23 @@ func TestDecodeHeaders(t *testing.T) {
 		t.Error("Decode after DecodeHeaders left fields empty")
 	}
 }
+
+// TestStreamApp: a decoder whose caller reads TCP application layers from
+// the stream leaves them out of a segment, and DecodeTCPApp fills them.
+func TestStreamApp(t *testing.T) {
+	req := []byte("GET /a HTTP/1.1\r\nHost: example.com\r\n\r\n")
+	frame := cat(ethHdr(0x0800), ipv4Hdr(6, 20+len(req), 0, nil), tcpHdr(40000, 80, 0x18, nil), req)
+	d := New()
+	d.StreamApp = true
+	var p field.Packet
+	if err := d.Decode(&p, Ethernet, frame); err != nil {
+		t.Fatal(err)
+	}
+	if p.HTTP.Present || !p.TCP.Present || p.Payload != string(req) {
+		t.Fatalf("StreamApp: http %v, tcp %v, payload %q; want TCP and its payload without HTTP", p.HTTP.Present, p.TCP.Present, p.Payload)
+	}
+	d.DecodeTCPApp(&p, req, 40000, 80)
+	if !p.HTTP.Request.Present || p.HTTP.Request.URI != "/a" {
+		t.Errorf("DecodeTCPApp: %+v", p.HTTP.Request)
+	}
+}

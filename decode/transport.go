@@ -100,7 +100,7 @@ func (d *Decoder) tcp(b []byte, off, end, capEnd int, frag bool) bool {
 		return true
 	}
 	d.payload(b, data, capEnd)
-	if data < capEnd && !d.lean {
+	if data < capEnd && !d.lean && !d.StreamApp {
 		d.tcpApp(b[data:capEnd], t.SrcPort, t.DstPort)
 	}
 	return true

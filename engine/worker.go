@@ -2,6 +2,7 @@ package engine
 
 import (
 	"time"
+	"unsafe"
 
 	"github.com/vigil-ids/vigil/decode"
 	"github.com/vigil-ids/vigil/ncf"
@@ -21,12 +22,20 @@ type worker struct {
 	cands []int
 }
 
+// streamDecoder is a worker's decoder: TCP application layers come from
+// the stream, not the segment.
+func streamDecoder() *decode.Decoder {
+	d := decode.New()
+	d.StreamApp = true
+	return d
+}
+
 func newWorker(e *Engine, id int) *worker {
 	return &worker{
 		e:     e,
 		id:    id,
 		in:    make(chan *batch, e.cfg.QueueBatches),
-		dec:   decode.New(),
+		dec:   streamDecoder(),
 		state: newStatefulWorker(e.cfg.Stateful, id, e.cfg.Workers),
 	}
 }
@@ -77,13 +86,20 @@ func (w *worker) process(rs *ruleState, b *batch, it *item) {
 	}
 	w.state.track(p, src.id)
 	ws := w.state.stream
-	if !p.TCP.Present || w.state.flowID == 0 {
+	if !p.TCP.Present {
 		w.evaluate(rs, b, p, false)
 		return
 	}
 	// A TCP segment: its application fields are those of the messages
-	// it completes in its direction's stream, one evaluation each.
+	// it completes in its direction's stream, one evaluation each (the
+	// decoder leaves them out: StreamApp). A segment without a flow has
+	// no stream: its own payload is its message.
 	sport, dport := p.TCP.SrcPort, p.TCP.DstPort
+	if w.state.flowID == 0 {
+		w.dec.DecodeTCPApp(p, unsafe.Slice(unsafe.StringData(p.Payload), len(p.Payload)), sport, dport)
+		w.evaluate(rs, b, p, false)
+		return
+	}
 	n := 0
 	for {
 		msg, ok := ws.r.NextMessage(sport, dport)
