@@ -113,14 +113,14 @@ func TestCreateReplacesOnClose(t *testing.T) {
 	if got := names(t, dir); !slices.Equal(got, []string{"out.pcapng", "sv-arp.ncf"}) {
 		t.Errorf("files left: %v", got)
 	}
-	w, err := Create(out, nil)
+	w, err := create(out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if data, _ := os.ReadFile(out); len(data) == 0 {
 		t.Error("Create truncated the file before Close")
 	}
-	w.(*fileWriter).failed = true
+	w.failed = true
 	if err := w.Close(); err == nil {
 		t.Error("Close after a failed write reported no error")
 	}

@@ -34,6 +34,15 @@ type Writer interface {
 // Write, or when Close fails, the temporary file is removed and path is
 // left as it was.
 func Create(path string, loc *time.Location) (Writer, error) {
+	w, err := create(path, loc)
+	if err != nil {
+		return nil, err // not a nil *fileWriter in a non-nil Writer
+	}
+	return w, nil
+}
+
+// create is Create with the concrete Writer, which Convert can abort.
+func create(path string, loc *time.Location) (*fileWriter, error) {
 	f, err := FormatFromPath(path)
 	if err != nil {
 		return nil, err
@@ -236,7 +245,7 @@ func Convert(in, out string, loc *time.Location) (n int, err error) {
 		return 0, err
 	}
 	defer r.Close()
-	w, err := Create(out, loc)
+	w, err := create(out, loc)
 	if err != nil {
 		return 0, err
 	}
@@ -249,7 +258,7 @@ func Convert(in, out string, loc *time.Location) (n int, err error) {
 			err = w.Write(rec)
 		}
 		if err != nil {
-			w.(*fileWriter).failed = true
+			w.failed = true // discard the temporary file
 			w.Close()
 			return n, err
 		}

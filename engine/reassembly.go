@@ -67,20 +67,8 @@ func (e *Engine) streamStats() stream.Stats {
 	for _, w := range e.workers {
 		ws := w.state.stream
 		ws.mu.Lock()
-		s := ws.stats
+		t.Add(ws.stats)
 		ws.mu.Unlock()
-		t.Segments += s.Segments
-		t.Bytes += s.Bytes
-		t.Midstream += s.Midstream
-		t.OutOfOrder += s.OutOfOrder
-		t.Retransmits += s.Retransmits
-		t.Overlaps += s.Overlaps
-		t.Gaps += s.Gaps
-		t.OutOfWindow += s.OutOfWindow
-		t.AfterEnd += s.AfterEnd
-		t.DepthReached += s.DepthReached
-		t.MemcapDrops += s.MemcapDrops
-		t.MemUsed += s.MemUsed
 	}
 	return t
 }

@@ -10,8 +10,8 @@ import (
 // into valid-looking IPv4 and IPv6 fragments of a few datagrams (version,
 // far offsets and id; offset; length; flags and fill; time step), so overlaps,
 // duplicates, holes, timeouts and evictions all occur. No panic; memory
-// stays under the cap; a datagram is never longer than MaxPayload nor
-// completed twice by one packet; counters stay consistent.
+// stays under the cap; a datagram is never longer than MaxPayload;
+// counters stay consistent.
 func FuzzDefrag(f *testing.F) {
 	f.Add(frag4(1, 6, 0, true, payload(8)), []byte{0x01, 0, 2, 0x81, 0, 0x01, 2, 2, 0x00, 0})
 	f.Add(frag6(1, 17, 8, false, payload(8), protoHopByHop), []byte{0x82, 1, 4, 0x80, 1, 0x82, 0, 1, 0x81, 1})

@@ -380,10 +380,9 @@ func (t *Table) Bits(id uint64) (uint64, bool) {
 	return e.bits, true
 }
 
-// byID returns the flow of id, nil when it is no longer held: its slot
-// is the low 32 bits less one.
+// byID returns the flow of id, nil when it is no longer held.
 func (t *Table) byID(id uint64) *entry {
-	s := int32(uint32(id) - 1)
+	s := int32(Slot(id))
 	if !t.flows.Held(s) {
 		return nil
 	}

@@ -55,6 +55,22 @@ type Stats struct {
 	MemUsed      int    `json:"mem_used"`      // bytes held in buffers now
 }
 
+// Add adds o's counters to s, for totals over several Reassemblers.
+func (s *Stats) Add(o Stats) {
+	s.Segments += o.Segments
+	s.Bytes += o.Bytes
+	s.Midstream += o.Midstream
+	s.OutOfOrder += o.OutOfOrder
+	s.Retransmits += o.Retransmits
+	s.Overlaps += o.Overlaps
+	s.Gaps += o.Gaps
+	s.OutOfWindow += o.OutOfWindow
+	s.AfterEnd += o.AfterEnd
+	s.DepthReached += o.DepthReached
+	s.MemcapDrops += o.MemcapDrops
+	s.MemUsed += o.MemUsed
+}
+
 // Segment is what the Reassembler needs of one TCP segment.
 type Segment struct {
 	Seq, Ack           uint32 // raw sequence and acknowledgment numbers
