@@ -40,6 +40,9 @@ func cmdLint(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 	}
+	if _, err := index.WriteWarnings(env.stdout, set); err != nil {
+		return err
+	}
 	tests := 0
 	if !*noTests {
 		for _, r := range set.Rules {

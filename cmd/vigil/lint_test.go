@@ -185,7 +185,9 @@ func TestLintStopsAtLoadErrors(t *testing.T) {
 }
 
 // TestLintExplain: --explain prints the prefilter table of the files as
-// loaded (index.WriteExplain, tested there), then the inline tests run.
+// loaded (index.WriteExplain, tested there), then the warnings about rules
+// evaluated on every packet (index.WriteWarnings), and the inline tests
+// run; warnings do not fail the run.
 func TestLintExplain(t *testing.T) {
 	file := mistakes + "/explain/explain.yaml"
 	out, errOut, err := runCLI(t, "lint", "--explain", file)
@@ -200,7 +202,10 @@ func TestLintExplain(t *testing.T) {
 	if err := index.WriteExplain(&want, set); err != nil {
 		t.Fatal(err)
 	}
-	if out != want.String() || !strings.Contains(out, file+":9:5") {
+	if n, err := index.WriteWarnings(&want, set); n != 1 || err != nil {
+		t.Fatalf("%d warnings, %v; want 1", n, err)
+	}
+	if out != want.String() || !strings.Contains(out, file+":9:5: warning:") {
 		t.Errorf("stdout:\n%s\nwant:\n%s", out, want.String())
 	}
 	if errOut != "4 rules OK, 0 inline tests passed\n" {

@@ -75,11 +75,11 @@ func analyze(n ast.Node) need {
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
 		if ok && id.Value == "icontains" && len(n.Arguments) == 2 {
-			return litNeed(n.Arguments[0], n.Arguments[1], true, false)
+			return icontainsNeed(n.Arguments[0], n.Arguments[1])
 		}
 	case *ast.BuiltinNode:
 		if len(n.Arguments) == 2 && (n.Name == "hasPrefix" || n.Name == "hasSuffix") {
-			return litNeed(n.Arguments[0], n.Arguments[1], false, n.Name == "hasPrefix")
+			return litNeed(n.Arguments[0], n.Arguments[1], n.Name == "hasPrefix")
 		}
 		if len(n.Arguments) == 2 && n.Name == "any" {
 			// A comparison over every value of a field that a frame may
@@ -149,9 +149,12 @@ func leafBinary(n *ast.BinaryNode) need {
 		if _, ok := fieldOf(r); ok {
 			l, r = r, l
 		}
+		if _, ok := textOf(r); ok {
+			l, r = r, l
+		}
 		f, ok := fieldOf(l)
 		if !ok {
-			return need{}
+			return litNeed(l, r, true) // lower(x) == "...", x[i:j] == "..."
 		}
 		switch f.Kind {
 		case field.KindInt:
@@ -163,18 +166,20 @@ func leafBinary(n *ast.BinaryNode) need {
 				return need{hdr: []hdrAtom{{f: f}}, hasHdr: true}
 			}
 		case field.KindString:
-			return litNeed(l, r, false, true)
+			return litNeed(l, r, true)
 		}
 	case "in":
-		f, ok := fieldOf(l)
-		if !ok {
-			return need{}
-		}
-		return inNeed(f, r)
+		return inNeed(l, r)
 	case "contains", "endsWith":
-		return litNeed(l, r, false, false)
+		return litNeed(l, r, false)
 	case "startsWith":
-		return litNeed(l, r, false, true)
+		return litNeed(l, r, true)
+	case "matches":
+		if t, ok := textOf(l); ok {
+			if s, ok := strConst(r); ok {
+				return regexNeed(t, s)
+			}
+		}
 	case ">", ">=", "<", "<=":
 		return orderNeed(n.Operator, l, r)
 	}
@@ -213,8 +218,9 @@ func orderNeed(op string, l, r ast.Node) need {
 	return need{hdr: []hdrAtom{{f: f}}, hasHdr: true}
 }
 
-// inNeed handles f in [constants], as written or as the optimizer's map.
-func inNeed(f fieldRef, r ast.Node) need {
+// inNeed handles l in [constants], as written or as the optimizer's map:
+// l an integer field, or a text haystack and the constants strings.
+func inNeed(l, r ast.Node) need {
 	var ints []int
 	var strs []string
 	switch r := r.(type) {
@@ -247,42 +253,45 @@ func inNeed(f fieldRef, r ast.Node) need {
 	}
 	slices.Sort(ints)
 	slices.Sort(strs)
-	switch {
-	case f.Kind == field.KindInt && len(strs) == 0:
+	if f, ok := fieldOf(l); ok && f.Kind == field.KindInt && len(strs) == 0 {
 		out := need{hasHdr: true}
 		for _, v := range ints {
 			out.hdr = append(out.hdr, hdrAtom{f: f, eq: true, v: v})
 		}
 		return out
-	case f.Kind == field.KindString && len(ints) == 0 && textFields[f.Name]:
-		out := need{hasLit: true}
-		for _, s := range strs {
-			if s == "" {
-				return need{} // "" is in every text field's start
-			}
-			out.lit = append(out.lit, litAtom{src: f, lit: s, anchored: true})
-		}
-		return out
 	}
-	return need{}
+	t, ok := textOf(l)
+	if !ok || len(ints) > 0 {
+		return need{}
+	}
+	out := need{hasLit: true}
+	for _, s := range strs {
+		a, ok := t.atom(s, false, nil)
+		if !ok {
+			return need{} // "" is in every text field's start
+		}
+		out.lit = append(out.lit, a)
+	}
+	return out
 }
 
-// litNeed: text field src must contain the constant lit.
-// A slice of a text field (payload[2:], the stream view's tail) contains
-// only what the field contains, wherever the slice starts.
-func litNeed(src, lit ast.Node, fold, anchored bool) need {
-	if sl, ok := src.(*ast.SliceNode); ok {
-		src, anchored = sl.Node, false
-	}
-	f, ok := fieldOf(src)
-	if !ok || f.Kind != field.KindString || !textFields[f.Name] {
+// litNeed: haystack src (a text field, a slice of one, lower() or upper()
+// of either) must contain the constant lit.
+func litNeed(src, lit ast.Node, anchored bool) need {
+	t, ok := textOf(src)
+	if !ok {
 		return need{}
 	}
 	s, ok := strConst(lit)
-	if !ok || s == "" {
+	if !ok {
 		return need{}
 	}
-	return need{lit: []litAtom{{src: f, lit: s, fold: fold, anchored: anchored}}, hasLit: true}
+	t.sliced = t.sliced || !anchored
+	a, ok := t.atom(s, false, nil)
+	if !ok {
+		return need{}
+	}
+	return need{lit: []litAtom{a}, hasLit: true}
 }
 
 // fieldOf resolves a member chain on the packet (tcp.flags.syn, payload).
@@ -494,4 +503,13 @@ func quoteBytes(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// icontainsNeed: haystack src must contain lit, ASCII case ignored.
+func icontainsNeed(src, lit ast.Node) need {
+	n := litNeed(src, lit, false)
+	for i := range n.lit {
+		n.lit[i].fold = true
+	}
+	return n
 }

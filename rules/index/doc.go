@@ -18,8 +18,15 @@
 //     the decoder slices from the frame (payload, frame.bytes, http.*,
 //     ftp.*, tls SNI, ssh.protocol) or from the engine's stream buffers
 //     (tcp.reassembled.data in field.Meta.Stream; application fields of a
-//     message taken from the stream in field.Meta.App). A literal test on a slice of a text field
-//     files the literal under the field, unanchored.
+//     message taken from the stream in field.Meta.App). The haystack may
+//     be a slice of the field (the literal is then filed unanchored) or
+//     lower()/upper() of either (the literal is then matched with ASCII
+//     case ignored, cut at the letters a non-ASCII rune maps to: KELVIN
+//     SIGN lowers to k). A `matches` regex gives the literals one of
+//     which every match contains, found in its parse tree (regexp/syntax)
+//     as RE2's and Hyperscan's prefilters do: exact sets through
+//     concatenations and small alternations and classes, a required set
+//     where a part is unknown (regex.go).
 //
 // Each part is a disjunction of atoms. For a && b the rarer part of each
 // kind is kept; for a || b a part is kept only when both branches have one

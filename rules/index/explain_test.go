@@ -19,6 +19,9 @@ const explainRules = `rules:
   - sid: 4000003
     name: Telnet or a low TTL (unindexed)
     condition: tcp.dstport == 23 || ip.ttl < 5
+  - sid: 4000005
+    name: Every TCP packet with a TTL (layer only)
+    condition: tcp && ip.ttl > 0 && !(payload contains "x")
   - sid: 4000004
     name: Disabled rules are not indexed
     enabled: false
@@ -39,8 +42,8 @@ func TestWriteExplain(t *testing.T) {
 	}
 	out := b.String()
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if len(lines) != 5 {
-		t.Fatalf("got %d lines, want header, 3 rules and a count:\n%s", len(lines), out)
+	if len(lines) != 6 {
+		t.Fatalf("got %d lines, want header, 4 rules and a count:\n%s", len(lines), out)
 	}
 	if f := strings.Fields(lines[0]); strings.Join(f, " ") != "SID RULE PREFILTER" {
 		t.Errorf("header %q", lines[0])
@@ -53,6 +56,7 @@ func TestWriteExplain(t *testing.T) {
 		{"4000001", "explain.yaml:2:5", true, "tcp.dstport==23"},
 		{"4000002", "explain.yaml:5:5", true, `"/etc/passwd"`},
 		{"4000003", "explain.yaml:8:5", false, "||"},
+		{"4000005", "explain.yaml:11:5", true, "layer only (every tcp packet): tcp.present (then ip.ttl!=0)"},
 	}
 	ruleCol := strings.Index(lines[0], "RULE")
 	keyCol := strings.Index(lines[0], "PREFILTER")
@@ -70,10 +74,36 @@ func TestWriteExplain(t *testing.T) {
 			t.Errorf("sid %s: %q does not mention %q", r.sid, key, r.key)
 		}
 	}
-	if want := "3 rules: 2 indexed, 1 unindexed (evaluated on every packet), 1 disabled"; lines[4] != want {
-		t.Errorf("count line %q, want %q", lines[4], want)
+	if want := "4 rules: 2 indexed by a literal or value, 1 by a layer only, 1 unindexed (evaluated on every packet), 1 disabled"; lines[5] != want {
+		t.Errorf("count line %q, want %q", lines[5], want)
 	}
 	if strings.Contains(out, "4000004") {
 		t.Errorf("disabled rule explained:\n%s", out)
+	}
+}
+
+// TestWriteWarnings: the unindexed and the layer-only rule are warned
+// about, at their position; the indexed ones are not.
+func TestWriteWarnings(t *testing.T) {
+	set, err := rules.Parse("explain.yaml", []byte(explainRules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	n, err := index.WriteWarnings(&b, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if n != 2 || len(lines) != 2 {
+		t.Fatalf("%d warnings, want 2:\n%s", n, b.String())
+	}
+	for i, want := range []string{
+		"explain.yaml:8:5: warning: sid 4000003 is evaluated on every packet (|| at top level",
+		"explain.yaml:11:5: warning: sid 4000005 is evaluated on every tcp packet (tcp.present (then ip.ttl!=0))",
+	} {
+		if !strings.HasPrefix(lines[i], want) {
+			t.Errorf("warning %d: %q, want it to start %q", i, lines[i], want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -258,7 +259,7 @@ func (g *gen) pick2(xs ...int) int { return xs[g.r.IntN(len(xs))] }
 // content returns a test of payload text.
 func (g *gen) content() string {
 	l := g.literal(1, 20)
-	switch g.r.IntN(16) {
+	switch g.r.IntN(22) {
 	case 0, 1, 2:
 		return "payload contains " + quote(l)
 	case 3:
@@ -288,8 +289,41 @@ func (g *gen) content() string {
 		return "lower(payload) contains " + quote(strings.ToLower(l))
 	case 14:
 		return "http.host endsWith " + quote(g.literal(1, 5))
+	case 15:
+		return "upper(payload) contains " + quote(strings.ToUpper(l))
+	case 16:
+		return fmt.Sprintf("lower(payload[%d:%d]) %s %s", g.r.IntN(3), 4+g.r.IntN(40), g.pick("contains", "startsWith", "=="), quote(strings.ToLower(l)))
+	case 17:
+		return fmt.Sprintf("payload[%d:%d] %s %s", g.r.IntN(3), 4+g.r.IntN(40), g.pick("contains", "endsWith", "=="), quote(l))
+	case 18:
+		return fmt.Sprintf("lower(http.request.method) in [%q, %q]", g.pick("get", "post", "GET"), g.pick("head", "put", ""))
+	case 19, 20:
+		return fmt.Sprintf("%s matches %q", g.pick("payload", "frame", "lower(payload)", "http.request.uri"), g.regex(l))
 	}
 	return "ssh.protocol startsWith " + quote(g.pick("SSH-2.0", "SSH-1", "ssh"))
+}
+
+// regex returns a regular expression built around literal l, in the
+// forms rule authors write.
+func (g *gen) regex(l string) string {
+	q := regexp.QuoteMeta(l)
+	switch g.r.IntN(8) {
+	case 0:
+		return "(?i)" + q
+	case 1:
+		return q + ".*" + regexp.QuoteMeta(g.literal(1, 6))
+	case 2:
+		return "^(" + q + "|" + regexp.QuoteMeta(g.literal(1, 8)) + ")"
+	case 3:
+		return "[0-9a-f]+" + q
+	case 4:
+		return q + "\\s*[=:]?\\d{2,}"
+	case 5:
+		return "(?i)(" + regexp.QuoteMeta(g.randCase(l)) + ")+x?"
+	case 6:
+		return "(" + q + ")?" + g.pick("y", "[a-c]", ".", "(ab|cd)")
+	}
+	return q
 }
 
 // cond returns a random condition of the given depth.

@@ -134,6 +134,11 @@ type Explanation struct {
 	Indexed bool
 	// Why says why the rule is not indexed ("" when it is).
 	Why string
+	// Layer, for an indexed rule whose only key is a layer's presence or
+	// a field being non-zero (tcp.present, ip.ttl!=0), names the layers
+	// ("tcp", "tcp/udp") on every packet of which it runs; "" when a
+	// literal or a value narrows it.
+	Layer string
 }
 
 // Build indexes rs, the enabled rules in evaluation order; the Index
@@ -171,6 +176,9 @@ func Build(rs []*rules.Rule) *Index {
 			continue
 		}
 		e.Indexed = true
+		if !nd.hasLit {
+			e.Layer = layerOnly(nd.hdr)
+		}
 		var keys []string
 		extra := nd.extra
 		if nd.hasHdr && nd.hasLit && hdrCost(nd.hdr) >= lazyCost {
@@ -291,6 +299,23 @@ func Build(rs []*rules.Rule) *Index {
 		t.q = newQgram(pats)
 	}
 	return t.newIndex()
+}
+
+// layerOnly returns the layers of atoms when each is a layer's presence
+// or an integer field being non-zero, and "" when one is a value test (an
+// equality, a flag).
+func layerOnly(atoms []hdrAtom) string {
+	var layers []string
+	for _, a := range atoms {
+		if a.eq || a.f.Kind == field.KindBool && !strings.HasSuffix(a.f.Name, ".present") {
+			return ""
+		}
+		l, _, _ := strings.Cut(strings.TrimSuffix(a.f.Name, ".present"), ".")
+		if !slices.Contains(layers, l) {
+			layers = append(layers, l)
+		}
+	}
+	return strings.Join(layers, "/")
 }
 
 // capFold is the automaton's form of a literal: folded, at most

@@ -42,8 +42,24 @@ func TestExplain(t *testing.T) {
 		{cond: "tcp.dstport == 23 || payload contains \"x\"", keys: "always", why: "|| at top level without a key in every branch"},
 		{cond: "!tcp", keys: "always", why: "negation only"},
 		{cond: `dns.qry.name contains "evil"`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
-		{cond: `payload matches "a.c"`, keys: "always", why: "|| at top level without a key in every branch"},
-		{cond: `frame matches "a.c"`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
+		// the forms users write: case mappings, slices, regexes
+		{cond: `lower(payload) contains "select"`, keys: `payload∋i"select"`, indexed: true},
+		{cond: `lower(payload) contains "kill"`, keys: `payload∋i"ll"`, indexed: true}, // KELVIN SIGN lowers to k, U+0130 to i
+		{cond: `upper(http.request.uri) contains "/ADMIN"`, keys: `http.request.uri∋i"/ADM"`, indexed: true},
+		{cond: `payload[0:4] == "GET "`, keys: `payload∋"GET "`, indexed: true},
+		{cond: `lower(payload[0:16]) startsWith "get "`, keys: `payload∋i"get "`, indexed: true},
+		{cond: `lower(http.request.method) == "post"`, keys: `http.request.method^=i"post"`, indexed: true},
+		{cond: `lower(http.request.method) in ["get", "post"]`, keys: `(http.request.method^=i"get" || http.request.method^=i"post")`, indexed: true},
+		{cond: `"get" == lower(http.request.method)`, keys: `http.request.method^=i"get"`, indexed: true},
+		{cond: `payload matches "(?i)union\\s+select"`, keys: `(payload∋i"union" || tcp.reassembled.data∋i"union")`, indexed: true},
+		{cond: `payload matches "^(GET|POST) /admin"`, keys: `(payload∋"GET /admin" || payload∋"POST /admin" || tcp.reassembled.data∋"GET /admin" || tcp.reassembled.data∋"POST /admin")`, indexed: true},
+		{cond: `http.request.uri matches "\\.(php|asp)\\?id="`, keys: `(http.request.uri∋".asp?id=" || http.request.uri∋".php?id=")`, indexed: true},
+		{cond: `frame matches "[0-9]+abc"`, keys: `frame.bytes∋"abc"`, indexed: true},
+		{cond: `frame matches "(?i)kiss"`, keys: `frame.bytes∋i"i"`, indexed: true}, // (?i)k matches KELVIN SIGN, (?i)s LONG S
+		{cond: `frame matches "a.c"`, keys: `frame.bytes∋"a"`, indexed: true},
+		{cond: `frame matches "x*|y"`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
+		{cond: `payload matches "x*"`, keys: "always", why: "|| at top level without a key in every branch"},
+		{cond: `lower(dns.qry.name) contains "evil"`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
 	}
 	conds := make([]string, len(tests))
 	for i, tt := range tests {
@@ -191,6 +207,35 @@ func TestTextOutsideFrame(t *testing.T) {
 	p = field.Packet{Frame: field.Frame{Bytes: frame}, Payload: frame[7:]}
 	if got := ix.Candidates(&p, nil); len(got) != 0 {
 		t.Errorf("literal in the frame before the payload: got %v, want none", got)
+	}
+}
+
+// TestCaseMappedLiterals: lower(), upper() and case-insensitive regexes
+// reach ASCII letters from non-ASCII runes (KELVIN SIGN, LONG S, DOTTED
+// CAPITAL I); a rule matching through one must stay a candidate.
+func TestCaseMappedLiterals(t *testing.T) {
+	conds := []string{
+		`lower(payload) contains "kill"`,
+		`lower(payload) == "id"`,
+		`upper(payload) contains "SIGN"`,
+		`upper(payload) contains "KISS"`,
+		`payload matches "(?i)kiss"`,
+		`payload matches "(?i)risk"`,
+		`lower(payload) contains "é"`,
+	}
+	payloads := []string{"\u212aill", "\u0130d", "\u017fign", "kı\u017f\u017f", "\u212ai\u017f\u017f", "RI\u017fK", "É"}
+	rs := parse(t, conds, nil)
+	ix := Build(rs)
+	var ev rules.Evaluator
+	for i, pl := range payloads {
+		frame := "\x00\x00" + pl
+		p := field.Packet{Frame: field.Frame{Bytes: frame}, Payload: frame[2:]}
+		if ok, err := ev.Eval(rs[i], &p); !ok || err != nil {
+			t.Fatalf("%s on %q: %v %v, want a match (the test proves nothing)", conds[i], pl, ok, err)
+		}
+		if got := ix.Candidates(&p, nil); !slices.Contains(got, i) {
+			t.Errorf("%s matches %q but is no candidate (keys %s)", conds[i], pl, ix.Explain()[i].Keys)
+		}
 	}
 }
 
