@@ -10,10 +10,10 @@ import (
 // Limits on what a regex's literal sets may grow to; past them the
 // analysis keeps a shorter, still necessary, requirement.
 const (
-	maxReSet    = 16 // strings in an exact or required set
-	maxReLen    = 64 // bytes of one string
-	maxReRunes  = 8  // runes of a character class taken as alternatives
-	maxReAtoms  = 16 // literal atoms a regex files its rule under
+	maxReSet   = 16 // strings in an exact or required set
+	maxReLen   = 64 // bytes of one string
+	maxReRunes = 8  // runes of a character class taken as alternatives
+	maxReAtoms = 16 // literal atoms a regex files its rule under
 )
 
 // reInfo is what the analysis knows of a regex node, as in RE2's and
