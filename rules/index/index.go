@@ -33,6 +33,13 @@ type Index struct {
 	// base is added to the offsets the scanners report: the areaBase of
 	// the area being scanned.
 	base int
+	// mirror: the stream view ends with the packet's payload, which lies
+	// in the frame at [mirrorLo, mirrorHi); a literal found there is also
+	// found mirrorShift further on, in the view, whose copy of the
+	// payload is then not scanned again.
+	mirror             bool
+	mirrorLo, mirrorHi int
+	mirrorShift        int
 	// litRules are the rules whose header key held in this call and that
 	// need a literal too; play adds the rules with a literal and no key.
 	litRules, play []int32
@@ -558,6 +565,7 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 			}
 		}
 	} else {
+		ix.mirrorPayload(p)
 		for k, a := range ix.area {
 			ix.base = ix.areaBase[k]
 			ix.scanText(a, ix.lo[k]-ix.base, ix.hi[k]-ix.base)
@@ -576,6 +584,29 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 		}
 	}
 	return dst
+}
+
+// mirrorPayload arranges for the view's copy of the payload not to be
+// scanned when the view (area 1) ends with it, the usual case for a
+// segment delivered in order: the frame scan then covers the payload, the
+// view scan stops maxPattern-1 bytes into the copy (so that literals
+// starting in the earlier stream bytes are still found), and hit reports
+// each literal found inside the payload at its place in the view as well.
+// It halves the scanning of in-order TCP data.
+func (ix *Index) mirrorPayload(p *field.Packet) {
+	ix.mirror = false
+	view, pl := p.Meta.Stream, p.Payload
+	if len(pl) == 0 || len(view) < len(pl) || ix.lo[1] >= ix.hi[1] {
+		return
+	}
+	w := locate(p.Frame.Bytes, pl)
+	if !w.ok || view[len(view)-len(pl):] != pl {
+		return
+	}
+	tail := ix.areaBase[1] + len(view) - len(pl)
+	ix.mirror, ix.mirrorLo, ix.mirrorHi, ix.mirrorShift = true, w.lo, w.hi, tail-w.lo
+	ix.lo[0], ix.hi[0] = min(ix.lo[0], w.lo), max(ix.hi[0], w.hi)
+	ix.hi[1] = min(ix.hi[1], tail+maxPattern-1)
 }
 
 // scanText looks for the literals in text[lo:hi] with the automaton or
@@ -642,10 +673,19 @@ func (ix *Index) hits(end int, st uint32) {
 
 // hit marks the uses of pattern pid, found ending at offset end of the
 // text being scanned (ix.base past the frame's start), that lie inside
-// their source's window.
+// their source's window; and, for a pattern inside the mirrored payload,
+// those at its place in the stream view.
 func (ix *Index) hit(end int, pid int32) {
-	t := ix.t
 	end += ix.base
+	ix.hitAt(end, pid)
+	if ix.mirror && end < ix.mirrorHi && end+1-ix.t.lens[pid] >= ix.mirrorLo {
+		ix.hitAt(end+ix.mirrorShift, pid)
+	}
+}
+
+// hitAt marks the uses of pattern pid ending at window offset end.
+func (ix *Index) hitAt(end int, pid int32) {
+	t := ix.t
 	from := end + 1 - t.lens[pid]
 	for _, u := range t.patUses[pid] {
 		if ix.useGen[u] == ix.gen {

@@ -3,6 +3,7 @@ package index
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -207,6 +208,44 @@ func TestTextOutsideFrame(t *testing.T) {
 	p = field.Packet{Frame: field.Frame{Bytes: frame}, Payload: frame[7:]}
 	if got := ix.Candidates(&p, nil); len(got) != 0 {
 		t.Errorf("literal in the frame before the payload: got %v, want none", got)
+	}
+}
+
+// TestMirroredPayload: when the stream view ends with the payload, the
+// view's copy is not scanned; a literal anywhere in the view (before the
+// copy, across its start, inside, at its end) must still be found, and
+// one the view does not hold must not.
+func TestMirroredPayload(t *testing.T) {
+	const earlier, payload = "ABCDEFGHIJKLMNOP", "abcdefghijklmnopqrstuvwxyz0123456789"
+	view := strings.Clone(earlier + payload) // a buffer of its own, as the engine's
+	var conds []string
+	for i := range len(view) {
+		for l := 1; l <= 10 && i+l <= len(view); l++ {
+			conds = append(conds, fmt.Sprintf("tcp.reassembled.data contains %q", view[i:i+l]))
+		}
+	}
+	conds = append(conds, `tcp.reassembled.data contains "PQ"`, `tcp.reassembled.data startsWith "ABC"`, `tcp.reassembled.data startsWith "abc"`)
+	rs := parse(t, conds, nil)
+	ix := Build(rs)
+	frame := "\x45\x00hdr" + payload
+	for _, v := range []string{view, strings.Clone("xx" + payload + "!")} {
+		p := field.Packet{Frame: field.Frame{Bytes: frame}, Payload: frame[5:], TCP: field.TCP{Present: true}}
+		p.Meta.Stream = v
+		p.TCP.Reassembled = field.TCPReassembled{Data: v, NewLength: len(payload)}
+		var ev rules.Evaluator
+		want := naive(&ev, rs, &p, nil)
+		_, got := indexed(ix, &ev, rs, &p, nil, nil)
+		if !slices.Equal(got, want) {
+			t.Errorf("view %q: indexed %d matches, naive %d", v, len(got), len(want))
+			for _, m := range want {
+				if !slices.Contains(got, m) {
+					t.Errorf("%s matches but is no candidate", conds[m])
+				}
+			}
+		}
+		if len(want) < 10 {
+			t.Fatalf("view %q: %d matches: the test proves nothing", v, len(want))
+		}
 	}
 }
 
