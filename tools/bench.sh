@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench.sh runs Vigil's performance benchmarks (PRODUCT.md §5) and prints
-# one table. Run from the repository root: `make bench` or
-# `sh tools/bench.sh`. GO overrides the go command; PACKETS the size
+# one table, then the peer table of tools/peer.sh (Vigil vs Suricata 7,
+# when suricata is installed). Run from the repository root: `make bench`
+# or `sh tools/bench.sh`. GO overrides the go command; PACKETS the size
 # of the generated capture `vigil test` runs over (default 1,000,000).
 set -eu
 GO=${GO:-go}
@@ -89,3 +90,5 @@ END {
 		if (a != "" && b > 0) printf "ratio: indexed vs naive evaluation at %d rules (rules/index): %.1fx faster\n", r, a / b
 	}
 }' "$raw"
+echo
+PACKETS=$PACKETS VIGIL="$tmp/vigil" sh tools/peer.sh

@@ -1,6 +1,7 @@
 package index_test
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -104,6 +105,28 @@ func TestWriteWarnings(t *testing.T) {
 	} {
 		if !strings.HasPrefix(lines[i], want) {
 			t.Errorf("warning %d: %q, want it to start %q", i, lines[i], want)
+		}
+	}
+}
+
+// TestPeerRulesIndexed: the rule sets compared with Suricata
+// (testdata/peer, content tests in every form users write: icontains,
+// lower() contains, startsWith, slices, regexes) are indexed by a literal
+// or a value, every rule of them.
+func TestPeerRulesIndexed(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/peer/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no peer rule sets: %v", err)
+	}
+	for _, f := range files {
+		set, err := rules.Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range index.Build(set.Rules).Explain() {
+			if !e.Indexed || e.Layer != "" {
+				t.Errorf("%s: sid %d is not indexed by a literal or value: %+v", f, e.SID, e)
+			}
 		}
 	}
 }
