@@ -175,8 +175,10 @@ type SummaryOptions struct {
 // one for each capture with records skipped: how many, and per reason the
 // count and where the first one is (its record number and byte offset in
 // the file); captures read cleanly get no line. Then, unless opt.Quiet,
-// the per-rule table, right-aligned: sid, matches, alerts, evaluations,
-// errors, time and nanoseconds per evaluation, then the rule name (see
+// the per-rule table, right-aligned: sid, matches, alerts, evaluations
+// and the share of packets they are (how much traffic the prefilter
+// leaves the rule to evaluate), errors, time and nanoseconds per
+// evaluation, then the rule name (see
 // SummaryOptions.Profile for which rules); a last line gives the totals
 // and the packet rate. The error is w's.
 func (r *Result) WriteSummary(w io.Writer, opt SummaryOptions) error {
@@ -190,7 +192,7 @@ func (r *Result) WriteSummary(w io.Writer, opt SummaryOptions) error {
 		slices.SortStableFunc(rs, func(a, b engine.RuleStats) int { return cmp.Compare(b.Time, a.Time) })
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "SID\tMATCHES\tALERTS\tEVALUATIONS\tERRORS\tTIME\tNS/EVAL\t NAME")
+	fmt.Fprintln(tw, "SID\tMATCHES\tALERTS\tEVALUATIONS\tEVALUATED\tERRORS\tTIME\tNS/EVAL\t NAME")
 	for _, s := range rs {
 		if !profile && s.Matches == 0 && s.Errors == 0 {
 			continue
@@ -199,7 +201,11 @@ func (r *Result) WriteSummary(w io.Writer, opt SummaryOptions) error {
 		if s.Evaluations > 0 {
 			per = float64(s.Time.Nanoseconds()) / float64(s.Evaluations)
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%s\t%.0f\t %s\n", s.SID, s.Matches, s.Alerts, s.Evaluations, s.Errors, s.Time.Round(time.Microsecond), per, s.Name)
+		share := 0.0
+		if r.Stats.Packets > 0 {
+			share = 100 * float64(s.Evaluations) / float64(r.Stats.Packets)
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%.2f%%\t%d\t%s\t%.0f\t %s\n", s.SID, s.Matches, s.Alerts, s.Evaluations, share, s.Errors, s.Time.Round(time.Microsecond), per, s.Name)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

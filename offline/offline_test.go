@@ -182,7 +182,7 @@ func TestWriteSummary(t *testing.T) {
 	sids := func(out string) string {
 		var got []string
 		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
-			if f := strings.Fields(l); len(f) == 8 && f[0] != "SID" {
+			if f := strings.Fields(l); len(f) == 9 && f[0] != "SID" {
 				got = append(got, f[0]+"="+f[len(f)-1])
 			}
 		}
@@ -207,6 +207,9 @@ func TestWriteSummary(t *testing.T) {
 	}
 	if !strings.Contains(plain.String(), " 3ms   300000 broken\n") {
 		t.Errorf("the broken rule's time and ns/eval are not 3ms and 300000:\n%s", plain.String())
+	}
+	if !strings.Contains(plain.String(), " 1000    100.00% ") || !strings.Contains(plain.String(), " 10      1.00% ") {
+		t.Errorf("the share of packets evaluated is not 100%% for loud and 1%% for broken:\n%s", plain.String())
 	}
 	if res.Rules[0].SID != 1 {
 		t.Error("WriteSummary with profile reordered the Result's rules")
