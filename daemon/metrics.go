@@ -33,6 +33,7 @@ var (
 	descPending    = prometheus.NewDesc("vigil_alerts_pending", "Alerts waiting for NATS (memory and spool).", nil, nil)
 	descDropped    = prometheus.NewDesc("vigil_alerts_dropped_total", "Alerts that could not be kept.", nil, nil)
 	descNotAlerted = prometheus.NewDesc("vigil_matches_not_alerted_total", "Matches held back, by reason (suppressed, thresholded, folded).", []string{"reason"}, nil)
+	descClockStep  = prometheus.NewDesc("vigil_clock_steps_total", "Threshold and de-duplication windows restarted because packet time stepped back (daylight-saving fall-back, sensor clock reset).", nil, nil)
 	descCompressed = prometheus.NewDesc("vigil_records_compressed_total", "Compressed NCF records, evaluated without decoding.", nil, nil)
 	descConnIn     = prometheus.NewDesc("vigil_sensor_connections_accepted_total", "Sensor connections accepted.", nil, nil)
 	descConnRefuse = prometheus.NewDesc("vigil_sensor_connections_refused_total", "Sensor connections refused, by reason (not_allowed, max_conns, closing).", []string{"reason"}, nil)
@@ -86,6 +87,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descNotAlerted, na.Suppressed, "suppressed")
 	counter(descNotAlerted, na.Thresholded, "thresholded")
 	counter(descNotAlerted, na.Folded, "folded")
+	counter(descClockStep, na.ClockSteps)
 	rs := s.Engine.Responses
 	counter(descResponses, rs.Queued, "queued")
 	counter(descResponses, rs.Dropped, "dropped")

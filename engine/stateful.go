@@ -85,6 +85,10 @@ type AlertStats struct {
 	Folded uint64 `json:"folded"`
 	// Summaries is the number of de-duplication summaries emitted.
 	Summaries uint64 `json:"summaries"`
+	// ClockSteps counts threshold and de-duplication windows restarted
+	// because packet time stepped back (a daylight-saving fall-back, a
+	// sensor clock reset).
+	ClockSteps uint64 `json:"clock_steps"`
 }
 
 func (s *sharedState) stats() (ResponseStats, AlertStats) {
@@ -95,7 +99,7 @@ func (s *sharedState) stats() (ResponseStats, AlertStats) {
 	// The limiter counts what the Injector took (RecordSent) and refused
 	// (RecordFailed); the Engine counts what was written.
 	return ResponseStats{Queued: ls.Sent, Dropped: ls.Failed, Suppressed: ls.Suppressed},
-		AlertStats{Suppressed: s.suppressed, Thresholded: ts.Suppressed, Folded: ds.Folded, Summaries: ds.Summaries}
+		AlertStats{Suppressed: s.suppressed, Thresholded: ts.Suppressed, Folded: ds.Folded, Summaries: ds.Summaries, ClockSteps: ts.ClockSteps + ds.ClockSteps}
 }
 
 // shouldLog rate-limits run-time error logs per rule to one a minute.

@@ -28,6 +28,9 @@ type DeduperStats struct {
 	Folded    uint64 // occurrences folded into a summary instead of alerting
 	Summaries uint64 // summaries handed out
 	Evicted   uint64 // windows closed early to make room (their summary is still reported)
+	// ClockSteps counts windows closed early because packet time stepped
+	// back (see Observe).
+	ClockSteps uint64
 }
 
 type dentry struct {
@@ -76,7 +79,11 @@ func (d *Deduper) Stats() DeduperStats {
 
 // Observe records one occurrence of rule sid for key at packet time now
 // and reports whether it is to be alerted (the first of a window) or
-// folded. window is the length of a window opened by this call, and data
+// folded. An occurrence more than its window's length before the window's
+// first (packet time stepped back: a daylight-saving fall-back, a clock
+// reset) closes the window and opens a new one, counted in ClockSteps, so
+// a step back never folds for longer than two windows. window is the
+// length of a window opened by this call, and data
 // is kept with it and handed back in its Summary (it is dropped with a
 // window that folds nothing).
 func (d *Deduper) Observe(sid int, key Key, now time.Time, window time.Duration, data any) (emit bool) {
@@ -85,7 +92,11 @@ func (d *Deduper) Observe(sid int, key Key, now time.Time, window time.Duration,
 	ns := now.UnixNano()
 	if idx, ok := d.windows.Lookup(&k, h); ok {
 		e := d.windows.Value(idx)
-		if ns < e.deadline {
+		stepped := steppedBack(ns, e.first.UnixNano(), time.Duration(e.deadline-e.first.UnixNano()))
+		if stepped {
+			d.stats.ClockSteps++
+		}
+		if ns < e.deadline && !stepped {
 			e.count++
 			if now.After(e.last) {
 				e.last = now

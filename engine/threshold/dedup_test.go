@@ -95,3 +95,26 @@ func TestDeduperDoesNotAllocate(t *testing.T) {
 		t.Errorf("Observe/Expired allocate %v per call", n)
 	}
 }
+
+// TestDeduperClockStepBack: an occurrence an hour before its window's
+// first (a daylight-saving fall-back) closes the window, with its summary,
+// and opens a new one, instead of folding for the hour.
+func TestDeduperClockStepBack(t *testing.T) {
+	d := NewDeduper(4)
+	k := Key{Track: rules.ByRule}
+	for _, c := range []struct {
+		sec  float64
+		emit bool
+	}{{0, true}, {5, false}, {-20, false}, {6 - 3600, true}, {7 - 3600, false}} {
+		if got := d.Observe(1, k, at(c.sec), time.Minute, nil); got != c.emit {
+			t.Errorf("occurrence at %v s: emitted %v, want %v", c.sec, got, c.emit)
+		}
+	}
+	sums := d.Flush(nil)
+	if len(sums) != 2 || sums[0].Count != 3 || sums[1].Count != 2 {
+		t.Errorf("summaries %+v, want counts 3 and 2", sums)
+	}
+	if s := d.Stats(); s.ClockSteps != 1 {
+		t.Errorf("ClockSteps %d, want 1", s.ClockSteps)
+	}
+}

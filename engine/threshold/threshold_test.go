@@ -242,3 +242,31 @@ func BenchmarkAllow(b *testing.B) {
 		tr.Allow(1, spec, KeyFor(spec.Track, p, 0), 0, t0.Add(time.Duration(i)*time.Millisecond))
 	}
 }
+
+// TestClockStepBack: packet time that steps back an hour (a
+// daylight-saving fall-back in a sensor's local clock) restarts a limit
+// window instead of holding every later match back for the hour; disorder
+// within a window does not.
+func TestClockStepBack(t *testing.T) {
+	spec := &rules.Threshold{Type: rules.TypeLimit, Track: rules.ByRule, Count: 1, Window: time.Minute}
+	tr := NewTracker(4)
+	k := Key{Track: rules.ByRule}
+	for _, c := range []struct {
+		sec   float64
+		allow bool
+	}{
+		{0, true},
+		{10, false},
+		{-30, false},           // 30 s out of order: the same window
+		{10 - 3600, true},      // an hour back: a new window
+		{15 - 3600, false},     // inside it
+		{10 - 3600 + 60, true}, // a minute on: the next window
+	} {
+		if got := tr.Allow(1, spec, k, 0, at(c.sec)); got != c.allow {
+			t.Errorf("match at %v s: allowed %v, want %v", c.sec, got, c.allow)
+		}
+	}
+	if s := tr.Stats(); s.ClockSteps != 1 {
+		t.Errorf("ClockSteps %d, want 1", s.ClockSteps)
+	}
+}

@@ -17,6 +17,9 @@ type TrackerStats struct {
 	Active     int    // keys held now
 	Evicted    uint64 // keys dropped, least recently used first, to make room
 	Suppressed uint64 // matches Allow turned down
+	// ClockSteps counts windows restarted because packet time stepped
+	// back (see Allow).
+	ClockSteps uint64
 }
 
 type tentry struct {
@@ -70,6 +73,13 @@ func (t *Tracker) Stats() TrackerStats {
 // seen are forgotten with the count after an alert. Values beyond s.Count
 // in a window are not remembered: they cannot change the outcome.
 //
+// Packet time may step back (a daylight-saving fall-back in a sensor's
+// local clock, a clock reset): a match more than s.Window before its
+// window's start restarts the window, as a match s.Window after it does,
+// so a step back never holds alerts back for longer than two windows; it
+// is counted in ClockSteps. Smaller disorder, such as sensors whose
+// clocks differ by less than a window, keeps the window.
+//
 // s is a threshold as the rules package loads it (see [rules.Threshold]);
 // Allow does not check it again.
 func (t *Tracker) Allow(sid int, s *rules.Threshold, key Key, distinct uint64, now time.Time) bool {
@@ -87,7 +97,11 @@ func (t *Tracker) Allow(sid int, s *rules.Threshold, key Key, distinct uint64, n
 		idx = t.counters.Insert(&k, h, 0)
 	}
 	e := t.counters.Value(idx)
-	if !ok || ns-e.start >= int64(s.Window) {
+	stepped := ok && steppedBack(ns, e.start, s.Window)
+	if stepped {
+		t.stats.ClockSteps++
+	}
+	if !ok || stepped || ns-e.start >= int64(s.Window) {
 		e.start, e.count = ns, 0
 		e.set.clear()
 	}
@@ -182,4 +196,10 @@ func (s *valueSet) grow() {
 		}
 		s.slots[i] = v
 	}
+}
+
+// steppedBack reports whether packet time ns lies more than window before
+// start: the clock stepped back rather than packets arriving out of order.
+func steppedBack(ns, start int64, window time.Duration) bool {
+	return ns < start-int64(window)
 }
