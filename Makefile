@@ -4,7 +4,7 @@ PKGS      := ./...
 BIN       := bin/vigil
 FUZZTIME  ?= 20s
 
-.PHONY: build run test bench fuzz lint clean
+.PHONY: build run test bench soak fuzz lint clean
 
 build: ## build bin/vigil
 	$(GO) build -o $(BIN) ./cmd/vigil
@@ -17,6 +17,9 @@ test: lint ## lint, then unit, integration and interoperability tests (fuzz seed
 
 bench: ## performance table (PRODUCT.md §5): decode, 10..10,000 rules at GOMAXPROCS 1 and 2, vigil test on 1 M generated packets, live path, NATS
 	GO=$(GO) sh tools/bench.sh | tee bench.txt
+
+soak: ## 10 minutes of vigil run against nats-server: 3 looping sensors, a reload every minute, one NATS restart; heap, goroutines and counters that must add up
+	GO=$(GO) sh tools/soak.sh
 
 fuzz: ## a short run of every fuzz target
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
