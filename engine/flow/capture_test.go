@@ -49,6 +49,7 @@ func decode(data []byte, ci gopacket.CaptureInfo, n int) field.Packet {
 	}
 	if l, ok := pkt.Layer(layers.LayerTypeDot1Q).(*layers.Dot1Q); ok {
 		p.VLAN.Present, p.VLAN.ID = true, int(l.VLANIdentifier)
+		p.VLAN.IDs.Add(p.VLAN.ID)
 	}
 	if l, ok := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4); ok {
 		p.Meta.Src, _ = netip.AddrFromSlice(l.SrcIP.To4())

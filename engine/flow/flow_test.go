@@ -25,9 +25,18 @@ func TestHashSymmetric(t *testing.T) {
 		t.Error("different ports hash alike")
 	}
 	d := pkt(6, "10.0.0.1", 1234, "10.0.0.2", 80, 0)
-	d.VLAN.ID = 7
+	d.VLAN.IDs.Add(7)
 	if Hash(a) == Hash(d) {
 		t.Error("VLAN ignored")
+	}
+	// QinQ: the same 802.1Q tag under two S-tags is two flows
+	e, f := pkt(6, "10.0.0.1", 1234, "10.0.0.2", 80, 0), pkt(6, "10.0.0.1", 1234, "10.0.0.2", 80, 0)
+	e.IEEE8021AD.IDs.Add(100)
+	e.VLAN.IDs.Add(7)
+	f.IEEE8021AD.IDs.Add(200)
+	f.VLAN.IDs.Add(7)
+	if Hash(e) == Hash(f) || Hash(d) == Hash(e) {
+		t.Error("S-tag ignored")
 	}
 	var none field.Packet
 	none.Reset()
@@ -164,16 +173,22 @@ func TestUDPAndKeyParts(t *testing.T) {
 		t.Error("sensor ignored")
 	}
 	other = pkt(17, "10.0.0.1", 5000, "10.0.0.53", 53, 0)
-	other.VLAN.ID = 3
+	other.VLAN.IDs.Add(3)
 	if tab.Update(other, 1) == id {
 		t.Error("vlan ignored")
+	}
+	other = pkt(17, "10.0.0.1", 5000, "10.0.0.53", 53, 0)
+	other.IEEE8021AD.IDs.Add(100)
+	other.VLAN.IDs.Add(3)
+	if tab.Update(other, 1) == id {
+		t.Error("S-tag ignored")
 	}
 	other = pkt(6, "10.0.0.1", 5000, "10.0.0.53", 53, 0)
 	if tab.Update(other, 1) == id {
 		t.Error("protocol ignored")
 	}
-	if tab.Len() != 4 {
-		t.Errorf("Len %d, want 4", tab.Len())
+	if tab.Len() != 5 {
+		t.Errorf("Len %d, want 5", tab.Len())
 	}
 	var noIP field.Packet
 	noIP.Reset()

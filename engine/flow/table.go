@@ -98,7 +98,7 @@ const expirePerCall = 2
 type key struct {
 	lo, hi         [16]byte
 	loPort, hiPort uint16
-	vlan           uint16
+	vlan           uint64 // vlanKey
 	proto          uint8
 	sensor         uint32
 }
@@ -215,7 +215,7 @@ func (t *Table) Update(p *field.Packet, sensor uint32) uint64 {
 	} else {
 		k.lo, k.hi, k.loPort, k.hiPort = b, a, dp, sp
 	}
-	k.vlan = uint16(p.VLAN.ID)
+	k.vlan = vlanKey(p)
 	k.proto = uint8(p.Meta.IPProto)
 	k.sensor = sensor
 	h := t.hashKey(&k)
@@ -397,7 +397,8 @@ func (t *Table) hashKey(k *key) uint64 {
 	h = step(h, binary.LittleEndian.Uint64(k.lo[8:]))
 	h = step(h, binary.LittleEndian.Uint64(k.hi[:8]))
 	h = step(h, binary.LittleEndian.Uint64(k.hi[8:]))
-	h = step(h, uint64(k.loPort)|uint64(k.hiPort)<<16|uint64(k.vlan)<<32|uint64(k.proto)<<48)
+	h = step(h, uint64(k.loPort)|uint64(k.hiPort)<<16|uint64(k.proto)<<32)
+	h = step(h, k.vlan)
 	h = step(h, uint64(k.sensor))
 	return mix(h)
 }
