@@ -31,10 +31,11 @@ sleep 1
 	--data-dir "$tmp/data" >"$tmp/vigil.log" 2>&1 &
 vigil=$!
 pids="$vigil"
-metric() { # metric NAME: its value, summed over label sets
-	curl -sf "http://127.0.0.1:$mp/metrics" | awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%.0f", s }'
+scrape() { curl -sf "http://127.0.0.1:$mp/metrics" >"$tmp/metrics"; } # one snapshot for what follows
+metric() { # metric NAME: its value in the snapshot, summed over label sets
+	awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%.0f", s }' "$tmp/metrics"
 }
-for _ in $(seq 50); do metric vigil_packets_total >/dev/null 2>&1 && break; sleep 0.2; done
+for _ in $(seq 50); do scrape && break; sleep 0.2; done
 replays=
 for s in $(seq "$SENSORS"); do
 	"$tmp/vigil" replay --to "127.0.0.1:$lp" --loop --rate "$RATE" --retry 1s "$tmp/gen.ncf" 2>"$tmp/replay$s.log" &
@@ -43,6 +44,7 @@ done
 pids="$pids $replays $natspid"
 printf '%6s %12s %10s %12s %9s %10s %8s %8s %7s\n' minute heap_inuse goroutines packets alerts published pending dropped reloads
 report() {
+	scrape
 	printf '%6s %12s %10s %12s %9s %10s %8s %8s %7s\n' "$1" "$(metric go_memstats_heap_inuse_bytes)" "$(metric go_goroutines)" \
 		"$(metric vigil_packets_total)" "$(metric vigil_alerts_total)" "$(metric vigil_alerts_published_total)" \
 		"$(metric vigil_alerts_pending)" "$(metric vigil_alerts_dropped_total)" "$(grep -c 'reload' "$tmp/vigil.log" || true)"
