@@ -16,9 +16,12 @@
 //     startsWith, endsWith, icontains, hasPrefix, hasSuffix, == and in on
 //     strings; hex("...") is a string constant by then), for text fields
 //     the decoder slices from the frame (payload, frame.bytes, http.*,
-//     ftp.*, tls SNI, ssh.protocol) or from the engine's stream buffers
+//     ftp.*, tls SNI, ssh.protocol), from the engine's stream buffers
 //     (tcp.reassembled.data in field.Meta.Stream; application fields of a
-//     message taken from the stream in field.Meta.App). The haystack may
+//     message taken from the stream in field.Meta.App) or from its own
+//     buffers (addresses as text in field.Meta.Scratch: ip.src ==
+//     "10.0.0.7" is a literal at the start of ip.src; dns.qry.name in
+//     field.Meta.Name). The haystack may
 //     be a slice of the field (the literal is then filed unanchored) or
 //     lower()/upper() of either (the literal is then matched with ASCII
 //     case ignored, cut at the letters a non-ASCII rune maps to: KELVIN
@@ -36,8 +39,8 @@
 //
 // Per packet, header atoms are looked up per field (a 64 K-bit map of the
 // small values, then a Go map), and one pass over the part of the frame
-// that holds the text sources (and one over the part of each of the
-// engine's stream buffers that holds sources) finds the literals, only when a rule with a
+// that holds the text sources (and one over the part of each other text
+// area that holds sources) finds the literals, only when a rule with a
 // literal part is still in play: a hand-written Aho–Corasick DFA for
 // small literal sets, a q-gram Bloom filter with verification for large
 // ones (see matcher and qgram for why). A conjunction's other header tests

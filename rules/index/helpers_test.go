@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -122,6 +123,7 @@ type gen struct {
 	r       *rand.Rand
 	samples []string // payloads seen in the captures
 	ports   []int
+	addrs   []string // IPv4 and IPv6 source addresses seen
 }
 
 func newGen(seed uint64, pkts []field.Packet) *gen {
@@ -131,6 +133,9 @@ func newGen(seed uint64, pkts []field.Packet) *gen {
 		p := &pkts[i]
 		if len(p.Payload) > 0 && len(g.samples) < 4000 {
 			g.samples = append(g.samples, p.Payload)
+		}
+		if a := p.SrcIP; a != "" && len(g.addrs) < 200 && !slices.Contains(g.addrs, a) {
+			g.addrs = append(g.addrs, strings.Clone(a))
 		}
 		for _, port := range []int{p.TCP.DstPort, p.TCP.SrcPort, p.UDP.DstPort, p.UDP.SrcPort} {
 			if port != 0 && !seen[port] && len(g.ports) < 500 {
@@ -259,7 +264,7 @@ func (g *gen) pick2(xs ...int) int { return xs[g.r.IntN(len(xs))] }
 // content returns a test of payload text.
 func (g *gen) content() string {
 	l := g.literal(1, 20)
-	switch g.r.IntN(22) {
+	switch g.r.IntN(23) {
 	case 0, 1, 2:
 		return "payload contains " + quote(l)
 	case 3:
@@ -299,6 +304,11 @@ func (g *gen) content() string {
 		return fmt.Sprintf("lower(http.request.method) in [%q, %q]", g.pick("get", "post", "GET"), g.pick("head", "put", ""))
 	case 19, 20:
 		return fmt.Sprintf("%s matches %q", g.pick("payload", "frame", "lower(payload)", "http.request.uri"), g.regex(l))
+	case 21:
+		if len(g.addrs) > 0 {
+			a := g.addrs[g.r.IntN(len(g.addrs))]
+			return fmt.Sprintf("%s %s %q", g.pick("ip.src", "ip.dst", "ipv6.src", "src_ip", "dest_ip", "arp.src.proto_ipv4"), g.pick("==", "==", "contains", "startsWith"), a[:len(a)-g.r.IntN(2)])
+		}
 	}
 	return "ssh.protocol startsWith " + quote(g.pick("SSH-2.0", "SSH-1", "ssh"))
 }

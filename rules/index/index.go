@@ -25,8 +25,10 @@ type Index struct {
 	win    []window // per text source: its place in the text areas
 	// area holds the texts a text source may be a slice of: the frame,
 	// then the engine's stream view (Meta.Stream) and message
-	// (Meta.App). Window offsets run across them, each area starting
-	// where the one before ends (areaBase).
+	// (Meta.App), then the decoder's buffers for address text
+	// (Meta.Scratch) and dns.qry.name (Meta.Name). Window offsets run
+	// across them, each area starting where the one before ends
+	// (areaBase).
 	area     [numAreas]string
 	areaBase [numAreas]int
 	lo, hi   [numAreas]int // per area: the range to scan, in window offsets
@@ -60,7 +62,7 @@ const maxPlay = 32
 const maxGates = 16
 
 // numAreas is the number of texts that text sources are located in.
-const numAreas = 3
+const numAreas = 5
 
 // tables is the shared, read-only part of an Index.
 type tables struct {
@@ -521,7 +523,9 @@ func (ix *Index) hdrHit(p *field.Packet, dst []int, r int32, needLit bool) ([]in
 // whose header key held (or who have none).
 func (ix *Index) literals(p *field.Packet, dst []int) []int {
 	t := ix.t
-	ix.area = [numAreas]string{p.Frame.Bytes, p.Meta.Stream, p.Meta.App}
+	m := &p.Meta
+	ix.area = [numAreas]string{p.Frame.Bytes, m.Stream, m.App,
+		unsafe.String(&m.Scratch[0], len(m.Scratch)), unsafe.String(&m.Name[0], len(m.Name))}
 	next := 0
 	for k, a := range ix.area {
 		ix.areaBase[k] = next

@@ -42,7 +42,9 @@ func TestExplain(t *testing.T) {
 		{cond: "ip.ttl < 5", keys: "always", why: "no equality, presence or literal test on an indexed field"},
 		{cond: "tcp.dstport == 23 || payload contains \"x\"", keys: "always", why: "|| at top level without a key in every branch"},
 		{cond: "!tcp", keys: "always", why: "negation only"},
-		{cond: `dns.qry.name contains "evil"`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
+		{cond: `dns.qry.name contains "evil"`, keys: `dns.qry.name∋"evil"`, indexed: true},
+		{cond: `ip.src == "10.0.0.7"`, keys: `ip.src^="10.0.0.7"`, indexed: true},
+		{cond: `ip.dst in ["10.0.0.7", "10.0.0.9"] && tcp`, keys: `(ip.dst^="10.0.0.7" || ip.dst^="10.0.0.9") (then tcp.present)`, indexed: true},
 		// the forms users write: case mappings, slices, regexes
 		{cond: `lower(payload) contains "select"`, keys: `payload∋i"select"`, indexed: true},
 		{cond: `lower(payload) contains "kill"`, keys: `payload∋i"ll"`, indexed: true}, // KELVIN SIGN lowers to k, U+0130 to i
@@ -60,7 +62,8 @@ func TestExplain(t *testing.T) {
 		{cond: `frame matches "a.c"`, keys: `frame.bytes∋"a"`, indexed: true},
 		{cond: `frame matches "x*|y"`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
 		{cond: `payload matches "x*"`, keys: "always", why: "|| at top level without a key in every branch"},
-		{cond: `lower(dns.qry.name) contains "evil"`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
+		{cond: `lower(dns.qry.name) contains "evil"`, keys: `dns.qry.name∋i"ev"`, indexed: true},
+		{cond: `lower(ncf.direction) contains "in"`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
 	}
 	conds := make([]string, len(tests))
 	for i, tt := range tests {
