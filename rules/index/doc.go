@@ -67,12 +67,12 @@
 //     absent layer's fields are zero.
 //  3. Literals: a literal can only occur in a text field where its first
 //     maxPattern bytes occur folded to lower case, which is what the
-//     automaton looks for. A text field is located in the frame or one
-//     of the engine's stream buffers by address; a match counts for it
-//     only inside its window (at its start for anchored tests). A
-//     non-empty text field that is a slice of none of them counts as
-//     containing every literal, so the rule stays a
-//     candidate.
+//     automaton looks for. A text field is located in one of the text
+//     areas (the frame, the engine's stream buffers, the decoder's own
+//     buffers) by address; a match counts for it only inside its window
+//     (at its start for anchored tests). A non-empty text field that is a
+//     slice of none of them counts as containing every literal, so the
+//     rule stays a candidate.
 //  4. A rule is returned when its header part (if any) holds and its
 //     literal part (if any) holds; rules with neither are always
 //     returned.
