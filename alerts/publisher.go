@@ -14,7 +14,7 @@ import (
 
 // Publisher defaults, used when the PublisherConfig field is zero.
 const (
-	DefaultMemoryLimit = 100000
+	DefaultMemoryLimit = 10000
 	DefaultDiskLimit   = 1 << 30
 	DefaultMaxInFlight = 4096
 	DefaultAckTimeout  = 5 * time.Second

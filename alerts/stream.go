@@ -15,10 +15,12 @@ const StreamName = "VIGIL_ALERTS"
 // Nats-Msg-Id was stored less than this long ago is acknowledged but not
 // stored again. The Publisher resends whatever was not acknowledged, and
 // alerts spilled to disk before a crash are resent on the next start, so a
-// resend later than this window after the first send can be stored twice.
-// Ten minutes covers reconnects and restarts; longer costs server memory
-// (one entry per message in the window).
-const DuplicateWindow = 10 * time.Minute
+// resend later than this window after the first send can be stored twice
+// (consumers can drop it by vigil.id). Two minutes (JetStream's default)
+// covers reconnects and quick restarts; the window costs server memory,
+// about 130 bytes per alert stored in it, so under a flood of 20,000
+// alerts/s it holds some 300 MiB, and a 10-minute window five times that.
+const DuplicateWindow = 2 * time.Minute
 
 // StreamSubjects returns the subjects of the alert stream for a prefix
 // (DefaultPrefix when empty): every subject below it, "<prefix>.>".
