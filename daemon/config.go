@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -18,85 +19,87 @@ import (
 	"github.com/vigil-ids/vigil/ncf"
 )
 
-// Config is everything a Daemon can be told; the YAML keys are those of
-// `vigil run --config`. A zero field the Daemon reads takes the default
-// DefaultConfig gives, except JetStream, which is off when false.
+// Config is everything a Daemon can be told. The YAML keys are those of
+// `vigil run --config`; a field with a usage tag is also the `vigil run`
+// flag and the VIGIL_<FLAG> environment variable of its key (Settings).
+// A zero field the Daemon reads takes the default DefaultConfig gives,
+// except JetStream, which is off when false.
 type Config struct {
 	// Listen is the CommView sensor address (DefaultConfig: 127.0.0.1:5555).
 	// The Daemon does not read it: the caller listens on it and hands the
 	// listener to Serve.
-	Listen string `yaml:"listen"`
+	Listen string `yaml:"listen" usage:"address to listen on for CommView sensors"`
 	// Rules are rule files and folders; empty means the built-in set.
-	Rules []string `yaml:"rules"`
+	Rules []string `yaml:"rules" usage:"rule file or folder (repeatable; default: the built-in rule set)"`
 	// NATS is "embedded" (the default, also when empty) for an in-process
 	// server, or the nats:// URL(s) of a server or cluster, comma-separated.
-	NATS string `yaml:"nats"`
+	NATS string `yaml:"nats" usage:"\"embedded\" for an in-process NATS server, or the URL(s) of a server or cluster"`
 	// NATSListen is the embedded server's client address (default
 	// 127.0.0.1:4222; port 0 picks a free one).
-	NATSListen string `yaml:"nats_listen"`
+	NATSListen string `yaml:"nats-listen" usage:"address of the embedded NATS server"`
 	// DataDir holds the JetStream store (jetstream/) of the embedded
 	// server and the alert spool (spool/); default "vigil-data", created
 	// if missing.
-	DataDir string `yaml:"data_dir"`
+	DataDir string `yaml:"data-dir" usage:"folder for the JetStream store and the alert spool"`
 	// Metrics is the address of the Prometheus /metrics endpoint; empty
 	// means none.
-	Metrics string `yaml:"metrics"`
+	Metrics string `yaml:"metrics" usage:"serve Prometheus metrics on this address (off when empty)"`
 	// Prefix is the NATS subject prefix of alerts (default vigil.alert).
-	Prefix string `yaml:"subject_prefix"`
+	Prefix string `yaml:"subject-prefix" usage:"NATS subject prefix of alerts"`
 	// JetStream publishes alerts with JetStream acknowledgements into the
 	// VIGIL_ALERTS stream, which is created or updated at every
 	// (re)connection; false sends core NATS messages.
-	JetStream bool `yaml:"jetstream"`
+	JetStream bool `yaml:"jetstream" usage:"publish through JetStream with acknowledgements"`
 	// StreamMaxAge and StreamMaxBytes bound the alert stream: the oldest
 	// alerts are discarded past them (defaults alerts.DefaultRetention:
 	// 168h and 1 GiB; negative: no limit).
-	StreamMaxAge   time.Duration `yaml:"stream_max_age"`
-	StreamMaxBytes int64         `yaml:"stream_max_bytes"`
+	StreamMaxAge   time.Duration `yaml:"stream-max-age" usage:"discard alerts older than this from the alert stream (negative: no limit)"`
+	StreamMaxBytes int64         `yaml:"stream-max-bytes" usage:"discard the oldest alerts past this size of the alert stream, in bytes (negative: no limit)"`
 
 	// NATSUser and NATSPassword, NATSToken, NATSCreds (a credentials
 	// file), NATSCA (a CA certificate) and NATSCert with NATSKey (a client
 	// certificate) authenticate the NATS connection; each empty one is
 	// not used.
-	NATSUser     string `yaml:"nats_user"`
-	NATSPassword string `yaml:"nats_password"`
-	NATSToken    string `yaml:"nats_token"`
-	NATSCreds    string `yaml:"nats_creds"`
-	NATSCA       string `yaml:"nats_ca"`
-	NATSCert     string `yaml:"nats_cert"`
-	NATSKey      string `yaml:"nats_key"`
+	NATSUser     string `yaml:"nats-user" usage:"NATS user"`
+	NATSPassword string `yaml:"nats-password" usage:"NATS password"`
+	NATSToken    string `yaml:"nats-token" usage:"NATS token"`
+	NATSCreds    string `yaml:"nats-creds" usage:"NATS credentials file"`
+	NATSCA       string `yaml:"nats-ca" usage:"CA certificate for NATS TLS"`
+	NATSCert     string `yaml:"nats-cert" usage:"client certificate for NATS TLS"`
+	NATSKey      string `yaml:"nats-key" usage:"client key for NATS TLS"`
 
 	// Workers is the number of evaluation goroutines (default one per CPU).
-	Workers int `yaml:"workers"`
+	Workers int `yaml:"workers" usage:"evaluation goroutines (default: one per CPU)"`
 	// Overload is "block" (the default: back-pressure the sensor) or
 	// "drop" (drop and count) when the workers fall behind.
-	Overload string `yaml:"overload"`
+	Overload string `yaml:"overload" usage:"when workers fall behind: \"block\" (back-pressure the sensor) or \"drop\" (drop and count)"`
 	// Allow lists the sensor addresses or CIDRs that may connect; empty
 	// allows any.
-	Allow []string `yaml:"allow"`
+	Allow []string `yaml:"allow" usage:"sensor address or CIDR allowed to connect (repeatable; default: any)"`
 	// MaxSensors caps concurrent sensor connections (default 64).
-	MaxSensors int `yaml:"max_sensors"`
+	MaxSensors int `yaml:"max-sensors" usage:"maximum concurrent sensor connections"`
 	// SensorIdleTimeout drops a sensor that sends nothing for this long
 	// between records (default 2m; negative: never).
-	SensorIdleTimeout time.Duration `yaml:"sensor_idle_timeout"`
+	SensorIdleTimeout time.Duration `yaml:"sensor-idle-timeout" usage:"drop a sensor that sends nothing for this long between records (negative: never)"`
 	// SensorRecordTimeout drops a sensor whose record is not complete this
 	// long after it began (default 30s; negative: never).
-	SensorRecordTimeout time.Duration `yaml:"sensor_record_timeout"`
+	SensorRecordTimeout time.Duration `yaml:"sensor-record-timeout" usage:"drop a sensor whose record is not complete this long after it began (negative: never)"`
 	// SensorWriteTimeout drops a sensor that does not take the frames
 	// injected into it for this long (default 30s; negative: never).
-	SensorWriteTimeout time.Duration `yaml:"sensor_write_timeout"`
+	SensorWriteTimeout time.Duration `yaml:"sensor-write-timeout" usage:"drop a sensor that does not take injected frames for this long (negative: never)"`
 	// TZ is the IANA name of the zone of NCF timestamps for sensors not
 	// listed in Sensors with one (default UTC).
-	TZ string `yaml:"tz"`
+	TZ string `yaml:"tz" usage:"time zone of NCF timestamps (IANA name) for sensors not configured otherwise"`
 	// Sensors names sensors and their time zones by address.
 	Sensors []Sensor `yaml:"sensors"`
 	// StatsInterval is how often stats are published on StatsSubject
 	// (default 10 s).
-	StatsInterval time.Duration `yaml:"stats_interval"`
+	StatsInterval time.Duration `yaml:"stats-interval" usage:"how often stats are published on vigil.stats"`
 
 	// Respond bounds active responses.
 	Respond Respond `yaml:"respond"`
 	// LogJSON writes the log as JSON lines instead of text.
-	LogJSON bool `yaml:"log_json"`
+	LogJSON bool `yaml:"log-json" usage:"log as JSON lines"`
 	// Log receives the log (default os.Stderr).
 	Log io.Writer `yaml:"-"`
 }
@@ -116,12 +119,12 @@ type Sensor struct {
 type Respond struct {
 	// DryRun counts the responses reset rules would send but never sends
 	// them; their alerts stay "allowed".
-	DryRun bool `yaml:"dry_run"`
+	DryRun bool `yaml:"dry-run" usage:"count the responses reset rules would send, but never send them (alerts stay \"allowed\")"`
 	// Rate caps responses per second over all flows (default 100).
 	Rate float64 `yaml:"rate"`
 	// PerFlowInterval is the minimum gap between two responses to one
 	// flow (default 1 s).
-	PerFlowInterval time.Duration `yaml:"per_flow_interval"`
+	PerFlowInterval time.Duration `yaml:"per-flow-interval"`
 	// Allow lists the addresses or CIDRs that may be reset; empty allows
 	// all.
 	Allow []string `yaml:"allow"`
@@ -153,8 +156,10 @@ func DefaultConfig() Config {
 }
 
 // LoadConfig returns DefaultConfig overlaid with the YAML file at path, or
-// DefaultConfig itself when path is empty. A key the file should not have
-// is an error that names the file and the line.
+// DefaultConfig itself when path is empty. Keys are the flag names
+// (nats-listen); the older snake_case spelling (nats_listen) is read as
+// well. A key the file should not have is an error naming the file, line
+// and column.
 func LoadConfig(path string) (Config, error) {
 	cfg := DefaultConfig()
 	if path == "" {
@@ -164,9 +169,18 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if doc.Kind == 0 { // an empty file
+		return cfg, nil
+	}
+	if bad := unknownKeys(&doc, reflect.TypeFor[Config]()); len(bad) > 0 {
+		return Config{}, fmt.Errorf("%s:%s", path, strings.Join(bad, "\n"+path+":"))
+	}
+	normalizeKeys(&doc)
+	if err := doc.Decode(&cfg); err != nil {
 		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, nil

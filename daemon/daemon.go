@@ -280,3 +280,26 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// ShutdownTimeout bounds the drain of Run after its context ends.
+const ShutdownTimeout = 30 * time.Second
+
+// Run is `vigil run`: New, then Serve on a listener on cfg.Listen until ctx
+// ends, then Shutdown within ShutdownTimeout. reload is Serve's. A
+// listener that cannot be opened is an error naming the address and the
+// --listen flag.
+func Run(ctx context.Context, cfg Config, reload <-chan os.Signal) error {
+	d, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		err = fmt.Errorf("daemon: cannot listen for sensors on %s (set --listen): %w", cfg.Listen, err)
+	} else {
+		err = d.Serve(ctx, l, reload)
+	}
+	stop, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	return errors.Join(err, d.Shutdown(stop))
+}

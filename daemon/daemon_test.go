@@ -424,12 +424,13 @@ func TestNATSPortTaken(t *testing.T) {
 }
 
 // TestLoadConfig: a file overrides the defaults it names and keeps the
-// others; an unknown key is an error naming the file.
+// others, its keys spelled as the flags or in snake_case; an unknown key
+// is an error naming the file, line and column.
 func TestLoadConfig(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "vigil.yaml")
-	if err := os.WriteFile(path, []byte("listen: 127.0.0.1:6000\njetstream: false\nrespond:\n  rate: 5\nsensors:\n  - {address: 10.0.0.7, name: lab, tz: Europe/Berlin}\n"+
-		"sensor_idle_timeout: 45s\nsensor_record_timeout: 2m\nsensor_write_timeout: -1s\n"), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte("listen: 127.0.0.1:6000\njetstream: false\nrespond:\n  rate: 5\n  per_flow_interval: 2s\nsensors:\n  - {address: 10.0.0.7, name: lab, tz: Europe/Berlin}\n"+
+		"sensor-idle-timeout: 45s\nsensor_record_timeout: 2m\nsensor-write-timeout: -1s\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	got, err := daemon.LoadConfig(path)
@@ -437,7 +438,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := daemon.DefaultConfig()
-	want.Listen, want.JetStream, want.Respond.Rate = "127.0.0.1:6000", false, 5
+	want.Listen, want.JetStream, want.Respond.Rate, want.Respond.PerFlowInterval = "127.0.0.1:6000", false, 5, 2*time.Second
 	want.Sensors = []daemon.Sensor{{Address: "10.0.0.7", Name: "lab", TZ: "Europe/Berlin"}}
 	want.SensorIdleTimeout, want.SensorRecordTimeout, want.SensorWriteTimeout = 45*time.Second, 2*time.Minute, -time.Second
 	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
@@ -447,10 +448,46 @@ func TestLoadConfig(t *testing.T) {
 		t.Errorf("LoadConfig(\"\") = %+v, %v; want the defaults", def, err)
 	}
 	bad := filepath.Join(dir, "bad.yaml")
-	if err := os.WriteFile(bad, []byte("listen: 127.0.0.1:0\nlisten_typo: 1\n"), 0o644); err != nil {
+	if err := os.WriteFile(bad, []byte("listen: 127.0.0.1:0\nrespond:\n  dry_runn: true\nlisten_typo: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := daemon.LoadConfig(bad); err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), "listen_typo") {
+	if _, err := daemon.LoadConfig(bad); err == nil || !strings.Contains(err.Error(), "bad.yaml:3:3: unknown key \"dry_runn\"\n") || !strings.Contains(err.Error(), "bad.yaml:4:1: unknown key \"listen_typo\"") {
 		t.Errorf("unknown key: %v, want an error naming bad.yaml and the key", err)
+	}
+}
+
+// TestSettings: every flag of `vigil run` is a Config field named by its
+// YAML key, and setting it from text reaches the field; a list's first
+// Set replaces the file's list, later ones append.
+func TestSettings(t *testing.T) {
+	cfg := daemon.DefaultConfig()
+	cfg.Rules = []string{"from-file.yaml"}
+	values := map[string]string{
+		"nats-listen": "127.0.0.1:0", "jetstream": "false", "stream-max-age": "1h",
+		"stream-max-bytes": "1024", "max-sensors": "3", "dry-run": "true", "rules": "a.yaml",
+	}
+	settings := map[string]bool{}
+	for _, s := range cfg.Settings() {
+		settings[s.Name] = true
+		if v, ok := values[s.Name]; ok {
+			if err := s.Value.Set(v); err != nil {
+				t.Fatalf("%s: %v", s.Name, err)
+			}
+		}
+		if s.Name == "rules" {
+			s.Value.Set("b.yaml")
+		}
+	}
+	for name := range values {
+		if !settings[name] {
+			t.Errorf("no setting %s", name)
+		}
+	}
+	if settings["sensors"] || settings["respond"] || settings["rate"] {
+		t.Errorf("file-only keys became settings: %v", settings)
+	}
+	if cfg.NATSListen != "127.0.0.1:0" || cfg.JetStream || cfg.StreamMaxAge != time.Hour || cfg.StreamMaxBytes != 1024 ||
+		cfg.MaxSensors != 3 || !cfg.Respond.DryRun || strings.Join(cfg.Rules, ",") != "a.yaml,b.yaml" {
+		t.Errorf("settings did not reach the config: %+v", cfg)
 	}
 }

@@ -61,16 +61,19 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-// TestRunConfigFile: a YAML config sets the addresses and the data folder;
-// a flag overrides one of them.
+// TestRunConfigFile: a YAML config sets the addresses and the data folder
+// (keys as the flag names, or in the older snake_case); a VIGIL_<FLAG>
+// variable overrides the file, and a flag overrides both.
 func TestRunConfigFile(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	cfgListen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	flagListen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	natsPort := freePort(t)
-	cfg := writeFile(t, dir, "vigil.yaml", fmt.Sprintf("listen: %s\nnats_listen: 127.0.0.1:%d\ndata_dir: %s\nrules: [%s]\n",
-		cfgListen, natsPort, data, writeFile(t, dir, "r.yaml", smallRules)))
+	cfg := writeFile(t, dir, "vigil.yaml", fmt.Sprintf("listen: %s\nnats-listen: 127.0.0.1:%d\ndata_dir: %s\nrules: [%s]\n",
+		cfgListen, natsPort, filepath.Join(dir, "file-data"), writeFile(t, dir, "r.yaml", smallRules)))
+	t.Setenv("VIGIL_DATA_DIR", data)
+	t.Setenv("VIGIL_LISTEN", cfgListen)
 	d := vigil(t, "run", "--config", cfg, "--listen", flagListen)
 	m := d.waitStderr(regexp.MustCompile(`msg="vigil running" listen=(\S+) rules=(\d+) nats=(\S+)`), 20*time.Second)
 	if m[1] != flagListen {
@@ -83,14 +86,14 @@ func TestRunConfigFile(t *testing.T) {
 		t.Errorf("NATS at %s, want the config's %s", m[3], want)
 	}
 	if _, err := os.Stat(filepath.Join(data, "jetstream")); err != nil {
-		t.Errorf("the config's data_dir was not used: %v", err)
+		t.Errorf("VIGIL_DATA_DIR was not used: %v", err)
 	}
 	d.stop(30 * time.Second)
 
 	bad := writeFile(t, dir, "bad.yaml", "listen: 127.0.0.1:0\nlisten_typo: 1\n")
 	p := vigil(t, "run", "--config", bad)
-	if code := p.wait(10 * time.Second); code != 1 || !strings.Contains(p.stderr.String(), "bad.yaml") {
-		t.Errorf("an unknown config key: exit %d, stderr %q; want 1 naming the file", code, p.stderr.String())
+	if code := p.wait(10 * time.Second); code != 1 || !strings.Contains(p.stderr.String(), "bad.yaml:2:1: unknown key \"listen_typo\"") {
+		t.Errorf("an unknown config key: exit %d, stderr %q; want 1 naming file:line:col and the key", code, p.stderr.String())
 	}
 }
 
@@ -123,6 +126,39 @@ func TestFlagsAfterArguments(t *testing.T) {
 		if *rate != tc.rate || !slices.Equal(fs.Args(), tc.rest) && len(tc.rest)+len(fs.Args()) > 0 {
 			t.Errorf("%q: rate %v args %q, want %v %q", tc.args, *rate, fs.Args(), tc.rate, tc.rest)
 		}
+	}
+}
+
+// TestEnvFlags: a flag not given takes VIGIL_<FLAG>; a flag given wins;
+// a bad value is an error naming the variable.
+func TestEnvFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args, env string
+		want      float64
+		err       string
+	}{
+		{"", "9", 9, ""},
+		{"--max-rate=5", "9", 5, ""},
+		{"", "", 0, ""},
+		{"", "fast", 0, `VIGIL_MAX_RATE: parse error`},
+	} {
+		t.Run(tc.args+" "+tc.env, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv("VIGIL_MAX_RATE", tc.env)
+			}
+			fs := newFlags(&cliEnv{stdout: io.Discard, stderr: io.Discard}, "x", "", "")
+			rate := fs.Float64("max-rate", 0, "")
+			err := parse(fs, strings.Fields(tc.args), 0, -1)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("error %v, want one with %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || *rate != tc.want {
+				t.Errorf("rate %v, %v; want %v", *rate, err, tc.want)
+			}
+		})
 	}
 }
 

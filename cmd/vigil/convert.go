@@ -5,21 +5,16 @@ import (
 	"fmt"
 
 	"github.com/vigil-ids/vigil/capture"
-	"github.com/vigil-ids/vigil/ncf"
 )
 
 func cmdConvert(_ context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "convert", "[--tz ZONE] IN OUT",
 		"Converts a capture between NCF, pcap and pcapng. IN's format is detected by\ncontent, OUT's is chosen by its extension (.ncf, .pcap, .pcapng). WiFi NCF\nrecords become 802.11 frames with a radiotap header.")
-	tz := fs.String("tz", "UTC", "time zone of NCF timestamps (IANA name), read and written")
+	tz := tzFlag(fs, "time zone of NCF timestamps (IANA name), read and written")
 	if err := parse(fs, args, 2, 2); err != nil {
 		return err
 	}
-	zone, err := ncf.LoadZone(*tz)
-	if err != nil {
-		return err
-	}
-	n, err := capture.Convert(fs.Arg(0), fs.Arg(1), zone)
+	n, err := capture.Convert(fs.Arg(0), fs.Arg(1), tz.Location)
 	if err != nil {
 		return err
 	}

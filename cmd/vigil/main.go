@@ -14,7 +14,9 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/offline"
 	"github.com/vigil-ids/vigil/rules"
 )
@@ -113,6 +115,26 @@ type pathList []string
 func (p *pathList) String() string     { return strings.Join(*p, ",") }
 func (p *pathList) Set(s string) error { *p = append(*p, s); return nil }
 
+// zone is a --tz flag: an IANA zone name, loaded as it is parsed.
+type zone struct {
+	*time.Location
+	name string
+}
+
+func (z *zone) String() string { return z.name }
+func (z *zone) Set(s string) (err error) {
+	z.Location, err = ncf.LoadZone(s)
+	z.name = s
+	return err
+}
+
+// tzFlag defines --tz on fs, UTC by default.
+func tzFlag(fs *flag.FlagSet, usage string) *zone {
+	z := &zone{time.UTC, "UTC"}
+	fs.Var(z, "tz", usage)
+	return z
+}
+
 // newFlags returns a FlagSet whose usage prints the command's synopsis.
 func newFlags(env *cliEnv, name, synopsis, about string) *flag.FlagSet {
 	fs := flag.NewFlagSet("vigil "+name, flag.ContinueOnError)
@@ -125,9 +147,10 @@ func newFlags(env *cliEnv, name, synopsis, about string) *flag.FlagSet {
 }
 
 // parse parses args, allowing flags after the positional arguments
-// (`vigil replay trace.pcap --rate 100`); "--" ends the flags. On a usage
-// error, or fewer than minArgs or more than maxArgs (if >= 0) positional
-// arguments, it returns errUsage.
+// (`vigil replay trace.pcap --rate 100`); "--" ends the flags. A flag not
+// given takes the environment variable VIGIL_<FLAG> (--nats-listen:
+// VIGIL_NATS_LISTEN) when set. On a usage error, or fewer than minArgs or
+// more than maxArgs (if >= 0) positional arguments, it returns errUsage.
 func parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) error {
 	var positional []string
 	for len(args) > 0 {
@@ -151,6 +174,20 @@ func parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) error {
 	if len(positional) < minArgs || maxArgs >= 0 && len(positional) > maxArgs {
 		fs.Usage()
 		return errUsage
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "VIGIL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok && !given[f.Name] && envErr == nil {
+			if err := f.Value.Set(v); err != nil {
+				envErr = fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return envErr
 	}
 	// Parse "--" and the positionals, so fs.Args() returns them.
 	return fs.Parse(append([]string{"--"}, positional...))

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/tools/replay"
 )
 
@@ -18,16 +17,12 @@ func cmdReplay(ctx context.Context, env *cliEnv, args []string) error {
 	retry := fs.Duration("retry", 15*time.Second, "wait between connection attempts")
 	linger := fs.Duration("linger", 2*time.Second, "how long to wait for injected frames after the last record")
 	save := fs.String("save-injected", "", "write the frames Vigil sends back to this capture file (.pcap, .pcapng or .ncf)")
-	tz := fs.String("tz", "UTC", "time zone of NCF timestamps (IANA name)")
+	tz := tzFlag(fs, "time zone of NCF timestamps (IANA name)")
 	if err := parse(fs, args, 1, -1); err != nil {
 		return err
 	}
-	zone, err := ncf.LoadZone(*tz)
-	if err != nil {
-		return err
-	}
 	st, err := replay.Run(ctx, replay.Config{Addr: *to, Files: fs.Args(), Rate: *rate, Loop: *loop,
-		Retry: *retry, Linger: *linger, Zone: zone, SaveInjected: *save})
+		Retry: *retry, Linger: *linger, Zone: tz.Location, SaveInjected: *save})
 	fmt.Fprintf(env.stderr, "%d records (%d bytes) sent, %d frames received for injection\n", st.Records, st.Bytes, st.Injected)
 	return err
 }

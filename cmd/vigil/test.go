@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 
-	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/offline"
 	"github.com/vigil-ids/vigil/rules/defaults"
 )
@@ -14,15 +13,11 @@ func cmdTest(ctx context.Context, env *cliEnv, args []string) error {
 	var rulePaths pathList
 	fs.Var(&rulePaths, "rules", "rule file or folder (repeatable; default: the built-in rule set)")
 	save := fs.String("save-injected", "", "write the frames reset rules would inject to this capture file (.pcap, .pcapng or .ncf)")
-	tz := fs.String("tz", "UTC", "time zone of NCF timestamps (IANA name)")
+	tz := tzFlag(fs, "time zone of NCF timestamps (IANA name)")
 	workers := fs.Int("workers", 1, "evaluation goroutines (1 keeps the output in packet order)")
 	profile := fs.Bool("profile", false, "print per-rule cost (evaluations, matches, time) sorted by time")
 	quiet := fs.Bool("quiet", false, "no per-rule summary (captures with unreadable records are still listed)")
 	if err := parse(fs, args, 1, -1); err != nil {
-		return err
-	}
-	zone, err := ncf.LoadZone(*tz)
-	if err != nil {
 		return err
 	}
 	set, err := defaults.Load(rulePaths...)
@@ -31,7 +26,7 @@ func cmdTest(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	res, err := offline.Run(ctx, offline.Config{
 		Rules: set, Files: fs.Args(), Out: env.stdout, SaveInjected: *save,
-		Zone: zone, Workers: *workers, Progress: env.stderr,
+		Zone: tz.Location, Workers: *workers, Progress: env.stderr,
 	})
 	if res != nil {
 		res.WriteSummary(env.stderr, offline.SummaryOptions{Profile: *profile, Quiet: *quiet})
