@@ -13,7 +13,22 @@ import "time"
 
 // SchemaVersion versions the alert JSON layout (the "schema_version" key).
 // Changes within one version only add keys; no key changes meaning.
-const SchemaVersion = 1
+// Version 2 gave "direction" Suricata's meaning (the NCF direction moved to
+// "vigil.ncf_direction") and summaries their own event_type.
+const SchemaVersion = 2
+
+// Event types (the "event_type" key).
+const (
+	EventAlert   = "alert"         // an alert
+	EventSummary = "alert_summary" // a de-duplication summary: Alert.Summary is set
+)
+
+// Directions of the packet in its flow (the "direction" key), as Suricata
+// writes them.
+const (
+	ToServer = "to_server" // sent by the flow's initiator
+	ToClient = "to_client" // sent by the other side
+)
 
 // TimeLayout is the layout of every timestamp in an alert, as in Suricata's
 // EVE output: microseconds and a numeric zone without a colon
@@ -43,8 +58,15 @@ type Alert struct {
 	DestIP       string
 	DestPort     int
 	Proto        string // "TCP", "UDP", "ICMP", ...
-	Direction    string // NCF direction: "in", "out" or "pass"
+	Direction    string // ToServer or ToClient; empty without a flow
+	NCFDirection string // NCF direction: "in", "out" or "pass"; empty for WiFi
+	AppProto     string // "http", "tls", "dns", "ftp" or "ssh" when the packet completes such a message; omitted when empty
 	Action       string // ActionAllowed or ActionBlocked
+
+	Flow *Flow // the flow at this packet; nil without one
+	HTTP *HTTP // the HTTP message the packet completes; nil without one
+	TLS  *TLS  // the TLS handshake the packet completes; nil without one
+	DNS  *DNS  // the DNS message the packet carries; nil without one
 
 	GID       int // generator id; always 1 for Vigil rules
 	SID       int // rule id
@@ -82,4 +104,51 @@ type Summary struct {
 	Count     int
 	FirstSeen time.Time
 	LastSeen  time.Time
+}
+
+// Flow is the "flow" object: the packet's flow as Suricata 7 writes it in
+// alerts, its counters including this packet. Src and Dest are the flow's
+// initiator and responder (the packet's own addresses are the alert's).
+type Flow struct {
+	PktsToServer, PktsToClient   int
+	BytesToServer, BytesToClient int // frame lengths on the wire
+	Start                        time.Time
+	SrcIP, DestIP                string
+	SrcPort, DestPort            int
+}
+
+// HTTP is the "http" object: an HTTP/1.x request (Method, URL, Hostname,
+// UserAgent...) or response (Status...); empty strings and a zero Status
+// are omitted.
+type HTTP struct {
+	Hostname    string `json:"hostname,omitempty"`
+	URL         string `json:"url,omitempty"`
+	UserAgent   string `json:"http_user_agent,omitempty"`
+	ContentType string `json:"http_content_type,omitempty"`
+	Referer     string `json:"http_refer,omitempty"`
+	Method      string `json:"http_method,omitempty"`
+	Protocol    string `json:"protocol,omitempty"` // "HTTP/1.1"
+	Status      int    `json:"status,omitempty"`
+}
+
+// TLS is the "tls" object of a TLS handshake: the server name (SNI, of a
+// ClientHello) and the negotiated version as Suricata names it ("TLS 1.2",
+// "TLSv1", "SSLv3"; "UNDETERMINED" before the ServerHello, see
+// TLSVersion); each omitted when empty.
+type TLS struct {
+	SNI     string `json:"sni,omitempty"`
+	Version string `json:"version,omitempty"`
+}
+
+// DNS is the "dns" object of a DNS message's first question, as Suricata 7
+// writes it in alerts: a query as "dns.query[0]", a response as
+// "dns.answer" (with its flags and rcode).
+type DNS struct {
+	Response bool
+	ID       int
+	RRName   string // the question name, without trailing dot
+	RRType   string // "A", "AAAA", ... or the number
+	Opcode   int
+	Flags    uint16 // the header's flags word (responses: "flags" in hex)
+	Rcode    string // "NOERROR", "NXDOMAIN", ... (responses)
 }

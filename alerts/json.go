@@ -10,13 +10,23 @@ import (
 // trailing newline) to dst and returns the extended slice. Keys come in a
 // fixed order:
 //
-//	timestamp, event_type ("alert"), schema_version, sensor, flow_id,
-//	community_id (when set), pcap_cnt, pcap_filename (when set), src_ip,
-//	src_port, dest_ip, dest_port, proto, direction,
+//	timestamp, event_type (EventAlert, EventSummary with a summary),
+//	schema_version, sensor, flow_id, community_id (when set), pcap_cnt,
+//	pcap_filename (when set), src_ip, src_port, dest_ip, dest_port, proto,
+//	direction (when set), app_proto (when set),
 //	alert {action, gid, signature_id, rev, signature, category, severity,
 //	       metadata {tags} (when there are tags)},
-//	vigil {severity (word), message (when set), id (when set),
-//	       injected [{direction, type, seq, ack}] (when any)},
+//	http {hostname, url, http_user_agent, http_content_type, http_refer,
+//	      http_method, protocol, status; each when set} (when set),
+//	tls {sni, version; each when set} (when set),
+//	dns {version (2), query [{type, id, rrname, rrtype, tx_id, opcode}]}
+//	    for a query or dns {version (2), answer {type, id, flags, qr, rd,
+//	    ra (each flag when true), opcode, rrname, rrtype, rcode}} for a
+//	    response (when set),
+//	flow {pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient,
+//	      start, src_ip, dest_ip, src_port, dest_port} (when set),
+//	vigil {severity (word), ncf_direction (when set), message (when set),
+//	       id (when set), injected [{direction, type, seq, ack}] (when any)},
 //	summary {count, first_seen, last_seen} (when set).
 //
 // This is the layout eveRecord describes, written by hand because it runs
@@ -27,22 +37,22 @@ import (
 func (a *Alert) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"timestamp":`...)
 	dst = appendTime(dst, a.Timestamp)
-	dst = append(dst, `,"event_type":"alert","schema_version":`...)
+	dst = append(dst, `,"event_type":`...)
+	if a.Summary != nil {
+		dst = appendString(dst, EventSummary)
+	} else {
+		dst = appendString(dst, EventAlert)
+	}
+	dst = append(dst, `,"schema_version":`...)
 	dst = strconv.AppendInt(dst, SchemaVersion, 10)
 	dst = append(dst, `,"sensor":`...)
 	dst = appendString(dst, a.Sensor)
 	dst = append(dst, `,"flow_id":`...)
 	dst = strconv.AppendUint(dst, a.FlowID, 10)
-	if a.CommunityID != "" {
-		dst = append(dst, `,"community_id":`...)
-		dst = appendString(dst, a.CommunityID)
-	}
+	dst = appendKey(dst, "community_id", a.CommunityID)
 	dst = append(dst, `,"pcap_cnt":`...)
 	dst = strconv.AppendInt(dst, int64(a.PcapCnt), 10)
-	if a.PcapFilename != "" {
-		dst = append(dst, `,"pcap_filename":`...)
-		dst = appendString(dst, a.PcapFilename)
-	}
+	dst = appendKey(dst, "pcap_filename", a.PcapFilename)
 	dst = append(dst, `,"src_ip":`...)
 	dst = appendString(dst, a.SrcIP)
 	dst = append(dst, `,"src_port":`...)
@@ -53,8 +63,8 @@ func (a *Alert) AppendJSON(dst []byte) []byte {
 	dst = strconv.AppendInt(dst, int64(a.DestPort), 10)
 	dst = append(dst, `,"proto":`...)
 	dst = appendString(dst, a.Proto)
-	dst = append(dst, `,"direction":`...)
-	dst = appendString(dst, a.Direction)
+	dst = appendKey(dst, "direction", a.Direction)
+	dst = appendKey(dst, "app_proto", a.AppProto)
 
 	dst = append(dst, `,"alert":{"action":`...)
 	dst = appendString(dst, a.Action)
@@ -81,17 +91,34 @@ func (a *Alert) AppendJSON(dst []byte) []byte {
 		dst = append(dst, "]}"...)
 	}
 	dst = append(dst, '}')
+	dst = a.appendApp(dst)
+	if f := a.Flow; f != nil {
+		dst = append(dst, `,"flow":{"pkts_toserver":`...)
+		dst = strconv.AppendInt(dst, int64(f.PktsToServer), 10)
+		dst = append(dst, `,"pkts_toclient":`...)
+		dst = strconv.AppendInt(dst, int64(f.PktsToClient), 10)
+		dst = append(dst, `,"bytes_toserver":`...)
+		dst = strconv.AppendInt(dst, int64(f.BytesToServer), 10)
+		dst = append(dst, `,"bytes_toclient":`...)
+		dst = strconv.AppendInt(dst, int64(f.BytesToClient), 10)
+		dst = append(dst, `,"start":`...)
+		dst = appendTime(dst, f.Start)
+		dst = append(dst, `,"src_ip":`...)
+		dst = appendString(dst, f.SrcIP)
+		dst = append(dst, `,"dest_ip":`...)
+		dst = appendString(dst, f.DestIP)
+		dst = append(dst, `,"src_port":`...)
+		dst = strconv.AppendInt(dst, int64(f.SrcPort), 10)
+		dst = append(dst, `,"dest_port":`...)
+		dst = strconv.AppendInt(dst, int64(f.DestPort), 10)
+		dst = append(dst, '}')
+	}
 
 	dst = append(dst, `,"vigil":{"severity":`...)
 	dst = appendString(dst, a.SeverityWord)
-	if a.Message != "" {
-		dst = append(dst, `,"message":`...)
-		dst = appendString(dst, a.Message)
-	}
-	if a.ID != "" {
-		dst = append(dst, `,"id":`...)
-		dst = appendString(dst, a.ID)
-	}
+	dst = appendKey(dst, "ncf_direction", a.NCFDirection)
+	dst = appendKey(dst, "message", a.Message)
+	dst = appendKey(dst, "id", a.ID)
 	if len(a.Injected) > 0 {
 		dst = append(dst, `,"injected":[`...)
 		for i := range a.Injected {
@@ -121,6 +148,94 @@ func (a *Alert) AppendJSON(dst []byte) []byte {
 		dst = append(dst, `,"last_seen":`...)
 		dst = appendTime(dst, s.LastSeen)
 		dst = append(dst, '}')
+	}
+	return append(dst, '}')
+}
+
+// appendApp appends the http, tls and dns objects that are set.
+func (a *Alert) appendApp(dst []byte) []byte {
+	if h := a.HTTP; h != nil {
+		dst = append(dst, `,"http":{`...)
+		n := len(dst)
+		dst = appendKey(dst, "hostname", h.Hostname)
+		dst = appendKey(dst, "url", h.URL)
+		dst = appendKey(dst, "http_user_agent", h.UserAgent)
+		dst = appendKey(dst, "http_content_type", h.ContentType)
+		dst = appendKey(dst, "http_refer", h.Referer)
+		dst = appendKey(dst, "http_method", h.Method)
+		dst = appendKey(dst, "protocol", h.Protocol)
+		if h.Status != 0 {
+			dst = append(dst, `,"status":`...)
+			dst = strconv.AppendInt(dst, int64(h.Status), 10)
+		}
+		dst = closeObject(dst, n)
+	}
+	if t := a.TLS; t != nil {
+		dst = append(dst, `,"tls":{`...)
+		n := len(dst)
+		dst = appendKey(dst, "sni", t.SNI)
+		dst = appendKey(dst, "version", t.Version)
+		dst = closeObject(dst, n)
+	}
+	if d := a.DNS; d != nil {
+		if d.Response {
+			dst = append(dst, `,"dns":{"version":2,"answer":{"type":"answer","id":`...)
+		} else {
+			dst = append(dst, `,"dns":{"version":2,"query":[{"type":"query","id":`...)
+		}
+		dst = strconv.AppendInt(dst, int64(d.ID), 10)
+		if d.Response {
+			dst = append(dst, `,"flags":"`...)
+			dst = strconv.AppendUint(dst, uint64(d.Flags), 16)
+			dst = append(dst, `","qr":true`...)
+			for _, f := range dnsFlags {
+				if d.Flags&f.bit != 0 {
+					dst = append(dst, `,"`+f.key+`":true`...)
+				}
+			}
+			dst = append(dst, `,"opcode":`...)
+			dst = strconv.AppendInt(dst, int64(d.Opcode), 10)
+		}
+		dst = append(dst, `,"rrname":`...)
+		dst = appendString(dst, d.RRName)
+		dst = append(dst, `,"rrtype":`...)
+		dst = appendString(dst, d.RRType)
+		if d.Response {
+			dst = append(dst, `,"rcode":`...)
+			dst = appendString(dst, d.Rcode)
+			dst = append(dst, "}}"...)
+		} else {
+			dst = append(dst, `,"tx_id":0,"opcode":`...)
+			dst = strconv.AppendInt(dst, int64(d.Opcode), 10)
+			dst = append(dst, "}]}"...)
+		}
+	}
+	return dst
+}
+
+// dnsFlags are the header flags a DNS answer object names when set.
+var dnsFlags = []struct {
+	key string
+	bit uint16
+}{{"rd", 0x0100}, {"ra", 0x0080}}
+
+// appendKey appends ,"key":"value" (a JSON string), or nothing when value
+// is empty.
+func appendKey(dst []byte, key, value string) []byte {
+	if value == "" {
+		return dst
+	}
+	dst = append(dst, ',', '"')
+	dst = append(dst, key...)
+	dst = append(dst, '"', ':')
+	return appendString(dst, value)
+}
+
+// closeObject ends an object whose members appendKey wrote from offset n:
+// the first member's leading comma goes.
+func closeObject(dst []byte, n int) []byte {
+	if len(dst) > n {
+		dst = append(dst[:n], dst[n+1:]...)
 	}
 	return append(dst, '}')
 }

@@ -9,15 +9,16 @@ package alerts
 // and every key of eveRecord must appear in the set.
 //
 // Timestamps are strings in TimeLayout; the elements of vigil.injected are
-// Injected, under its json tags. The keys are those of Suricata's
-// EVE alert records, except these, which Vigil adds: schema_version,
-// sensor (Suricata's "host" is a configured sensor name; Vigil's sensor is
-// the CommView connection or capture file), the vigil object and summary.
+// Injected, the http and tls objects HTTP and TLS, under their json tags.
+// The keys are those of Suricata 7's EVE alert records, with their
+// meaning, except these, which Vigil adds: schema_version, sensor
+// (Suricata's "host" is a configured sensor name; Vigil's sensor is the
+// CommView connection or capture file), the vigil object and summary.
 // alert.metadata holds rule metadata, which Suricata leaves free-form;
 // Vigil writes the rule's tags there.
 type eveRecord struct {
 	Timestamp     string      `json:"timestamp"`
-	EventType     string      `json:"event_type"` // always "alert"
+	EventType     string      `json:"event_type"` // EventAlert or EventSummary
 	SchemaVersion int         `json:"schema_version"`
 	Sensor        string      `json:"sensor"`
 	FlowID        uint64      `json:"flow_id"`
@@ -29,8 +30,13 @@ type eveRecord struct {
 	DestIP        string      `json:"dest_ip"`
 	DestPort      int         `json:"dest_port"`
 	Proto         string      `json:"proto"`
-	Direction     string      `json:"direction"`
+	Direction     string      `json:"direction,omitempty"`
+	AppProto      string      `json:"app_proto,omitempty"`
 	Alert         eveAlert    `json:"alert"`
+	HTTP          *HTTP       `json:"http,omitempty"`
+	TLS           *TLS        `json:"tls,omitempty"`
+	DNS           *eveDNS     `json:"dns,omitempty"`
+	Flow          *eveFlow    `json:"flow,omitempty"`
 	Vigil         eveVigil    `json:"vigil"`
 	Summary       *eveSummary `json:"summary,omitempty"`
 }
@@ -54,10 +60,11 @@ type eveMetadata struct {
 
 // eveVigil is eveRecord's "vigil" object.
 type eveVigil struct {
-	Severity string     `json:"severity"`
-	Message  string     `json:"message,omitempty"`
-	ID       string     `json:"id,omitempty"`
-	Injected []Injected `json:"injected,omitempty"`
+	Severity     string     `json:"severity"`
+	NCFDirection string     `json:"ncf_direction,omitempty"`
+	Message      string     `json:"message,omitempty"`
+	ID           string     `json:"id,omitempty"`
+	Injected     []Injected `json:"injected,omitempty"`
 }
 
 // eveSummary is eveRecord's "summary" object.
@@ -65,4 +72,49 @@ type eveSummary struct {
 	Count     int    `json:"count"`
 	FirstSeen string `json:"first_seen"`
 	LastSeen  string `json:"last_seen"`
+}
+
+// eveDNS is eveRecord's "dns" object: Query for a query, Answer for a
+// response.
+type eveDNS struct {
+	Version int           `json:"version"` // 2
+	Query   []eveDNSQuery `json:"query,omitempty"`
+	Answer  *eveDNSAnswer `json:"answer,omitempty"`
+}
+
+// eveDNSQuery is an element of "dns.query".
+type eveDNSQuery struct {
+	Type   string `json:"type"` // "query"
+	ID     int    `json:"id"`
+	RRName string `json:"rrname"`
+	RRType string `json:"rrtype"`
+	TxID   int    `json:"tx_id"`
+	Opcode int    `json:"opcode"`
+}
+
+// eveDNSAnswer is "dns.answer".
+type eveDNSAnswer struct {
+	Type   string `json:"type"` // "answer"
+	ID     int    `json:"id"`
+	Flags  string `json:"flags"` // hexadecimal
+	QR     bool   `json:"qr"`
+	RD     bool   `json:"rd,omitempty"`
+	RA     bool   `json:"ra,omitempty"`
+	Opcode int    `json:"opcode"`
+	RRName string `json:"rrname"`
+	RRType string `json:"rrtype"`
+	Rcode  string `json:"rcode"`
+}
+
+// eveFlow is eveRecord's "flow" object.
+type eveFlow struct {
+	PktsToServer  int    `json:"pkts_toserver"`
+	PktsToClient  int    `json:"pkts_toclient"`
+	BytesToServer int    `json:"bytes_toserver"`
+	BytesToClient int    `json:"bytes_toclient"`
+	Start         string `json:"start"`
+	SrcIP         string `json:"src_ip"`
+	DestIP        string `json:"dest_ip"`
+	SrcPort       int    `json:"src_port"`
+	DestPort      int    `json:"dest_port"`
 }

@@ -1,0 +1,192 @@
+package offline
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/vigil-ids/vigil/alerts/eveschema"
+	"github.com/vigil-ids/vigil/rules"
+)
+
+// fidelityRules and fidelitySuricata say the same thing in Vigil's and
+// Suricata's rule languages.
+const fidelityRules = `rules:
+  - {sid: 1, name: http request, condition: 'http.request.method == "GET"'}
+  - {sid: 2, name: http response, condition: http.response.code == 200}
+  - {sid: 3, name: tls hello, condition: tls.handshake.type == 1}
+  - {sid: 4, name: dns query, condition: 'dns && !dns.flags.response && dns.qry.name contains "info"'}
+`
+
+const fidelitySuricata = `alert http any any -> any any (msg:"http request"; flow:to_server; http.method; content:"GET"; sid:1;)
+alert http any any -> any any (msg:"http response"; flow:to_client; http.stat_code; content:"200"; sid:2;)
+alert tls any any -> any any (msg:"tls hello"; ssl_state:client_hello; sid:3;)
+alert dns any any -> any any (msg:"dns query"; dns.query; content:"info"; sid:4;)
+`
+
+// fidelityCaptures are run by both.
+var fidelityCaptures = []string{"sv-http-testmyids.pcap", "sv-tls-cert.pcap", "sv-dns-dhcp-sofacy.pcap"}
+
+// TestSuricataFidelity runs the same rules through Vigil and Suricata 7
+// (when installed) over three captures and compares, per sid, the first
+// alert of each, key by key: app_proto, the flow's start and initiator,
+// and every key of the http, tls and dns objects that both write.
+// Suricata may raise an alert on a later packet of the same message (it
+// inspects a TCP message once acknowledged, on the ACK), so direction and
+// the flow counters are compared only when both alerts are on the same
+// packet; otherwise Vigil's direction must agree with its packet and its
+// flow's initiator.
+// Every Vigil alert must also validate against Suricata's EVE schema,
+// when that file is present.
+func TestSuricataFidelity(t *testing.T) {
+	schema, err := eveschema.Load("../" + eveschema.File)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	set, err := rules.LoadFS(fstest.MapFS{"fidelity.yaml": {Data: []byte(fidelityRules)}}, "fidelity.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	suricata, _ := exec.LookPath("suricata")
+	for _, c := range fidelityCaptures {
+		t.Run(c, func(t *testing.T) {
+			out, _, err := run(t, Config{Rules: set, Files: []string{captures + c}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			vigil := firstPerSID(t, out)
+			if len(vigil) == 0 {
+				t.Fatal("no alerts")
+			}
+			if schema != nil {
+				for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+					for _, p := range schema.Check([]byte(line)) {
+						t.Errorf("schema: %s in %s", p, line)
+					}
+				}
+			}
+			if suricata == "" {
+				t.Skip("suricata is not installed")
+			}
+			theirs := firstPerSID(t, runSuricata(t, suricata, captures+c))
+			for sid, a := range vigil {
+				b, ok := theirs[sid]
+				if !ok {
+					t.Errorf("sid %d: Suricata raised no alert", sid)
+					continue
+				}
+				for _, d := range eveDiff(a, b) {
+					t.Errorf("sid %d (Vigil pcap_cnt %v, Suricata %v): %s", sid, a["pcap_cnt"], b["pcap_cnt"], d)
+				}
+			}
+		})
+	}
+}
+
+// runSuricata runs Suricata over capture with fidelitySuricata and
+// returns its eve.json.
+func runSuricata(t *testing.T, suricata, capture string) string {
+	t.Helper()
+	dir := t.TempDir()
+	rulesFile := filepath.Join(dir, "test.rules")
+	if err := os.WriteFile(rulesFile, []byte(fidelitySuricata), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, suricata, "-r", capture, "-S", rulesFile, "-l", dir, "-k", "none", "--runmode", "single")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("suricata: %v\n%s", err, out)
+	}
+	eve, err := os.ReadFile(filepath.Join(dir, "eve.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(eve)
+}
+
+// firstPerSID returns the first alert record of each sid in the JSON
+// lines of eve.
+func firstPerSID(t *testing.T, eve string) map[int]map[string]any {
+	t.Helper()
+	first := map[int]map[string]any{}
+	sc := bufio.NewScanner(strings.NewReader(eve))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		al, ok := r["alert"].(map[string]any)
+		if r["event_type"] != "alert" || !ok {
+			continue
+		}
+		if sid := int(al["signature_id"].(float64)); first[sid] == nil {
+			first[sid] = r
+		}
+	}
+	return first
+}
+
+// eveDiff lists the compared keys on which Vigil's record a and
+// Suricata's b disagree.
+func eveDiff(a, b map[string]any) []string {
+	var out []string
+	differ := func(key string, x, y any) {
+		if fmt.Sprint(x) != fmt.Sprint(y) {
+			out = append(out, fmt.Sprintf("%s: Vigil %v, Suricata %v", key, x, y))
+		}
+	}
+	differ("app_proto", a["app_proto"], b["app_proto"])
+	fa, _ := a["flow"].(map[string]any)
+	fb, _ := b["flow"].(map[string]any)
+	for _, k := range []string{"start", "src_ip", "dest_ip", "src_port", "dest_port"} {
+		differ("flow."+k, fa[k], fb[k])
+	}
+	if a["pcap_cnt"] == b["pcap_cnt"] {
+		differ("direction", a["direction"], b["direction"])
+		for _, k := range []string{"pkts_toserver", "pkts_toclient", "bytes_toserver", "bytes_toclient"} {
+			differ("flow."+k, fa[k], fb[k])
+		}
+	} else if fromInitiator := a["src_ip"] == fa["src_ip"] && a["src_port"] == fa["src_port"]; fromInitiator != (a["direction"] == "to_server") {
+		out = append(out, fmt.Sprintf("direction %v for a packet from %v:%v in a flow from %v:%v", a["direction"], a["src_ip"], a["src_port"], fa["src_ip"], fa["src_port"]))
+	}
+	for _, obj := range []string{"http", "tls", "dns"} {
+		oa, _ := a[obj].(map[string]any)
+		ob, _ := b[obj].(map[string]any)
+		if (oa == nil) != (ob == nil) {
+			out = append(out, fmt.Sprintf("%s: Vigil %v, Suricata %v", obj, oa, ob))
+		}
+		for k, v := range oa {
+			w, ok := ob[k]
+			if k == "query" { // the first question, but tx_id, which counts Suricata's transactions
+				v, w = firstWithout(v, "tx_id"), firstWithout(w, "tx_id")
+			}
+			if ok {
+				differ(obj+"."+k, v, w)
+			}
+		}
+	}
+	return out
+}
+
+// firstWithout returns the first element of the JSON array v without key.
+func firstWithout(v any, key string) any {
+	a, _ := v.([]any)
+	if len(a) == 0 {
+		return nil
+	}
+	m, _ := a[0].(map[string]any)
+	delete(m, key)
+	return m
+}
