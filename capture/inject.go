@@ -21,7 +21,7 @@ type InjectFile struct {
 // of inputs, the captures the same run reads. loc is the zone NCF
 // timestamps are written in (nil means UTC).
 func CreateInjectFile(path string, loc *time.Location, inputs ...string) (*InjectFile, error) {
-	if err := notInput(path, inputs...); err != nil {
+	if err := NotInput(path, inputs...); err != nil {
 		return nil, err
 	}
 	w, err := Create(path, loc)

@@ -237,7 +237,7 @@ func (w *pcapWriter) Close() error {
 // and out must be different files; out is written as Create says, so on
 // any error no file at out is created or changed.
 func Convert(in, out string, loc *time.Location) (n int, err error) {
-	if err := notInput(out, in); err != nil {
+	if err := NotInput(out, in); err != nil {
 		return 0, err
 	}
 	r, err := Open(in, loc)
@@ -267,10 +267,10 @@ func Convert(in, out string, loc *time.Location) (n int, err error) {
 	return n, w.Close()
 }
 
-// notInput refuses an output path that names the same file as one of the
-// inputs (by path, another spelling, or a link): writing it would replace
-// an input.
-func notInput(out string, inputs ...string) error {
+// NotInput returns an error when the output path out names the same file
+// as one of the inputs (by path, another spelling, or a link): writing it
+// would replace or extend an input. A missing out is no error.
+func NotInput(out string, inputs ...string) error {
 	so, err := os.Stat(out)
 	if err != nil {
 		return nil // no file there yet

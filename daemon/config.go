@@ -46,6 +46,10 @@ type Config struct {
 	Metrics string `yaml:"metrics" usage:"serve Prometheus metrics on this address (off when empty)"`
 	// Prefix is the NATS subject prefix of alerts (default vigil.alert).
 	Prefix string `yaml:"subject-prefix" usage:"NATS subject prefix of alerts"`
+	// EveLog, when set, is a file the alerts are also appended to as EVE
+	// JSON lines (alerts.File), reopened on each reload (SIGHUP), for
+	// logrotate.
+	EveLog string `yaml:"eve-log" usage:"also append alerts to this file as EVE JSON lines (reopened on SIGHUP, for logrotate)"`
 	// JetStream publishes alerts with JetStream acknowledgements into the
 	// VIGIL_ALERTS stream, which is created or updated at every
 	// (re)connection; false sends core NATS messages.

@@ -33,6 +33,7 @@ type Daemon struct {
 	ns      *server.Server // nil with an external NATS
 	nc      *nats.Conn
 	pub     *alerts.Publisher
+	eve     *alerts.File // nil without Config.EveLog
 	eng     *engine.Engine
 	sensors *sensor.Server
 	metrics func(context.Context) error // shuts the metrics server down
@@ -99,8 +100,15 @@ func New(cfg Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
+	sink := alerts.Publishers{d.pub}
+	if cfg.EveLog != "" {
+		if d.eve, err = alerts.OpenFile(cfg.EveLog); err != nil {
+			return nil, fmt.Errorf("daemon: --eve-log: %w", err)
+		}
+		sink = append(sink, d.eve)
+	}
 	d.eng, err = engine.New(engine.Config{
-		Rules: set, Sink: d.pub, Workers: cfg.Workers,
+		Rules: set, Sink: sink, Workers: cfg.Workers,
 		Overload: overload, Logger: d.log, Stateful: stateful,
 	})
 	if err != nil {
@@ -200,7 +208,7 @@ func (d *Daemon) ensureStream(nc *nats.Conn) {
 // engine until ctx ends or Shutdown is called; meanwhile it publishes
 // stats every Config.StatsInterval and, for each value received on reload
 // (SIGHUP for `vigil run`; nil never reloads), reloads the rules (see
-// ReloadEvent). It closes l. It returns nil once it stops (at once after
+// ReloadEvent) and reopens the EVE log file. It closes l. It returns nil once it stops (at once after
 // Shutdown), or the error that stopped the sensor listener; either way
 // the caller then calls Shutdown. Call it once.
 func (d *Daemon) Serve(ctx context.Context, l net.Listener, reload <-chan os.Signal) error {
@@ -264,6 +272,9 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	}
 	if d.metrics != nil {
 		errs = append(errs, d.metrics(ctx))
+	}
+	if d.eve != nil {
+		errs = append(errs, d.eve.Close())
 	}
 	if d.pub != nil {
 		errs = append(errs, d.pub.Close(ctx))

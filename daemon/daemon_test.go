@@ -491,3 +491,38 @@ func TestSettings(t *testing.T) {
 		t.Errorf("settings did not reach the config: %+v", cfg)
 	}
 }
+
+// TestEveLogRotation: alerts go to NATS and to the EVE file; after
+// logrotate's rename and a SIGHUP, the next alerts go to a new file at the
+// path, and the renamed one is closed at the last alert before it.
+func TestEveLogRotation(t *testing.T) {
+	dir := t.TempDir()
+	rulesFile := filepath.Join(dir, "every.yaml")
+	if err := os.WriteFile(rulesFile, []byte(everyPacket), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eve := filepath.Join(dir, "eve.json")
+	r := start(t, func(c *daemon.Config) { c.Rules, c.EveLog = []string{rulesFile}, eve })
+	lines := func(path string) int {
+		data, _ := os.ReadFile(path)
+		return bytes.Count(data, []byte("\n"))
+	}
+	sent := replayOnce(t, r.listen, telnet)
+	if !eventually(10*time.Second, func() bool { return lines(eve) == sent }) {
+		t.Fatalf("eve.json has %d lines for %d packets", lines(eve), sent)
+	}
+	if err := os.Rename(eve, eve+".1"); err != nil {
+		t.Fatal(err)
+	}
+	r.reload <- syscall.SIGHUP
+	if !eventually(10*time.Second, func() bool { _, err := os.Stat(eve); return err == nil }) {
+		t.Fatal("no new eve.json after SIGHUP")
+	}
+	sent2 := replayOnce(t, r.listen, telnet)
+	if !eventually(10*time.Second, func() bool { return lines(eve) == sent2 }) {
+		t.Errorf("the new eve.json has %d lines for %d packets", lines(eve), sent2)
+	}
+	if n := lines(eve + ".1"); n != sent {
+		t.Errorf("the rotated file has %d lines, want %d", n, sent)
+	}
+}

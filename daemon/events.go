@@ -71,6 +71,11 @@ func (d *Daemon) reload() {
 	}
 	data, _ := json.Marshal(ev)
 	d.pub.PublishEvent(ReloadSubject, data)
+	if d.eve != nil {
+		if err := d.eve.Reopen(); err != nil {
+			d.log.Error("EVE log not reopened; alerts go on to the old file", "path", d.cfg.EveLog, "err", err)
+		}
+	}
 }
 
 func errorStrings(err error) []string {

@@ -38,6 +38,9 @@ type Config struct {
 	Files []string
 	// Out receives the alerts as EVE JSON lines.
 	Out io.Writer
+	// EveLog, if not empty, is a file the alerts are also appended to as
+	// EVE JSON lines (alerts.File); it may not be one of Files.
+	EveLog string
 	// SaveInjected, if not empty, is the capture file (format by
 	// extension) the frames reset rules would inject are written to.
 	SaveInjected string
@@ -101,8 +104,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	out := alerts.NewLineWriter(cfg.Out)
-	e, err := engine.New(engine.Config{Rules: cfg.Rules, Sink: out, Workers: cfg.Workers, Instance: "test"})
+	sink := alerts.Publishers{out}
+	var eve *alerts.File
+	if cfg.EveLog != "" {
+		err := capture.NotInput(cfg.EveLog, cfg.Files...)
+		if err == nil {
+			eve, err = alerts.OpenFile(cfg.EveLog)
+		}
+		if err != nil {
+			return nil, errors.Join(err, closeInject(inj))
+		}
+		sink = append(sink, eve)
+	}
+	e, err := engine.New(engine.Config{Rules: cfg.Rules, Sink: sink, Workers: cfg.Workers, Instance: "test"})
 	if err != nil {
+		if eve != nil {
+			eve.Close()
+		}
 		return nil, errors.Join(err, closeInject(inj))
 	}
 	e.Start()
@@ -137,6 +155,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if err := closeInject(inj); err != nil && runErr == nil {
 		runErr = err
+	}
+	if eve != nil {
+		if err := eve.Close(); err != nil && runErr == nil {
+			runErr = err
+		}
 	}
 	return &Result{Stats: e.Stats(), Rules: e.RuleStats(), Files: files, Elapsed: time.Since(start)}, runErr
 }

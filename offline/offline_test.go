@@ -1,6 +1,7 @@
 package offline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -213,5 +214,44 @@ func TestWriteSummary(t *testing.T) {
 	}
 	if res.Rules[0].SID != 1 {
 		t.Error("WriteSummary with profile reordered the Result's rules")
+	}
+}
+
+// TestEveLog: the EVE file receives the alerts written to Out, appended to
+// what it held; a capture given as the EVE file is refused, untouched.
+func TestEveLog(t *testing.T) {
+	set, err := rules.Parse("reset.yaml", []byte(resetRule))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eve := filepath.Join(t.TempDir(), "eve.json")
+	if err := os.WriteFile(eve, []byte("earlier\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := run(t, Config{Rules: set, Files: []string{captures + "sv-telnet.pcap"}, EveLog: eve})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(eve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out == "" || string(got) != "earlier\n"+out {
+		t.Errorf("eve.json holds %d bytes, want the %d bytes of stdout after the earlier line", len(got), len(out))
+	}
+
+	input := filepath.Join(t.TempDir(), "in.pcap")
+	data, err := os.ReadFile(captures + "sv-telnet.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(input, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, Config{Rules: set, Files: []string{input}, EveLog: input}); err == nil {
+		t.Error("the input as the EVE file: no error")
+	}
+	if after, _ := os.ReadFile(input); !bytes.Equal(after, data) {
+		t.Error("the input was changed")
 	}
 }
