@@ -67,6 +67,7 @@ type Alert struct {
 	HTTP *HTTP // the HTTP message the packet completes; nil without one
 	TLS  *TLS  // the TLS handshake the packet completes; nil without one
 	DNS  *DNS  // the DNS message the packet carries; nil without one
+	ARP  *ARP  // the ARP packet (which has no IP addresses); nil for others
 
 	GID       int // generator id; always 1 for Vigil rules
 	SID       int // rule id
@@ -151,4 +152,16 @@ type DNS struct {
 	Opcode   int
 	Flags    uint16 // the header's flags word (responses: "flags" in hex)
 	Rcode    string // "NOERROR", "NXDOMAIN", ... (responses)
+}
+
+// ARP is the "vigil.arp" object of an alert on an ARP packet: the opcode
+// (1 request, 2 reply) and the sender's (Src) and target's (Dest)
+// hardware and IPv4 addresses, named as Suricata 8's "arp" object names
+// them.
+type ARP struct {
+	Opcode  int    `json:"opcode"`
+	SrcMAC  string `json:"src_mac"`
+	SrcIP   string `json:"src_ip"`
+	DestMAC string `json:"dest_mac"`
+	DestIP  string `json:"dest_ip"`
 }

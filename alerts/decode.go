@@ -56,6 +56,7 @@ func Decode(data []byte) (*Alert, error) {
 		Message:      e.Vigil.Message,
 		ID:           e.Vigil.ID,
 		Injected:     e.Vigil.Injected,
+		ARP:          e.Vigil.ARP,
 	}
 	if e.Alert.Metadata != nil && len(e.Alert.Metadata.Tags) > 0 {
 		a.Tags = e.Alert.Metadata.Tags

@@ -26,7 +26,8 @@ import (
 //	flow {pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient,
 //	      start, src_ip, dest_ip, src_port, dest_port} (when set),
 //	vigil {severity (word), ncf_direction (when set), message (when set),
-//	       id (when set), injected [{direction, type, seq, ack}] (when any)},
+//	       id (when set), injected [{direction, type, seq, ack}] (when any),
+//	       arp {opcode, src_mac, src_ip, dest_mac, dest_ip} (when set)},
 //	summary {count, first_seen, last_seen} (when set).
 //
 // This is the layout eveRecord describes, written by hand because it runs
@@ -137,6 +138,19 @@ func (a *Alert) AppendJSON(dst []byte) []byte {
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')
+	}
+	if r := a.ARP; r != nil {
+		dst = append(dst, `,"arp":{"opcode":`...)
+		dst = strconv.AppendInt(dst, int64(r.Opcode), 10)
+		dst = append(dst, `,"src_mac":`...)
+		dst = appendString(dst, r.SrcMAC)
+		dst = append(dst, `,"src_ip":`...)
+		dst = appendString(dst, r.SrcIP)
+		dst = append(dst, `,"dest_mac":`...)
+		dst = appendString(dst, r.DestMAC)
+		dst = append(dst, `,"dest_ip":`...)
+		dst = appendString(dst, r.DestIP)
+		dst = append(dst, '}')
 	}
 	dst = append(dst, '}')
 

@@ -9,7 +9,8 @@ package alerts
 // and every key of eveRecord must appear in the set.
 //
 // Timestamps are strings in TimeLayout; the elements of vigil.injected are
-// Injected, the http and tls objects HTTP and TLS, under their json tags.
+// Injected, the http and tls objects HTTP and TLS, vigil.arp ARP, under
+// their json tags.
 // The keys are those of Suricata 7's EVE alert records, with their
 // meaning, except these, which Vigil adds: schema_version, sensor
 // (Suricata's "host" is a configured sensor name; Vigil's sensor is the
@@ -65,6 +66,7 @@ type eveVigil struct {
 	Message      string     `json:"message,omitempty"`
 	ID           string     `json:"id,omitempty"`
 	Injected     []Injected `json:"injected,omitempty"`
+	ARP          *ARP       `json:"arp,omitempty"`
 }
 
 // eveSummary is eveRecord's "summary" object.

@@ -71,6 +71,7 @@ func goldenAlerts() []*Alert {
 			Signature: "ARP request for 0.0.0.0", Category: "Detection of a Non-Standard Protocol or Event",
 			Severity: 3, SeverityWord: "low", Tags: []string{"arp", "anomaly"},
 			Message: "ARP request for 0.0.0.0 from 10.204.1.5 (18:60:24:8d:97:ba)",
+			ARP:     &ARP{Opcode: 1, SrcMAC: "18:60:24:8d:97:ba", SrcIP: "10.204.1.5", DestMAC: "00:00:00:00:00:00", DestIP: "0.0.0.0"},
 			ID:      ID("test", 1, 1, 2100419),
 		},
 		// Strings that need escaping, and unicode, wherever a string goes.

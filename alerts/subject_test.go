@@ -81,4 +81,9 @@ func TestFormatText(t *testing.T) {
 	if strings.Contains(got, "\n") {
 		t.Errorf("FormatText produced a newline: %q", got)
 	}
+	arp := &Alert{SID: 7, Rev: 1, Signature: "arp", SeverityWord: "low",
+		ARP: &ARP{Opcode: 1, SrcMAC: "18:60:24:8d:97:ba", SrcIP: "10.204.1.5", DestMAC: "00:00:00:00:00:00", DestIP: "0.0.0.0"}}
+	if got, want := FormatText(arp), " 7:1 arp 10.204.1.5 (18:60:24:8d:97:ba) -> 0.0.0.0 (00:00:00:00:00:00) ARP request sensor="; !strings.Contains(got, want) {
+		t.Errorf("ARP: FormatText = %q, want it to hold %q", got, want)
+	}
 }

@@ -10,6 +10,9 @@ import (
 //
 //	2026-11-25T10:00:00.123456+0000 [high] 1000001:1 Telnet connection attempt 10.0.0.5:51000 -> 10.0.0.9:23 TCP sensor=10.0.0.7:51234 pcap_cnt=42 allowed
 //
+// An ARP alert shows the ARP addresses instead:
+// "10.204.1.5 (18:60:24:8d:97:ba) -> 0.0.0.0 (00:00:00:00:00:00) ARP request".
+//
 // Summaries add "(N alerts)", injected responses "injected=tcp-rst,...",
 // and a rendered message follows as msg="...". Control characters in any
 // string are shown escaped so a hostile field cannot forge lines.
@@ -30,11 +33,15 @@ func FormatText(a *Alert) string {
 	b.WriteByte(' ')
 	b.WriteString(clean(a.Signature))
 	b.WriteByte(' ')
-	b.WriteString(endpoint(a.SrcIP, a.SrcPort))
-	b.WriteString(" -> ")
-	b.WriteString(endpoint(a.DestIP, a.DestPort))
-	b.WriteByte(' ')
-	b.WriteString(clean(a.Proto))
+	if r := a.ARP; r != nil {
+		b.WriteString(clean(r.SrcIP) + " (" + clean(r.SrcMAC) + ") -> " + clean(r.DestIP) + " (" + clean(r.DestMAC) + ") ARP " + arpOp(r.Opcode))
+	} else {
+		b.WriteString(endpoint(a.SrcIP, a.SrcPort))
+		b.WriteString(" -> ")
+		b.WriteString(endpoint(a.DestIP, a.DestPort))
+		b.WriteByte(' ')
+		b.WriteString(clean(a.Proto))
+	}
 	b.WriteString(" sensor=")
 	b.WriteString(clean(a.Sensor))
 	b.WriteString(" pcap_cnt=")
@@ -77,4 +84,15 @@ func clean(s string) string {
 		return s
 	}
 	return q[1 : len(q)-1]
+}
+
+// arpOp names an ARP opcode.
+func arpOp(op int) string {
+	switch op {
+	case 1:
+		return "request"
+	case 2:
+		return "reply"
+	}
+	return "opcode " + strconv.Itoa(op)
 }

@@ -41,6 +41,10 @@ func newAlert(r *rules.Rule, p *field.Packet, src *Source, flowID uint64) *alert
 	}
 	addFlow(a, p)
 	addApp(a, p)
+	if r := &p.ARP; r.Present {
+		a.ARP = &alerts.ARP{Opcode: r.Opcode, SrcMAC: strings.Clone(r.Src.HWMac), SrcIP: strings.Clone(r.Src.ProtoIPv4),
+			DestMAC: strings.Clone(r.Dst.HWMac), DestIP: strings.Clone(r.Dst.ProtoIPv4)}
+	}
 	return a
 }
 

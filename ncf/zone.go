@@ -18,3 +18,25 @@ func LoadZone(name string) (*time.Location, error) {
 	}
 	return loc, nil
 }
+
+// Zone is a zone of NCF timestamps given by name, as a command-line value
+// (it has flag.Value's methods): Set loads the name with LoadZone.
+type Zone struct {
+	*time.Location
+	Name string
+}
+
+// UTC returns a Zone holding UTC.
+func UTC() *Zone { return &Zone{time.UTC, "UTC"} }
+
+// String returns the zone's name.
+func (z *Zone) String() string { return z.Name }
+
+// Set loads the zone name names; on an error z is unchanged.
+func (z *Zone) Set(name string) error {
+	loc, err := LoadZone(name)
+	if err == nil {
+		z.Location, z.Name = loc, name
+	}
+	return err
+}

@@ -19,3 +19,18 @@ func TestLoadZone(t *testing.T) {
 		t.Errorf("unknown zone: %v, want an error quoting it", err)
 	}
 }
+
+// TestZoneValue: a Zone starts as UTC, Set loads a name, and a bad name
+// is an error that leaves the zone as it was.
+func TestZoneValue(t *testing.T) {
+	z := UTC()
+	if z.Location != time.UTC || z.String() != "UTC" {
+		t.Fatalf("UTC() = %v %q", z.Location, z)
+	}
+	if err := z.Set("Europe/Berlin"); err != nil || z.Location.String() != "Europe/Berlin" || z.String() != "Europe/Berlin" {
+		t.Fatalf("Set: %v, %v %q", err, z.Location, z)
+	}
+	if err := z.Set("Mars/Olympus"); err == nil || z.String() != "Europe/Berlin" {
+		t.Errorf("Set of an unknown zone: %v, zone %q", err, z)
+	}
+}

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/expr-lang/expr/ast"
@@ -320,6 +321,15 @@ func (s Severity) EVE() int {
 		return 3
 	}
 	return 4
+}
+
+// CheckSeverity returns nil when word is a severity word, else an error
+// listing the valid words.
+func CheckSeverity(word string) error {
+	if _, ok := ParseSeverity(word); !ok {
+		return fmt.Errorf("unknown severity %q (valid: %s)", word, strings.Join(severityNames, ", "))
+	}
+	return nil
 }
 
 // ParseSeverity returns the severity named by word.

@@ -38,6 +38,12 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"test", "--rules", broken, captures + "sv-telnet.pcap"}, 1, nil, regexp.MustCompile(`broken\.yaml:7:5: `)},
 		{[]string{"run", "--rules", broken, "--listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", dir}, 1, nil, regexp.MustCompile(`broken\.yaml:7:5: `)},
 	}
+	// Arguments are checked before any connection (nothing listens on port 1).
+	cases = append(cases,
+		tc{[]string{"alerts", "--nats", "nats://127.0.0.1:1", "--severity", "hgih"}, 1, nil,
+			regexp.MustCompile(`^vigil: --severity: unknown severity "hgih" \(valid: critical, high, medium, low, info\)\n$`)},
+		tc{[]string{"alerts", "--nats", "nats://127.0.0.1:1", "--since", "yesterday"}, 1, nil, regexp.MustCompile(`^vigil: --since: .*"yesterday" is neither a duration`)},
+	)
 	for _, c := range commands {
 		cases = append(cases, tc{[]string{c.name, "--help"}, 0, nil, regexp.MustCompile(`Usage: vigil ` + c.name)})
 	}
@@ -140,7 +146,7 @@ func TestEnvFlags(t *testing.T) {
 		{"", "9", 9, ""},
 		{"--max-rate=5", "9", 5, ""},
 		{"", "", 0, ""},
-		{"", "fast", 0, `VIGIL_MAX_RATE: parse error`},
+		{"", "fast", 0, `VIGIL_MAX_RATE="fast": invalid value for --max-rate`},
 	} {
 		t.Run(tc.args+" "+tc.env, func(t *testing.T) {
 			if tc.env != "" {

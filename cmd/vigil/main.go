@@ -14,7 +14,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/vigil-ids/vigil/ncf"
 	"github.com/vigil-ids/vigil/offline"
@@ -115,22 +114,9 @@ type pathList []string
 func (p *pathList) String() string     { return strings.Join(*p, ",") }
 func (p *pathList) Set(s string) error { *p = append(*p, s); return nil }
 
-// zone is a --tz flag: an IANA zone name, loaded as it is parsed.
-type zone struct {
-	*time.Location
-	name string
-}
-
-func (z *zone) String() string { return z.name }
-func (z *zone) Set(s string) (err error) {
-	z.Location, err = ncf.LoadZone(s)
-	z.name = s
-	return err
-}
-
 // tzFlag defines --tz on fs, UTC by default.
-func tzFlag(fs *flag.FlagSet, usage string) *zone {
-	z := &zone{time.UTC, "UTC"}
+func tzFlag(fs *flag.FlagSet, usage string) *ncf.Zone {
+	z := ncf.UTC()
 	fs.Var(z, "tz", usage)
 	return z
 }
@@ -177,17 +163,15 @@ func parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) error {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var envErr error
+	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "VIGIL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok && !given[f.Name] && envErr == nil {
-			if err := f.Value.Set(v); err != nil {
-				envErr = fmt.Errorf("%s: %w", name, err)
-			}
+		if v, ok := os.LookupEnv(name); ok && !given[f.Name] && f.Value.Set(v) != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: invalid value for --%s", name, v, f.Name))
 		}
 	})
-	if envErr != nil {
-		return envErr
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	// Parse "--" and the positionals, so fs.Args() returns them.
 	return fs.Parse(append([]string{"--"}, positional...))
