@@ -31,6 +31,9 @@ type Config struct {
 	Listen string `yaml:"listen" usage:"address to listen on for CommView sensors"`
 	// Rules are rule files and folders; empty means the built-in set.
 	Rules []string `yaml:"rules" usage:"rule file or folder (repeatable; default: the built-in rule set)"`
+	// DefaultRules loads the built-in set as well as Rules, which may then
+	// override or disable built-in rules by sid (defaults.Load).
+	DefaultRules bool `yaml:"default-rules" usage:"load the built-in rules with --rules (which may override or disable them by sid)"`
 	// NATS is "embedded" (the default, also when empty) for an in-process
 	// server, or the nats:// URL(s) of a server or cluster, comma-separated.
 	NATS string `yaml:"nats" usage:"\"embedded\" for an in-process NATS server, or the URL(s) of a server or cluster"`

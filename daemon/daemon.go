@@ -62,7 +62,7 @@ func New(cfg Config) (_ *Daemon, err error) {
 			d.Shutdown(context.Background())
 		}
 	}()
-	set, err := defaults.Load(cfg.Rules...)
+	set, err := defaults.Load(cfg.DefaultRules, cfg.Rules...)
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ type Stats struct {
 // outcome.
 func (d *Daemon) reload() {
 	ev := ReloadEvent{Time: time.Now().UTC()}
-	set, err := defaults.Load(d.cfg.Rules...)
+	set, err := defaults.Load(d.cfg.DefaultRules, d.cfg.Rules...)
 	if err != nil {
 		ev.Errors = errorStrings(err)
 		d.log.Error("rule reload refused; the previous rules keep running", "errors", len(ev.Errors))

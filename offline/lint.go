@@ -8,14 +8,21 @@ import (
 	"time"
 
 	"github.com/vigil-ids/vigil/engine"
+	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/defaults"
 	"github.com/vigil-ids/vigil/rules/index"
 )
 
 // LintConfig configures Lint.
 type LintConfig struct {
-	// Paths are the rule files and folders to check.
+	// Paths are the rule files and folders to check; none means the
+	// built-in set.
 	Paths []string
+	// DefaultRules loads the built-in rules with Paths (defaults.Load).
+	DefaultRules bool
+	// List writes the loaded rules to Out (rules.WriteList) before
+	// anything else.
+	List bool
 	// Explain writes how the prefilter indexes each enabled rule
 	// (index.WriteExplain) to Out.
 	Explain bool
@@ -24,7 +31,7 @@ type LintConfig struct {
 	// Zone is the zone of NCF timestamps in test captures (default UTC).
 	Zone *time.Location
 	// Out receives every problem as file:line:col: message, one a line,
-	// and the explanation.
+	// the list and the explanation.
 	Out io.Writer
 }
 
@@ -33,14 +40,19 @@ var ErrProblems = errors.New("offline: lint found problems")
 
 // Lint is `vigil lint`: load errors first (inline tests need a set that
 // loads, so they do not run when any rule file has an error), then, with
-// Explain, how the prefilter indexes each enabled rule, then the inline
-// tests. It returns the number of rules and of inline tests run, and
+// List, the rules; with Explain, how the prefilter indexes each enabled
+// rule; then the inline tests. It returns the number of rules and of inline tests run, and
 // ErrProblems when it wrote any problem to Out.
-func Lint(ctx context.Context, cfg LintConfig) (rules, tests int, err error) {
-	set, err := defaults.Load(cfg.Paths...)
+func Lint(ctx context.Context, cfg LintConfig) (n, tests int, err error) {
+	set, err := defaults.Load(cfg.DefaultRules, cfg.Paths...)
 	if err != nil {
 		fmt.Fprintln(cfg.Out, err)
 		return 0, 0, ErrProblems
+	}
+	if cfg.List {
+		if err := rules.WriteList(cfg.Out, set); err != nil {
+			return 0, 0, err
+		}
 	}
 	if cfg.Explain {
 		if err := index.WriteExplain(cfg.Out, set); err != nil {

@@ -30,7 +30,7 @@ func run(t *testing.T, cfg Config) (string, *Result, error) {
 // TestRunIsDeterministic runs the built-in rules twice over the same
 // captures: the output must be byte-identical, and not empty.
 func TestRunIsDeterministic(t *testing.T) {
-	set, err := defaults.Load()
+	set, err := defaults.Load(false)
 	if err != nil {
 		t.Fatal(err)
 	}

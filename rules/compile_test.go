@@ -91,7 +91,7 @@ func TestCompileErrors(t *testing.T) {
 		{"missing sid and condition", "rules:\n  - name: t\n",
 			[]string{`t.yaml:2:5: rule has no sid`, `t.yaml:2:5: rule (no sid) has no condition`}},
 		{"duplicate sid", rule1("tcp") + "  - sid: 1\n    name: u\n    condition: udp\n",
-			[]string{`t.yaml:5:10: duplicate sid 1 (first defined at t.yaml:2:10)`}},
+			[]string{`t.yaml:5:10: duplicate sid 1 (first defined at t.yaml:2:10; override: true replaces it)`}},
 		{"bad severity", "rules:\n  - sid: 1\n    name: t\n    severity: hihg\n    condition: tcp\n",
 			[]string{`t.yaml:4:15: unknown severity "hihg" (did you mean "high"?)`}},
 		{"bad severity far from any", "rules:\n  - sid: 1\n    name: t\n    severity: urgent\n    condition: tcp\n",

@@ -3,7 +3,7 @@
 //
 // # File format
 //
-// A rule file is a YAML mapping with four optional keys. Unknown keys are
+// A rule file is a YAML mapping with five optional keys. Unknown keys are
 // errors. Lists and macros are shared by all the files loaded together.
 //
 //	lists:                      # named lists: `tcp.dstport in admin_ports`
@@ -21,6 +21,7 @@
 //	    category: Attempted Administrator Privilege Gain   # EVE alert.category
 //	    tags: [telnet, cleartext]
 //	    enabled: true           # default true; disabled rules are compiled but not run
+//	    override: false         # true: replace the rule of this sid loaded before (a built-in one, say)
 //	    condition: tcp_syn && tcp.dstport in admin_ports  # required; plain, quoted or block (| >)
 //	    actions: [alert]        # alert (default) | reset; reset implies alert
 //	    response: {target: both, strafe: 0}   # reset only: target both|source|dest, strafe 0..8
@@ -37,6 +38,7 @@
 //	        count: 3            # exactly this many matches (0: none)
 //	suppress:                   # as Suricata's threshold.config
 //	  - {sid: 1000001, track: by_src, ip: 10.0.0.5}   # ip: address or CIDR; track by_src|by_dst|by_either
+//	disable: [2100202, 2100301] # disable rules of any file loaded together (built-in ones too) by sid
 //
 // Details:
 //   - threshold follows Suricata: type limit (at most count alerts per
@@ -61,6 +63,9 @@
 //   - suppress drops alerts of the sid whose source (by_src), destination
 //     (by_dst) or either address is in ip; with neither track nor ip, every
 //     alert of the sid is dropped. The sid must be loaded.
+//   - override and disable act across the files loaded together
+//     ([LoadSources]): an override with no earlier rule of its sid, and a
+//     disable of a sid not loaded, are errors.
 //
 // # Conditions
 //

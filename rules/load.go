@@ -17,7 +17,7 @@ import (
 // call. On any problem Load returns a nil Set and an [ErrorList] holding
 // every error of every file, sorted by file, line and column.
 func Load(paths ...string) (*Set, error) {
-	return load(osFiles{}, paths)
+	return LoadSources(Source{Paths: paths})
 }
 
 // LoadFS is Load over a file system, for embedded rule sets. Inline test
@@ -25,7 +25,36 @@ func Load(paths ...string) (*Set, error) {
 // they may begin with ".." and lie outside fsys); their existence is not
 // checked.
 func LoadFS(fsys fs.FS, paths ...string) (*Set, error) {
-	return load(fsFiles{fsys}, paths)
+	return LoadSources(Source{FS: fsys, Paths: paths})
+}
+
+// Source is one group of rule files for LoadSources.
+type Source struct {
+	// FS holds Paths, read as LoadFS reads them; nil means the operating
+	// system's files, read as Load reads them.
+	FS fs.FS
+	// Paths are files and folders, as for Load.
+	Paths []string
+	// Origin, when set, is the Rule.Origin of every rule of these files
+	// ("built-in", say).
+	Origin string
+}
+
+// LoadSources is Load over several sources, in order, as one set: lists,
+// macros, sids and flowbits are shared; a rule with override: true
+// replaces the rule of its sid loaded before it (a built-in rule, say)
+// in place; a file's disable list disables rules of any source by sid.
+func LoadSources(srcs ...Source) (*Set, error) {
+	e := &errs{}
+	var specs []*fileSpec
+	for _, src := range srcs {
+		var f files = osFiles{}
+		if src.FS != nil {
+			f = fsFiles{src.FS}
+		}
+		specs = append(specs, readFiles(f, src.Paths, src.Origin, e)...)
+	}
+	return build(specs, e)
 }
 
 // Parse compiles one rule file held in memory; name is used in errors and
@@ -123,8 +152,8 @@ func (fsFiles) join(dir, p string) string       { return path.Join(dir, p) }
 // captures outside the fs.FS.
 func (fsFiles) exists(string) bool { return true }
 
-func load(src files, paths []string) (*Set, error) {
-	e := &errs{}
+// readFiles reads and decodes the rule files at paths, once each.
+func readFiles(src files, paths []string, origin string, e *errs) []*fileSpec {
 	var specs []*fileSpec
 	seen := map[string]bool{}
 	for _, p := range paths {
@@ -146,12 +175,12 @@ func load(src files, paths []string) (*Set, error) {
 				e.add(Position{File: name}, "%v", unwrapPath(err))
 				continue
 			}
-			f := &fileSpec{name: name, dir: src.dir(name), join: src.join, exists: src.exists}
+			f := &fileSpec{name: name, dir: src.dir(name), join: src.join, exists: src.exists, origin: origin}
 			parseFile(f, data, e)
 			specs = append(specs, f)
 		}
 	}
-	return build(specs, e)
+	return specs
 }
 
 // unwrapPath drops the path and the system call from a *fs.PathError:
@@ -196,14 +225,33 @@ func build(specs []*fileSpec, e *errs) (*Set, error) {
 			if r.sid == 0 {
 				continue
 			}
-			if first, dup := sidPos[r.sid]; dup {
-				e.add(r.sidPos, "duplicate sid %d (first defined at %s)", r.sid, first)
+			first, dup := sidPos[r.sid]
+			switch {
+			case dup && !r.override:
+				e.add(r.sidPos, "duplicate sid %d (first defined at %s; override: true replaces it)", r.sid, first)
+				continue
+			case !dup && r.override:
+				e.add(r.overridePos, "override: no rule with sid %d is loaded before this one", r.sid)
 				continue
 			}
 			sidPos[r.sid] = r.sidPos
 			rl := r.rule
+			rl.Origin = f.origin
+			if dup {
+				*set.bySID[r.sid] = rl
+				continue
+			}
 			set.Rules = append(set.Rules, &rl)
 			set.bySID[r.sid] = &rl
+		}
+	}
+	for _, f := range specs {
+		for _, d := range f.disable {
+			if r := set.bySID[d.sid]; r != nil {
+				r.Enabled = false
+			} else if d.sid > 0 {
+				e.add(d.pos, "disable: no rule with sid %d", d.sid)
+			}
 		}
 	}
 	for _, f := range specs {

@@ -2,8 +2,10 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -121,5 +123,69 @@ func TestLoadPaths(t *testing.T) {
 	_, err = Load(dir)
 	if !errors.As(err, &list) || len(list) != 2 || list[0].File != b || list[1].File != c {
 		t.Errorf("broken files: %v", err)
+	}
+}
+
+// TestLoadSources: sources load as one set in order; a later rule with
+// override: true replaces the earlier rule of its sid in place, a disable
+// list disables rules of any source, and each rule keeps its source's
+// Origin. An override with nothing before it, a disable of an unknown
+// sid, and a duplicate sid without override are errors at their place.
+func TestLoadSources(t *testing.T) {
+	base := fstest.MapFS{"base.yaml": {Data: []byte(`rules:
+  - {sid: 1, name: one, condition: tcp}
+  - {sid: 2, name: two, condition: udp}
+  - {sid: 3, name: three, condition: icmp}
+`)}}
+	dir := t.TempDir()
+	user := filepath.Join(dir, "user.yaml")
+	if err := os.WriteFile(user, []byte(`disable: [3]
+rules:
+  - {sid: 2, name: my two, condition: udp.dstport == 53, override: true}
+  - {sid: 4, name: four, condition: arp}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := LoadSources(Source{FS: base, Paths: []string{"."}, Origin: "built-in"}, Source{Paths: []string{user}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range set.Rules {
+		got = append(got, fmt.Sprintf("%d %s %v %q %s", r.SID, r.Name, r.Enabled, r.Origin, filepath.Base(r.Pos.File)))
+	}
+	want := []string{
+		`1 one true "built-in" base.yaml`,
+		`2 my two true "" user.yaml`,
+		`3 three false "built-in" base.yaml`,
+		`4 four true "" user.yaml`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rules:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var list strings.Builder
+	if err := WriteList(&list, set); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{`^SID\s+REV\s+SEVERITY\s+STATE\s+ORIGIN\s+NAME$`, `^3\s+1\s+medium\s+disabled\s+built-in base\.yaml:4:5\s+three$`, `^2\s+1\s+medium\s+enabled\s+\S+user\.yaml:3:5\s+my two$`} {
+		if !regexp.MustCompile("(?m)" + line).MatchString(list.String()) {
+			t.Errorf("WriteList does not match %s:\n%s", line, list.String())
+		}
+	}
+
+	bad := fstest.MapFS{"bad.yaml": {Data: []byte(`disable: [9]
+rules:
+  - {sid: 5, name: five, condition: tcp, override: true}
+  - {sid: 1, name: again, condition: tcp}
+`)}}
+	_, err = LoadSources(Source{FS: base, Paths: []string{"."}}, Source{FS: bad, Paths: []string{"."}})
+	for _, w := range []string{
+		"bad.yaml:1:11: disable: no rule with sid 9",
+		"bad.yaml:3:42: override: no rule with sid 5 is loaded before this one",
+		"bad.yaml:4:11: duplicate sid 1 (first defined at base.yaml:2:11; override: true replaces it)",
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("errors %v\nwant one %q", err, w)
+		}
 	}
 }

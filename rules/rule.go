@@ -2,8 +2,10 @@ package rules
 
 import (
 	"fmt"
+	"io"
 	"net/netip"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/expr-lang/expr/ast"
@@ -91,6 +93,9 @@ type Rule struct {
 	Tests []Test
 	// Pos is where the rule starts (its sid key's list item).
 	Pos Position
+	// Origin is the Source.Origin of the rule's file ("built-in" for the
+	// built-in set), "" for the user's files.
+	Origin string
 
 	// fast is Program compiled into closures, nil when the condition
 	// uses something only the VM runs (see fast.go).
@@ -340,4 +345,22 @@ func ParseSeverity(word string) (Severity, bool) {
 		}
 	}
 	return 0, false
+}
+
+// WriteList writes one line per rule of set, in load order, under a
+// header: sid, rev, severity, state (enabled or disabled), origin (the
+// file:line of its sid, after its Origin when it has one, e.g.
+// "built-in scan.yaml:4:5") and name.
+func WriteList(w io.Writer, set *Set) error {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "SID\tREV\tSEVERITY\tSTATE\tORIGIN\tNAME")
+	for _, r := range set.Rules {
+		state := "enabled"
+		if !r.Enabled {
+			state = "disabled"
+		}
+		origin := strings.TrimSpace(r.Origin + " " + r.Pos.String())
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", r.SID, r.Rev, r.Severity, state, origin, r.Name)
+	}
+	return tw.Flush()
 }

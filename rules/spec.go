@@ -25,6 +25,15 @@ type fileSpec struct {
 	macros []*macroSpec
 	rules  []*ruleSpec
 	supp   []*suppSpec
+	// disable lists the sids the file's disable key names.
+	disable []sidRef
+	origin  string // Rule.Origin of the file's rules
+}
+
+// sidRef is a sid written at pos.
+type sidRef struct {
+	sid int
+	pos Position
 }
 
 type listSpec struct {
@@ -70,6 +79,9 @@ type ruleSpec struct {
 	set       []nameRef
 	unset     []nameRef
 	toggle    []nameRef
+	// override replaces the rule of the same sid loaded before.
+	override    bool
+	overridePos Position
 }
 
 type suppSpec struct {
@@ -78,8 +90,8 @@ type suppSpec struct {
 }
 
 var (
-	ruleKeys      = []string{"sid", "rev", "name", "description", "severity", "category", "tags", "enabled", "condition", "actions", "response", "message", "threshold", "dedup", "exceptions", "flowbits", "tests"}
-	topKeys       = []string{"lists", "macros", "rules", "suppress"}
+	ruleKeys      = []string{"sid", "rev", "name", "description", "severity", "category", "tags", "enabled", "condition", "actions", "response", "message", "threshold", "dedup", "exceptions", "flowbits", "tests", "override"}
+	topKeys       = []string{"lists", "macros", "rules", "suppress", "disable"}
 	responseKeys  = []string{"target", "strafe"}
 	thresholdKeys = []string{"type", "track", "count", "seconds", "distinct"}
 	dedupKeys     = []string{"track", "seconds"}
@@ -317,6 +329,10 @@ func parseFile(f *fileSpec, data []byte, e *errs) {
 			})
 		case "suppress":
 			d.seq(v, "suppress", func(it *yaml.Node) { d.suppress(it) })
+		case "disable":
+			d.seq(v, "disable", func(it *yaml.Node) {
+				f.disable = append(f.disable, sidRef{sid: d.positive(it, "disable sid"), pos: d.pos(it)})
+			})
 		}
 	})
 }
@@ -361,6 +377,9 @@ func (d *decoder) rule(n *yaml.Node) *ruleSpec {
 			rl.Tags = d.strings(v, "tags")
 		case "enabled":
 			rl.Enabled, _ = d.boolean(v, "enabled")
+		case "override":
+			r.override, _ = d.boolean(v, "override")
+			r.overridePos = d.pos(k)
 		case "condition":
 			if _, ok := d.str(v, "condition"); ok {
 				r.cond = v

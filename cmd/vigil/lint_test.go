@@ -225,3 +225,55 @@ func TestLintExplainNeedsLoad(t *testing.T) {
 		t.Errorf("output:\n%s", out)
 	}
 }
+
+// TestDefaultRules: --default-rules loads the built-in rules with the
+// user's file, which overrides one built-in rule and disables another by
+// sid; lint --list shows each rule's origin and state, and vigil test runs
+// the combination. Without --default-rules the file is loaded alone, and
+// its disable names no rule.
+func TestDefaultRules(t *testing.T) {
+	dir := t.TempDir()
+	user := filepath.Join(dir, "mine.yaml")
+	if err := os.WriteFile(user, []byte(`disable: [2100104]
+rules:
+  - sid: 2100201
+    name: my telnet rule
+    severity: low
+    condition: tcp.dstport == 23 && tcp.flags.syn && !tcp.flags.ack
+    override: true
+  - {sid: 9, name: mine, condition: tcp.dstport == 23}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCLI(t, "lint", "--list", "--no-tests", "--default-rules", user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, re := range []string{
+		`(?m)^2100201\s+1\s+low\s+enabled\s+\S*mine\.yaml:3:5\s+my telnet rule$`,
+		`(?m)^2100104\s+\d+\s+\w+\s+disabled\s+built-in \w+\.yaml:\d+:\d+\s`,
+		`(?m)^9\s+1\s+medium\s+enabled\s+\S*mine\.yaml:8:5\s+mine$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("lint --list does not match %s:\n%s", re, out)
+		}
+	}
+	if n := strings.Count(out, "built-in "); n < 10 {
+		t.Errorf("%d built-in rules listed", n)
+	}
+	stdout, _, err := runCLI(t, "test", "--quiet", "--default-rules", "--rules", user, captures+"sv-telnet.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sids := map[int]int{}
+	for _, a := range parseAlerts(t, stdout) {
+		sids[a.SID]++
+	}
+	if sids[9] == 0 || sids[2100201] == 0 || sids[2100104] != 0 || sids[2100105] == 0 {
+		t.Errorf("alerts by sid %v, want 9, the overriding 2100201 and 2100105, not the disabled 2100104", sids)
+	}
+	_, _, err = runCLI(t, "test", "--quiet", "--rules", user, captures+"sv-telnet.pcap")
+	if err == nil || !strings.Contains(err.Error(), "mine.yaml:1:11: disable: no rule with sid 2100104") {
+		t.Errorf("--rules alone, without the built-in rules to disable: %v", err)
+	}
+}

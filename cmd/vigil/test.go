@@ -12,6 +12,7 @@ func cmdTest(ctx context.Context, env *cliEnv, args []string) error {
 		"Runs the engine over capture files (.ncf, .pcap or .pcapng, detected by\ncontent) and prints alerts as EVE JSON lines on stdout, in packet order, and a\nper-rule summary on stderr. The results are those `vigil run` gives for the\nsame packets. A record that cannot be read is skipped, keeps its frame number,\nand is counted on stderr with its reason and byte offset.\n\nExit status: 0 when every capture was read to its end (skipped records are no\nerror); 3 when a capture could not be read at all or a read error cut it short\n(the others are still run); 2 on a usage error; 1 on any other error.")
 	var rulePaths pathList
 	fs.Var(&rulePaths, "rules", "rule file or folder (repeatable; default: the built-in rule set)")
+	builtin := fs.Bool("default-rules", false, "load the built-in rules with --rules (which may override or disable them by sid)")
 	eveLog := fs.String("eve-log", "", "also append alerts to this file as EVE JSON lines")
 	save := fs.String("save-injected", "", "write the frames reset rules would inject to this capture file (.pcap, .pcapng or .ncf)")
 	tz := tzFlag(fs, "time zone of NCF timestamps (IANA name)")
@@ -21,7 +22,7 @@ func cmdTest(ctx context.Context, env *cliEnv, args []string) error {
 	if err := parse(fs, args, 1, -1); err != nil {
 		return err
 	}
-	set, err := defaults.Load(rulePaths...)
+	set, err := defaults.Load(*builtin, rulePaths...)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ func TestEmbeddedSet(t *testing.T) {
 	if err != nil || len(names) == 0 {
 		t.Fatalf("embedded files: %v %v", names, err)
 	}
-	set, err := defaults.Load()
+	set, err := defaults.Load(false)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -45,7 +45,7 @@ func TestLoadPaths(t *testing.T) {
 	if err := os.WriteFile(path, []byte(rule), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	set, err := defaults.Load(path)
+	set, err := defaults.Load(false, path)
 	if err != nil {
 		t.Fatal(err)
 	}
