@@ -224,7 +224,7 @@ func (d *Daemon) Serve(ctx context.Context, l net.Listener, reload <-chan os.Sig
 	d.mu.Unlock()
 	served := make(chan error, 1)
 	go func() { served <- d.sensors.Serve(ctx, l) }()
-	d.log.Info("vigil running", "listen", l.Addr().String(), "rules", d.rules, "nats", d.nc.ConnectedUrlRedacted(), "workers", d.eng.Workers(), "overload", d.cfg.Overload)
+	d.log.Info("vigil running", "listen", l.Addr().String(), "rules", d.rules, "nats", d.nc.ConnectedUrlRedacted(), "workers", d.eng.Workers(), "overload", d.cfg.Overload, "version", Version())
 	tick := time.NewTicker(d.cfg.StatsInterval)
 	defer tick.Stop()
 	for {

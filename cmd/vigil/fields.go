@@ -4,9 +4,19 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/vigil-ids/vigil/daemon"
+
 	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/rules/field"
 )
+
+func cmdVersion(_ context.Context, env *cliEnv, args []string) error {
+	if err := parse(newFlags(env, "version", "", "Prints the versions of Vigil (its module), Go and the alert schema."), args, 0, 0); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(env.stdout, daemon.Version())
+	return err
+}
 
 func cmdFields(_ context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "fields", "[--markdown]",

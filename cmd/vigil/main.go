@@ -43,6 +43,7 @@ var commands = []command{
 	{"alerts", "subscribe to the alert subjects and print alerts", cmdAlerts},
 	{"fields", "print the field catalog: every name a condition may use", cmdFields},
 	{"gen", "write a synthetic capture with a realistic traffic mix", cmdGen},
+	{"version", "print the versions of Vigil, Go and the alert schema", cmdVersion},
 }
 
 // errUsage reports bad arguments; the usage has already been printed.
@@ -83,6 +84,9 @@ func exitCode(err error, stderr io.Writer) int {
 
 // run dispatches args to a subcommand.
 func run(ctx context.Context, env *cliEnv, args []string) error {
+	if len(args) > 0 && args[0] == "--version" {
+		args[0] = "version"
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(env.stdout)
 		if len(args) == 0 {

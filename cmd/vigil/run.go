@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"os"
 	"strings"
 
@@ -12,26 +11,21 @@ import (
 func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "run", "[flags]",
 		"Listens for CommView sensors (CV.EXE mirror:HOST:PORT), evaluates every\npacket against the rules, publishes alerts to NATS and injects responses.\nSIGINT/SIGTERM drain and stop; SIGHUP reloads the rules.")
-	cfg, err := runConfig(fs, args)
-	if err != nil {
-		return err
-	}
-	cfg.Log = env.stderr
-	return daemon.Run(ctx, cfg, env.hup)
-}
-
-// runConfig reads --config (or $VIGIL_CONFIG), then the flags over it
-// (parse applies VIGIL_<FLAG> variables between the two).
-func runConfig(fs *flag.FlagSet, args []string) (daemon.Config, error) {
+	// The file (--config or $VIGIL_CONFIG) first, then the flags over it;
+	// parse applies VIGIL_<FLAG> variables between the two.
 	cfg, err := daemon.LoadConfig(configPath(args))
 	if err != nil {
-		return cfg, err
+		return err
 	}
 	fs.String("config", "", "YAML file with any of these settings, keys as the flag names")
 	for _, s := range cfg.Settings() {
 		fs.Var(s.Value, s.Name, s.Usage)
 	}
-	return cfg, parse(fs, args, 0, -1)
+	if err := parse(fs, args, 0, -1); err != nil {
+		return err
+	}
+	cfg.Log = env.stderr
+	return daemon.Run(ctx, cfg, env.hup)
 }
 
 // configPath finds --config in args before the flags are defined, else
