@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -37,6 +38,7 @@ type Daemon struct {
 	eng     *engine.Engine
 	sensors *sensor.Server
 	metrics func(context.Context) error // shuts the metrics server down
+	lock    *os.File                    // holds the data folder's lock
 
 	mu          sync.Mutex
 	cancelServe context.CancelFunc // ends a running Serve
@@ -88,6 +90,9 @@ func New(cfg Config) (_ *Daemon, err error) {
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, err
+	}
+	if d.lock, err = lockDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
 	if err := d.connectNATS(); err != nil {
@@ -289,7 +294,33 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		d.ns.Shutdown()
 		d.ns.WaitForShutdown()
 	}
+	if d.lock != nil {
+		errs = append(errs, d.lock.Close()) // releases the lock
+	}
 	return errors.Join(errs...)
+}
+
+// LockFile is the file in the data folder that a running Daemon holds an
+// exclusive flock(2) on, so two daemons never share one folder (its
+// JetStream store and spool).
+const LockFile = "vigil.lock"
+
+// lockDir takes the data folder's lock, or fails naming the folder and
+// the --data-dir flag when another process holds it.
+func lockDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, LockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("daemon: the data folder %s is in use by another vigil run (it holds %s); give each daemon its own --data-dir", dir, path)
+		}
+		return nil, fmt.Errorf("daemon: locking %s: %w", path, err)
+	}
+	return f, nil
 }
 
 // ShutdownTimeout bounds the drain of Run after its context ends.

@@ -526,3 +526,24 @@ func TestEveLogRotation(t *testing.T) {
 		t.Errorf("the rotated file has %d lines, want %d", n, sent)
 	}
 }
+
+// TestDataDirLock: a second daemon on the data folder of a running one is
+// refused with an error naming the folder and --data-dir, before it starts
+// anything; once the first is shut down, the folder is free again.
+func TestDataDirLock(t *testing.T) {
+	dir := t.TempDir()
+	r := start(t, func(c *daemon.Config) { c.DataDir = dir })
+	second := daemon.Config{NATSListen: fmt.Sprintf("127.0.0.1:%d", freePort(t)), DataDir: dir, Log: io.Discard}
+	_, err := daemon.New(second)
+	if err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "--data-dir") {
+		t.Fatalf("a second daemon on %s: %v, want an error naming the folder and --data-dir", dir, err)
+	}
+	r.stop(t)
+	d, err := daemon.New(second)
+	if err != nil {
+		t.Fatalf("after the first stopped: %v", err)
+	}
+	if err := d.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
