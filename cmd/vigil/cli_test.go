@@ -45,6 +45,8 @@ func TestExitCodes(t *testing.T) {
 		tc{[]string{"alerts", "--nats", "nats://127.0.0.1:1", "--severity", "hgih"}, 1, nil,
 			regexp.MustCompile(`^vigil: --severity: unknown severity "hgih" \(valid: critical, high, medium, low, info\)\n$`)},
 		tc{[]string{"alerts", "--nats", "nats://127.0.0.1:1", "--since", "yesterday"}, 1, nil, regexp.MustCompile(`^vigil: --since: .*"yesterday" is neither a duration`)},
+		tc{[]string{"replay", "--to", "localhost", captures + "sv-telnet.pcap"}, 1, nil, regexp.MustCompile(`^vigil: replay: Vigil's address "localhost" is not HOST:PORT \(e\.g\. 127\.0\.0\.1:5555\)\n$`)},
+		tc{[]string{"replay", "--to", "127.0.0.1:1", filepath.Join(dir, "nope.pcap")}, 1, nil, regexp.MustCompile(`^vigil: replay: .*nope\.pcap.*\n$`)},
 	)
 	for _, c := range commands {
 		cases = append(cases, tc{[]string{c.name, "--help"}, 0, nil, regexp.MustCompile(`Usage: vigil ` + c.name)})

@@ -1,6 +1,8 @@
 // Package replay is a CommView stand-in: it connects to Vigil the way
 // CommView's mirror mode does, streams capture files as NCF records, and
-// collects the frames Vigil sends back for injection.
+// collects the frames Vigil sends back for injection. Like CommView, it
+// reconnects when Vigil goes away mid-stream and resumes after the last
+// record Vigil's TCP acknowledged.
 //
 // Of Vigil it imports ncf and capture only.
 package replay
@@ -13,7 +15,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/vigil-ids/vigil/capture"
@@ -31,8 +32,15 @@ type Config struct {
 	Rate float64
 	// Loop streams the files again and again until ctx ends.
 	Loop bool
-	// Retry is the wait between connection attempts (CommView: 15 s).
+	// Retry is the wait between connection attempts, also after a
+	// connection is lost mid-stream (default 15 s, as CommView).
 	Retry time.Duration
+	// GiveUpAfter ends the replay with an error wrapping ErrGaveUp when,
+	// this long after the start or after the last connection that
+	// delivered records was lost, no connection has delivered any (none
+	// could be made, or each was closed at once); 0 retries for ever, as
+	// CommView does.
+	GiveUpAfter time.Duration
 	// Zone is the zone written into NCF timestamps and used to read NCF
 	// inputs (default UTC).
 	Zone *time.Location
@@ -50,17 +58,36 @@ type Config struct {
 
 // Stats counts what a replay did.
 type Stats struct {
-	Records  int
-	Bytes    int64
+	// Records and Bytes (of frame data) count the records of the stream
+	// Vigil received: acknowledged by its TCP on a connection that was
+	// lost, written on the last one. A record resent after a reconnect
+	// counts once.
+	Records int
+	Bytes   int64
+	// Injected counts the frames Vigil sent back.
 	Injected int
-	Attempts int
+	// Attempts counts connection attempts; Connections those that
+	// succeeded.
+	Attempts, Connections int
 }
 
-// Run connects (retrying every Retry until ctx ends), streams the files and
-// returns when they are sent and the linger time is over. The SaveInjected
-// file is created before connecting; an error writing it is returned once
-// the replay is over, unless the replay itself failed.
+// ErrGaveUp is wrapped by the error Run returns when Config.GiveUpAfter
+// passed without a connection that reached the end of the stream.
+var ErrGaveUp = errors.New("replay: gave up")
+
+// Run checks cfg (Addr is host:port, every file opens as a capture) before
+// any network action, then connects (retrying every Retry until ctx ends
+// or GiveUpAfter passes), streams the files and returns when they are sent
+// and the linger time is over. When Vigil closes or drops the connection
+// before the end of the stream, Run connects again and resumes after the
+// last record Vigil's TCP acknowledged (records it had not acknowledged
+// are sent again). The SaveInjected file is created before connecting; an
+// error writing it is returned once the replay is over, unless the replay
+// itself failed.
 func Run(ctx context.Context, cfg Config) (Stats, error) {
+	if err := check(&cfg); err != nil {
+		return Stats{}, err
+	}
 	if cfg.SaveInjected == "" {
 		return run(ctx, cfg, nil)
 	}
@@ -75,13 +102,11 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	return st, err
 }
 
-// run is Run with injected frames handed to save (nil: dropped); save is
-// called from one goroutine, and frame is valid during the call only.
-// earlyCloseWait is how long, after the last record is written, a close
-// by Vigil counts as a refusal rather than the end of the replay.
-const earlyCloseWait = 50 * time.Millisecond
-
-func run(ctx context.Context, cfg Config, save func(frame []byte)) (Stats, error) {
+// check validates cfg and fills in its defaults.
+func check(cfg *Config) error {
+	if _, port, err := net.SplitHostPort(cfg.Addr); err != nil || port == "" {
+		return fmt.Errorf("replay: Vigil's address %q is not HOST:PORT (e.g. 127.0.0.1:5555)", cfg.Addr)
+	}
 	if cfg.Retry <= 0 {
 		cfg.Retry = 15 * time.Second
 	}
@@ -94,101 +119,235 @@ func run(ctx context.Context, cfg Config, save func(frame []byte)) (Stats, error
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	for _, path := range cfg.Files {
+		r, err := capture.Open(path, cfg.Zone)
+		if err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+		r.Close()
+	}
+	return nil
+}
+
+// earlyCloseWait is how long, after the last record is written, a close
+// by Vigil counts as a lost connection rather than the end of the replay.
+const earlyCloseWait = 50 * time.Millisecond
+
+// errLost marks a connection that ended before the end of the stream.
+var errLost = errors.New("connection lost")
+
+// run is Run once cfg is checked, with injected frames handed to save
+// (nil: dropped); save is called from one goroutine at a time, and frame
+// is valid during the call only.
+func run(ctx context.Context, cfg Config, save func(frame []byte)) (Stats, error) {
 	var st Stats
-	var conn net.Conn
+	since := time.Now() // the start, or the loss of the last connection that delivered records
+	for {
+		conn, err := dial(ctx, &cfg, &st, since)
+		if err != nil {
+			return st, err
+		}
+		before := st.Records
+		err = session(ctx, conn, &cfg, &st, save)
+		if !errors.Is(err, errLost) || ctx.Err() != nil {
+			return st, err
+		}
+		if st.Records > before {
+			since = time.Now()
+		}
+		if cfg.GiveUpAfter > 0 && time.Since(since)+cfg.Retry > cfg.GiveUpAfter {
+			return st, fmt.Errorf("%w after %v: %w", ErrGaveUp, cfg.GiveUpAfter, err)
+		}
+		cfg.Logger.Warn("connection lost, reconnecting", "addr", cfg.Addr, "err", err, "resume_at_record", st.Records+1, "retry_in", cfg.Retry)
+		if err := wait(ctx, cfg.Retry); err != nil {
+			return st, err
+		}
+	}
+}
+
+// dial connects to cfg.Addr, retrying every cfg.Retry, until ctx ends or
+// cfg.GiveUpAfter has passed since since.
+func dial(ctx context.Context, cfg *Config, st *Stats, since time.Time) (net.Conn, error) {
 	for {
 		st.Attempts++
 		var d net.Dialer
 		c, err := d.DialContext(ctx, "tcp", cfg.Addr)
 		if err == nil {
-			conn = c
-			break
+			st.Connections++
+			return c, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if cfg.GiveUpAfter > 0 && time.Since(since)+cfg.Retry > cfg.GiveUpAfter {
+			return nil, fmt.Errorf("%w after %v: %w", ErrGaveUp, cfg.GiveUpAfter, err)
 		}
 		cfg.Logger.Warn("connection failed, retrying", "addr", cfg.Addr, "err", err, "retry_in", cfg.Retry)
-		select {
-		case <-ctx.Done():
-			return st, ctx.Err()
-		case <-time.After(cfg.Retry):
+		if err := wait(ctx, cfg.Retry); err != nil {
+			return nil, err
 		}
 	}
-	defer conn.Close()
+}
 
-	var wg sync.WaitGroup
+func wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// session streams the records from st.Records on over conn and closes
+// it. It returns nil at the end of the stream, or an error wrapping
+// errLost when the connection ended before (st then counts the records
+// Vigil acknowledged), or another error.
+func session(ctx context.Context, conn net.Conn, cfg *Config, st *Stats, save func([]byte)) error {
+	defer conn.Close()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var readErr error
 	readDone := make(chan struct{})
-	wg.Add(1)
 	go func() {
-		defer wg.Done()
 		defer close(readDone)
-		st.Injected, readErr = readInjected(conn, save)
+		defer cancel() // Vigil's side ended: stop streaming
+		var n int
+		n, readErr = readInjected(conn, save)
+		st.Injected += n
 	}()
 
-	err := stream(ctx, conn, &cfg, &st)
+	s := newSender(conn, cfg, st)
+	err := s.stream(sctx)
 	if err == nil {
 		// Vigil ends a connection only after the end of the stream, which
 		// it has not seen yet: one that ends now was refused or dropped
-		// (its log says why), and what was sent may not have been read.
-		// The wait lets a close already on its way be read.
+		// (its log says why). The wait lets a close already on its way be
+		// read.
 		select {
 		case <-readDone:
-			err = fmt.Errorf("replay: %s closed the connection before the end of the stream (refused or dropped: see its log); %d records written", cfg.Addr, st.Records)
+			err = errors.New("closed before the end of the stream (refused or dropped: see Vigil's log)")
 		case <-time.After(earlyCloseWait):
 		}
+	}
+	if err != nil && ctx.Err() == nil && !errors.Is(err, errRead) {
+		s.rewind()
+		conn.Close()
+		<-readDone
+		return fmt.Errorf("replay: %s: %w: %w", cfg.Addr, errLost, err)
 	}
 	if tc, ok := conn.(*net.TCPConn); ok && err == nil {
 		// Half-close: Vigil sees the end of the stream, finishes the
 		// packets it holds and may still send responses.
 		tc.CloseWrite()
 	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-readDone:
 	case <-time.After(cfg.Linger):
 		conn.Close()
-		<-done
+		<-readDone
 	case <-ctx.Done():
 		conn.Close()
-		<-done
+		<-readDone
 	}
 	if err != nil {
-		return st, err
+		return err
 	}
 	if readErr != nil && !errors.Is(readErr, net.ErrClosed) {
-		return st, fmt.Errorf("replay: reading injected frames: %w", readErr)
+		return fmt.Errorf("replay: reading injected frames: %w", readErr)
 	}
-	return st, nil
+	return nil
 }
 
-func stream(ctx context.Context, conn net.Conn, cfg *Config, st *Stats) error {
+// errRead marks a capture that could not be read: no reconnect helps.
+var errRead = errors.New("reading a capture")
+
+// sender writes records to one connection and keeps, for the records not
+// yet known to be acknowledged, where each ends in the connection's
+// bytes, so that a lost connection rewinds st to the last acknowledged
+// record.
+type sender struct {
+	conn  net.Conn
+	cfg   *Config
+	st    *Stats
+	bw    *bufio.Writer
+	w     *ncf.Writer
+	start time.Time // pacing: when record base was due
+	base  int       // st.Records at the start of the connection
+	wire  int64     // bytes written to the connection
+	// pending are the records written but not known acknowledged, in
+	// order: their end offsets in the connection and data sizes.
+	pending []sent
+	acked   int64 // acknowledged bytes seen so far
+}
+
+type sent struct {
+	end  int64
+	size int
+}
+
+func newSender(conn net.Conn, cfg *Config, st *Stats) *sender {
 	bw := bufio.NewWriterSize(conn, 256<<10)
-	w := ncf.NewWriter(bw, cfg.Zone)
-	start := time.Now()
+	return &sender{conn: conn, cfg: cfg, st: st, bw: bw, w: ncf.NewWriter(bw, cfg.Zone), start: time.Now(), base: st.Records}
+}
+
+// stream sends the files (again and again with Loop), skipping the
+// records before st.Records, which Vigil has.
+func (s *sender) stream(ctx context.Context) error {
+	pos := 0 // index of the next record of the stream
 	for {
-		for _, path := range cfg.Files {
-			if err := streamFile(ctx, path, w, bw, cfg, st, start); err != nil {
+		for _, path := range s.cfg.Files {
+			if err := s.file(ctx, path, &pos); err != nil {
 				// Interrupted, or a later file failed: what was counted as
 				// sent must reach Vigil, so the counters on both sides agree.
-				if ferr := w.Flush(); ferr == nil {
-					bw.Flush()
-				}
+				s.flush()
 				return err
 			}
 		}
-		if !cfg.Loop || ctx.Err() != nil {
+		if !s.cfg.Loop || ctx.Err() != nil {
 			break
 		}
 	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	return bw.Flush()
+	return s.flush()
 }
 
-func streamFile(ctx context.Context, path string, w *ncf.Writer, bw *bufio.Writer, cfg *Config, st *Stats, start time.Time) error {
-	r, err := capture.Open(path, cfg.Zone)
-	if err != nil {
+func (s *sender) flush() error {
+	if err := s.w.Flush(); err != nil {
 		return err
+	}
+	err := s.bw.Flush()
+	s.ack()
+	return err
+}
+
+// ack drops the records the peer has acknowledged from pending.
+func (s *sender) ack() {
+	if n, ok := ackedBytes(s.conn); ok {
+		s.acked = n
+	}
+	i := 0
+	for i < len(s.pending) && s.pending[i].end <= s.acked {
+		i++
+	}
+	s.pending = s.pending[i:]
+}
+
+// rewind takes the records not acknowledged off st, after the connection
+// was lost.
+func (s *sender) rewind() {
+	s.ack()
+	for _, p := range s.pending {
+		s.st.Records--
+		s.st.Bytes -= int64(p.size)
+	}
+	s.pending = nil
+}
+
+func (s *sender) file(ctx context.Context, path string, pos *int) error {
+	r, err := capture.Open(path, s.cfg.Zone)
+	if err != nil {
+		return fmt.Errorf("replay: %w: %w", errRead, err)
 	}
 	defer r.Close()
 	for {
@@ -197,34 +356,35 @@ func streamFile(ctx context.Context, path string, w *ncf.Writer, bw *bufio.Write
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("replay: %s: %w", path, err)
+			return fmt.Errorf("replay: %s: %w: %w", path, errRead, err)
 		}
-		if cfg.Rate > 0 {
-			due := start.Add(time.Duration(float64(st.Records) / cfg.Rate * float64(time.Second)))
+		if *pos++; *pos <= s.st.Records {
+			continue // Vigil has it
+		}
+		if s.cfg.Rate > 0 {
+			due := s.start.Add(time.Duration(float64(s.st.Records-s.base) / s.cfg.Rate * float64(time.Second)))
 			if d := time.Until(due); d > 0 {
 				// Pace: push what is buffered before sleeping.
-				if err := w.Flush(); err != nil {
+				if err := s.flush(); err != nil {
 					return err
 				}
-				if err := bw.Flush(); err != nil {
+				if err := wait(ctx, d); err != nil {
 					return err
-				}
-				t := time.NewTimer(d)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return ctx.Err()
-				case <-t.C:
 				}
 			}
 		}
-		if err := w.Write(&rec.Header, rec.Data); err != nil {
-			return fmt.Errorf("replay: sending: %w", err)
+		if err := s.w.Write(&rec.Header, rec.Data); err != nil {
+			return fmt.Errorf("sending: %w", err)
 		}
-		st.Records++
-		st.Bytes += int64(len(rec.Data))
-		if st.Records%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+		s.wire += ncf.HeaderLen + int64(len(rec.Data))
+		s.pending = append(s.pending, sent{end: s.wire, size: len(rec.Data)})
+		s.st.Records++
+		s.st.Bytes += int64(len(rec.Data))
+		if s.st.Records%4096 == 0 {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			s.ack()
 		}
 	}
 }

@@ -134,7 +134,8 @@ func TestSaveInjected(t *testing.T) {
 }
 
 // TestRunRefused: a receiver that closes each connection at once, as Vigil
-// does over its sensor cap, makes Run fail rather than report success.
+// does over its sensor cap, makes Run retry, then fail after GiveUpAfter
+// rather than report success.
 func TestRunRefused(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -150,8 +151,114 @@ func TestRunRefused(t *testing.T) {
 			c.Close()
 		}
 	}()
-	_, err = Run(context.Background(), Config{Addr: l.Addr().String(), Files: []string{"../../testdata/captures/sv-telnet.pcap"}, Linger: 100 * time.Millisecond})
-	if err == nil {
-		t.Fatal("a refused replay reported success")
+	st, err := Run(context.Background(), Config{Addr: l.Addr().String(), Files: []string{"../../testdata/captures/sv-telnet.pcap"},
+		Linger: 100 * time.Millisecond, Retry: 20 * time.Millisecond, GiveUpAfter: 300 * time.Millisecond})
+	if !errors.Is(err, ErrGaveUp) {
+		t.Fatalf("a refused replay: %v, want ErrGaveUp", err)
+	}
+	if st.Connections < 2 {
+		t.Errorf("%d connections, want retries", st.Connections)
+	}
+}
+
+// TestRunChecksFirst: an address without a port and a capture that cannot
+// be read are errors before any connection.
+func TestRunChecksFirst(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan struct{}, 1)
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			accepted <- struct{}{}
+			c.Close()
+		}
+	}()
+	missing := filepath.Join(t.TempDir(), "nope.pcap")
+	for _, cfg := range []Config{
+		{Addr: "localhost", Files: []string{"../../testdata/captures/sv-telnet.pcap"}},
+		{Addr: l.Addr().String(), Files: []string{"../../testdata/captures/sv-telnet.pcap", missing}},
+	} {
+		st, err := Run(context.Background(), cfg)
+		if err == nil || st.Attempts != 0 {
+			t.Errorf("%+v: %v after %d attempts, want an error before any", cfg, err, st.Attempts)
+		}
+	}
+	select {
+	case <-accepted:
+		t.Error("Run connected before checking its captures")
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// TestRunResumes: when the receiver goes away mid-stream, Run connects
+// again and resumes after the last record the receiver's TCP
+// acknowledged: paced so that nothing is in flight, the second connection
+// starts with the record after the last one the first connection read,
+// and the two together hold the capture once.
+func TestRunResumes(t *testing.T) {
+	const file, total, first = "../../testdata/captures/sv-telnet.pcap", 92, 30
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	got := make(chan []ncf.Record, 2)
+	go func() {
+		for conn := 0; conn < 2; conn++ {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			rd := ncf.NewReader(c, ncf.ReaderConfig{})
+			var recs []ncf.Record
+			for conn > 0 || len(recs) < first {
+				rec, err := rd.Next()
+				if err != nil {
+					break
+				}
+				rec.Data = bytes.Clone(rec.Data)
+				recs = append(recs, *rec)
+			}
+			c.Close() // the first time: Vigil goes away
+			got <- recs
+		}
+	}()
+	st, err := Run(context.Background(), Config{Addr: l.Addr().String(), Files: []string{file}, Rate: 400,
+		Retry: 50 * time.Millisecond, Linger: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, two := <-got, <-got
+	if len(one) != first || st.Records != total || st.Connections != 2 {
+		t.Fatalf("first connection read %d records, Run counted %d over %d connections; want %d, %d over 2", len(one), st.Records, st.Connections, first, total)
+	}
+	r, err := capture.Open(file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for i := range total {
+		want, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec ncf.Record
+		switch {
+		case i < first:
+			rec = one[i]
+		case i-first < len(two):
+			rec = two[i-first]
+		default:
+			t.Fatalf("record %d never arrived (second connection: %d records)", i+1, len(two))
+		}
+		if !bytes.Equal(rec.Data, want.Data) {
+			t.Fatalf("record %d is not the capture's record %d", i+1, i+1)
+		}
+	}
+	if len(two) != total-first {
+		t.Errorf("second connection: %d records, want %d", len(two), total-first)
 	}
 }
