@@ -81,6 +81,19 @@ func TestFormatText(t *testing.T) {
 	if strings.Contains(got, "\n") {
 		t.Errorf("FormatText produced a newline: %q", got)
 	}
+	for _, tc := range []struct {
+		a    Alert
+		want string
+	}{
+		{Alert{HTTP: &HTTP{Method: "GET", Hostname: "example.com", URL: "/x\n", Protocol: "HTTP/1.1"}}, ` http="GET example.com/x\n HTTP/1.1"`},
+		{Alert{HTTP: &HTTP{Protocol: "HTTP/1.1", Status: 404}}, ` http="HTTP/1.1" status=404`},
+		{Alert{TLS: &TLS{SNI: "example.org", Version: "UNDETERMINED"}}, ` tls="example.org UNDETERMINED"`},
+		{Alert{DNS: &DNS{Response: true, RRName: "nope.example", RRType: "AAAA", Rcode: "NXDOMAIN"}}, ` dns="nope.example AAAA" rcode=NXDOMAIN`},
+	} {
+		if got := FormatText(&tc.a); !strings.Contains(got, tc.want) {
+			t.Errorf("FormatText = %q, want it to hold %q", got, tc.want)
+		}
+	}
 	arp := &Alert{SID: 7, Rev: 1, Signature: "arp", SeverityWord: "low",
 		ARP: &ARP{Opcode: 1, SrcMAC: "18:60:24:8d:97:ba", SrcIP: "10.204.1.5", DestMAC: "00:00:00:00:00:00", DestIP: "0.0.0.0"}}
 	if got, want := FormatText(arp), " 7:1 arp 10.204.1.5 (18:60:24:8d:97:ba) -> 0.0.0.0 (00:00:00:00:00:00) ARP request sensor="; !strings.Contains(got, want) {

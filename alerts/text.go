@@ -10,7 +10,10 @@ import (
 //
 //	2026-11-25T10:00:00.123456+0000 [high] 1000001:1 Telnet connection attempt 10.0.0.5:51000 -> 10.0.0.9:23 TCP sensor=10.0.0.7:51234 pcap_cnt=42 allowed
 //
-// An ARP alert shows the ARP addresses instead:
+// An alert with an http, tls or dns object adds its main keys
+// (http="GET example.com/x HTTP/1.1" status=200, tls="example.org TLS 1.2",
+// dns="example.com A" rcode=NXDOMAIN). An ARP alert shows the ARP
+// addresses instead of IP ones:
 // "10.204.1.5 (18:60:24:8d:97:ba) -> 0.0.0.0 (00:00:00:00:00:00) ARP request".
 //
 // Summaries add "(N alerts)", injected responses "injected=tcp-rst,...",
@@ -48,6 +51,20 @@ func FormatText(a *Alert) string {
 	b.WriteString(strconv.Itoa(a.PcapCnt))
 	b.WriteByte(' ')
 	b.WriteString(clean(a.Action))
+	switch {
+	case a.HTTP != nil:
+		b.WriteString(" http=" + strconv.Quote(strings.TrimSpace(a.HTTP.Method+" "+a.HTTP.Hostname+a.HTTP.URL+" "+a.HTTP.Protocol)))
+		if a.HTTP.Status != 0 {
+			b.WriteString(" status=" + strconv.Itoa(a.HTTP.Status))
+		}
+	case a.TLS != nil:
+		b.WriteString(" tls=" + strconv.Quote(strings.TrimSpace(a.TLS.SNI+" "+a.TLS.Version)))
+	case a.DNS != nil:
+		b.WriteString(" dns=" + strconv.Quote(a.DNS.RRName+" "+a.DNS.RRType))
+		if a.DNS.Response {
+			b.WriteString(" rcode=" + clean(a.DNS.Rcode))
+		}
+	}
 	if a.Summary != nil {
 		b.WriteString(" (")
 		b.WriteString(strconv.Itoa(a.Summary.Count))

@@ -21,6 +21,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/daemon"
 	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/tools/replay"
@@ -545,5 +546,43 @@ func TestDataDirLock(t *testing.T) {
 	}
 	if err := d.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWatch: vigil alerts' Watch prints the stored alerts of the subject
+// it is given, then the new ones; a bad severity word is refused before
+// connecting.
+func TestWatch(t *testing.T) {
+	dir := t.TempDir()
+	rulesFile := filepath.Join(dir, "every.yaml")
+	if err := os.WriteFile(rulesFile, []byte(everyPacket), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, func(c *daemon.Config) { c.Rules = []string{rulesFile} })
+	sent := replayOnce(t, r.listen, telnet)
+	out := &lockedBuf{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- daemon.Watch(ctx, daemon.WatchConfig{URL: r.natsURL, Subject: "vigil.alert.*.info.>", History: alerts.History{All: true}, Out: out, Log: io.Discard})
+	}()
+	lines := func() int { return strings.Count(out.String(), "\n") }
+	if !eventually(10*time.Second, func() bool { return lines() == sent }) {
+		t.Fatalf("%d stored alerts printed, want %d", lines(), sent)
+	}
+	replayOnce(t, r.listen, telnet)
+	if !eventually(10*time.Second, func() bool { return lines() == 2*sent }) {
+		t.Errorf("%d alerts printed after a second replay, want %d", lines(), 2*sent)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "[info] 9100001:1 Every IP packet ") {
+		t.Errorf("not readable lines: %.200s", out.String())
+	}
+	err := daemon.Watch(context.Background(), daemon.WatchConfig{URL: r.natsURL, Severity: "hgih"})
+	if err == nil || !strings.Contains(err.Error(), `unknown severity "hgih" (valid: critical, high, medium, low, info)`) {
+		t.Errorf("a bad severity: %v", err)
 	}
 }

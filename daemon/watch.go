@@ -19,9 +19,9 @@ type WatchConfig struct {
 	URL    string // NATS server URL(s)
 	Prefix string // alert subject prefix (default alerts.DefaultPrefix)
 	// Sensor, Severity (a severity word) and SID select alerts; empty
-	// and 0 select all.
-	Sensor, Severity string
-	SID              int
+	// and 0 select all. Subject, when set, is used as it is instead.
+	Sensor, Severity, Subject string
+	SID                       int
 	// Since is a duration back from now or an RFC 3339 time
 	// (alerts.ParseSince): the stored alerts since then come first.
 	Since string
@@ -53,8 +53,11 @@ func Watch(ctx context.Context, cfg WatchConfig) error {
 		return fmt.Errorf("connecting to NATS at %s (set --nats): %w", cfg.URL, err)
 	}
 	defer nc.Close()
+	if cfg.Subject == "" {
+		cfg.Subject = alerts.FilterSubject(cfg.Prefix, cfg.Sensor, cfg.Severity, cfg.SID)
+	}
 	return alerts.Follow(ctx, nc, alerts.FollowConfig{
-		Subject: alerts.FilterSubject(cfg.Prefix, cfg.Sensor, cfg.Severity, cfg.SID),
+		Subject: cfg.Subject,
 		History: cfg.History, JSON: cfg.JSON, Out: cfg.Out, Log: cfg.Log,
 	})
 }

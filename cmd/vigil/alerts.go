@@ -18,6 +18,7 @@ func cmdAlerts(ctx context.Context, env *cliEnv, args []string) error {
 	fs.StringVar(&cfg.Sensor, "sensor", "", "only this sensor")
 	fs.StringVar(&cfg.Severity, "severity", "", "only this severity (critical, high, medium, low, info)")
 	fs.IntVar(&cfg.SID, "sid", 0, "only this rule")
+	fs.StringVar(&cfg.Subject, "subject", "", "read this NATS subject (wildcards allowed) instead of the one --sensor, --severity and --sid select")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the alert JSON, one per line")
 	fs.BoolVar(&cfg.History.All, "all", false, "first print every stored alert")
 	fs.StringVar(&cfg.Since, "since", "", "first print the stored alerts since this long ago (90m) or this RFC 3339 time")
