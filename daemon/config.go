@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -166,7 +167,7 @@ func DefaultConfig() Config {
 // DefaultConfig itself when path is empty. Keys are the flag names
 // (nats-listen); the older snake_case spelling (nats_listen) is read as
 // well. A key the file should not have is an error naming the file, line
-// and column.
+// and column; a value of the wrong type, the file and line.
 func LoadConfig(path string) (Config, error) {
 	cfg := DefaultConfig()
 	if path == "" {
@@ -188,6 +189,10 @@ func LoadConfig(path string) (Config, error) {
 	}
 	normalizeKeys(&doc)
 	if err := doc.Decode(&cfg); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) { // "line 3: cannot unmarshal ..." each
+			return Config{}, fmt.Errorf("%s:%s", path, strings.ReplaceAll(strings.Join(te.Errors, "\n"+path+":"), "line ", ""))
+		}
 		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, nil

@@ -455,6 +455,12 @@ func TestLoadConfig(t *testing.T) {
 	if _, err := daemon.LoadConfig(bad); err == nil || !strings.Contains(err.Error(), "bad.yaml:3:3: unknown key \"dry_runn\"\n") || !strings.Contains(err.Error(), "bad.yaml:4:1: unknown key \"listen_typo\"") {
 		t.Errorf("unknown key: %v, want an error naming bad.yaml and the key", err)
 	}
+	if err := os.WriteFile(bad, []byte("listen: 127.0.0.1:0\nmax-sensors: many\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := daemon.LoadConfig(bad); err == nil || !strings.HasPrefix(err.Error(), bad+":2: cannot unmarshal !!str `many` into int") {
+		t.Errorf("a value of the wrong type: %v, want file:line: and the reason", err)
+	}
 }
 
 // TestSettings: every flag of `vigil run` is a Config field named by its

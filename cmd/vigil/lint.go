@@ -8,8 +8,15 @@ import (
 	"github.com/vigil-ids/vigil/offline"
 )
 
-func cmdLint(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "lint", "[flags] [PATH...]",
+// cmdRules is `vigil lint --list --no-tests`.
+func cmdRules(ctx context.Context, env *cliEnv, args []string) error {
+	return lint(ctx, env, "rules", append([]string{"--list", "--no-tests"}, args...))
+}
+
+func cmdLint(ctx context.Context, env *cliEnv, args []string) error { return lint(ctx, env, "lint", args) }
+
+func lint(ctx context.Context, env *cliEnv, name string, args []string) error {
+	fs := newFlags(env, name, "[flags] [PATH...]",
 		"Checks rule files and folders (*.yaml, *.yml), or the built-in rules, and runs\n"+
 			"their inline tests. Every problem is printed as file:line:col: message; the\n"+
 			"exit status is 1 if there is any. Load errors are all reported at once;\n"+

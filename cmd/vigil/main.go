@@ -39,6 +39,7 @@ var commands = []command{
 	{"test", "run rules over capture files; alerts as JSON lines on stdout", cmdTest},
 	{"lint", "check rule files and folders and run their inline tests", cmdLint},
 	{"replay", "stream captures to Vigil as CommView does (mirror mode)", cmdReplay},
+	{"rules", "list the loaded rules with their state and origin (lint --list)", cmdRules},
 	{"convert", "convert a capture between NCF, pcap and pcapng", cmdConvert},
 	{"alerts", "subscribe to the alert subjects and print alerts", cmdAlerts},
 	{"fields", "print the field catalog: every name a condition may use", cmdFields},
