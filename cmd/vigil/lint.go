@@ -13,7 +13,9 @@ func cmdRules(ctx context.Context, env *cliEnv, args []string) error {
 	return lint(ctx, env, "rules", append([]string{"--list", "--no-tests"}, args...))
 }
 
-func cmdLint(ctx context.Context, env *cliEnv, args []string) error { return lint(ctx, env, "lint", args) }
+func cmdLint(ctx context.Context, env *cliEnv, args []string) error {
+	return lint(ctx, env, "lint", args)
+}
 
 func lint(ctx context.Context, env *cliEnv, name string, args []string) error {
 	fs := newFlags(env, name, "[flags] [PATH...]",
