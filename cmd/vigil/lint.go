@@ -8,15 +8,8 @@ import (
 	"github.com/vigil-ids/vigil/offline"
 )
 
-// cmdRules is `vigil lint --list --no-tests`.
-func cmdRules(ctx context.Context, env *cliEnv, args []string) error {
-	return lint(ctx, env, "rules", append([]string{"--list", "--no-tests"}, args...))
-}
-
-func cmdLint(ctx context.Context, env *cliEnv, args []string) error {
-	return lint(ctx, env, "lint", args)
-}
-
+// lint is `vigil lint`, and `vigil rules` (name "rules"; args begin with
+// --list --no-tests).
 func lint(ctx context.Context, env *cliEnv, name string, args []string) error {
 	fs := newFlags(env, name, "[flags] [PATH...]",
 		"Checks rule files and folders (*.yaml, *.yml), or the built-in rules, and runs\n"+

@@ -37,9 +37,11 @@ type cliEnv struct {
 var commands = []command{
 	{"run", "listen for CommView sensors, evaluate rules, publish alerts to NATS", cmdRun},
 	{"test", "run rules over capture files; alerts as JSON lines on stdout", cmdTest},
-	{"lint", "check rule files and folders and run their inline tests", cmdLint},
+	{"lint", "check rule files and folders and run their inline tests", func(ctx context.Context, env *cliEnv, args []string) error { return lint(ctx, env, "lint", args) }},
 	{"replay", "stream captures to Vigil as CommView does (mirror mode)", cmdReplay},
-	{"rules", "list the loaded rules with their state and origin (lint --list)", cmdRules},
+	{"rules", "list the loaded rules with their state and origin (lint --list)", func(ctx context.Context, env *cliEnv, args []string) error {
+		return lint(ctx, env, "rules", append([]string{"--list", "--no-tests"}, args...))
+	}},
 	{"convert", "convert a capture between NCF, pcap and pcapng", cmdConvert},
 	{"alerts", "subscribe to the alert subjects and print alerts", cmdAlerts},
 	{"fields", "print the field catalog: every name a condition may use", cmdFields},
