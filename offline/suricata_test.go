@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigil-ids/vigil/alerts/eveschema"
 	"github.com/vigil-ids/vigil/rules"
+	"github.com/vigil-ids/vigil/rules/defaults"
 )
 
 // fidelityRules and fidelitySuricata say the same thing in Vigil's and
@@ -189,4 +190,42 @@ func firstWithout(v any, key string) any {
 	m, _ := a[0].(map[string]any)
 	delete(m, key)
 	return m
+}
+
+// TestBuiltinAlertsValidate runs the built-in rules over every public
+// capture and validates each alert against Suricata's EVE schema (skipped
+// when the schema file is absent).
+func TestBuiltinAlertsValidate(t *testing.T) {
+	schema, err := eveschema.Load("../" + eveschema.File)
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("%s is absent", eveschema.File)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := defaults.Load(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(captures + "*.pcap")
+	if err != nil || len(files) < 10 {
+		t.Fatalf("%d captures: %v", len(files), err)
+	}
+	out, _, err := run(t, Config{Rules: set, Files: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	kinds := map[string]bool{}
+	for _, line := range lines {
+		for _, p := range schema.Check([]byte(line)) {
+			t.Errorf("%s in %s", p, line)
+		}
+		var r map[string]any
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		kinds[fmt.Sprint(r["event_type"], " ", r["app_proto"] != nil, " ", r["flow"] != nil)] = true
+	}
+	t.Logf("%d alerts validated; event_type, app_proto?, flow?: %v", len(lines), kinds)
 }
