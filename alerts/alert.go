@@ -60,7 +60,7 @@ type Alert struct {
 	Proto        string // "TCP", "UDP", "ICMP", ...
 	Direction    string // ToServer or ToClient; empty without a flow
 	NCFDirection string // NCF direction: "in", "out" or "pass"; empty for WiFi
-	AppProto     string // "http", "tls", "dns", "ftp" or "ssh" when the packet completes such a message; omitted when empty
+	AppProto     string // "http", "tls", "dns", "ftp" or "ssh": the flow's, once a message of it was seen; omitted when empty
 	Action       string // ActionAllowed or ActionBlocked
 
 	Flow *Flow // the flow at this packet; nil without one

@@ -10,9 +10,10 @@ import (
 	"github.com/vigil-ids/vigil/rules/field"
 )
 
-// newAlert builds the alert of rule r on packet p. Strings are copied: p is
-// reused for the next packet.
-func newAlert(r *rules.Rule, p *field.Packet, src *Source, flowID uint64) *alerts.Alert {
+// newAlert builds the alert of rule r on packet p of flow flowID, whose
+// application protocol so far is flowApp (flow.Table.App). Strings are
+// copied: p is reused for the next packet.
+func newAlert(r *rules.Rule, p *field.Packet, src *Source, flowID uint64, flowApp string) *alerts.Alert {
 	a := &alerts.Alert{
 		Timestamp:    p.Frame.Time,
 		Sensor:       src.cfg.Name,
@@ -25,6 +26,7 @@ func newAlert(r *rules.Rule, p *field.Packet, src *Source, flowID uint64) *alert
 		DestPort:     p.DestPort,
 		Proto:        strings.Clone(p.Proto),
 		NCFDirection: p.NCF.Direction,
+		AppProto:     flowApp,
 		Action:       alerts.ActionAllowed,
 		GID:          1,
 		SID:          r.SID,
@@ -70,13 +72,33 @@ func addFlow(a *alerts.Alert, p *field.Packet) {
 	a.Flow = fl
 }
 
-// addApp sets app_proto and the http, tls or dns object from the
-// application message p holds, if any.
+// appProto names the application protocol of the message p holds, ""
+// when it holds none.
+func appProto(p *field.Packet) string {
+	switch {
+	case p.HTTP.Present:
+		return "http"
+	case p.TLS.Present:
+		return "tls"
+	case p.DNS.Present:
+		return "dns"
+	case p.FTP.Present:
+		return "ftp"
+	case p.SSH.Present:
+		return "ssh"
+	}
+	return ""
+}
+
+// addApp sets the http, tls or dns object from the application message p
+// holds, if any, and app_proto when the flow had none yet.
 func addApp(a *alerts.Alert, p *field.Packet) {
+	if a.AppProto == "" {
+		a.AppProto = appProto(p)
+	}
 	switch {
 	case p.HTTP.Present:
 		h := &p.HTTP
-		a.AppProto = "http"
 		a.HTTP = &alerts.HTTP{
 			Hostname: strings.Clone(h.Host), URL: strings.Clone(h.Request.URI), UserAgent: strings.Clone(h.UserAgent),
 			ContentType: strings.Clone(h.ContentType), Referer: strings.Clone(h.Referer),
@@ -86,22 +108,16 @@ func addApp(a *alerts.Alert, p *field.Packet) {
 			a.HTTP.Protocol, a.HTTP.Status = strings.Clone(h.Response.Version), h.Response.Code
 		}
 	case p.TLS.Present:
-		a.AppProto = "tls"
 		a.TLS = &alerts.TLS{SNI: strings.Clone(p.TLS.Handshake.ServerName), Version: alerts.TLSVersion(0)}
 		if p.TLS.Handshake.Type == 2 { // the ServerHello names the negotiated version
 			a.TLS.Version = alerts.TLSVersion(p.TLS.Handshake.Version)
 		}
 	case p.DNS.Present:
 		d := &p.DNS
-		a.AppProto = "dns"
 		a.DNS = &alerts.DNS{
 			Response: d.Flags.Response, ID: d.ID, RRName: strings.Clone(d.Qry.Name), RRType: alerts.DNSType(d.Qry.Type),
 			Opcode: d.Flags.Opcode, Flags: dnsFlags(&d.Flags), Rcode: alerts.DNSRcode(d.Flags.Rcode),
 		}
-	case p.FTP.Present:
-		a.AppProto = "ftp"
-	case p.SSH.Present:
-		a.AppProto = "ssh"
 	}
 }
 

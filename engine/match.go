@@ -31,7 +31,7 @@ func (w *worker) onMatch(r *rules.Rule, pos int, rs *ruleState, p *field.Packet,
 			m.distinct = distinctValue(t.Distinct, p)
 		}
 	}
-	m.alert = newAlert(r, p, b.src, sw.flowID)
+	m.alert = newAlert(r, p, b.src, sw.flowID, sw.flows.App(sw.flowID))
 	m.alert.CommunityID = flow.CommunityID(p, 0)
 	if r.Dedup != nil {
 		m.ddKey = threshold.KeyFor(r.Dedup.Track, p, sw.flowID)

@@ -120,6 +120,9 @@ func (w *worker) process(rs *ruleState, b *batch, it *item) {
 // appOnly limits them to the rules that read an application layer (for a
 // segment's second and later application messages).
 func (w *worker) evaluate(rs *ruleState, b *batch, p *field.Packet, appOnly bool) {
+	if app := appProto(p); app != "" {
+		w.state.flows.SetApp(w.state.flowID, app) // for the alerts on the flow's later packets
+	}
 	counters := rs.counter[w.id]
 	w.cands = rs.index[w.id].Candidates(p, w.cands[:0])
 	for _, i := range w.cands {

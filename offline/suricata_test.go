@@ -21,18 +21,21 @@ import (
 )
 
 // fidelityRules and fidelitySuricata say the same thing in Vigil's and
-// Suricata's rule languages.
+// Suricata's rule languages. Sid 5 alerts on packets that carry no
+// application message, in flows that had one.
 const fidelityRules = `rules:
   - {sid: 1, name: http request, condition: 'http.request.method == "GET"'}
   - {sid: 2, name: http response, condition: http.response.code == 200}
   - {sid: 3, name: tls hello, condition: tls.handshake.type == 1}
   - {sid: 4, name: dns query, condition: 'dns && !dns.flags.response && dns.qry.name contains "info"'}
+  - {sid: 5, name: fin, condition: tcp.flags.fin}
 `
 
 const fidelitySuricata = `alert http any any -> any any (msg:"http request"; flow:to_server; http.method; content:"GET"; sid:1;)
 alert http any any -> any any (msg:"http response"; flow:to_client; http.stat_code; content:"200"; sid:2;)
 alert tls any any -> any any (msg:"tls hello"; ssl_state:client_hello; sid:3;)
 alert dns any any -> any any (msg:"dns query"; dns.query; content:"info"; sid:4;)
+alert tcp any any -> any any (msg:"fin"; flags:F+; sid:5;)
 `
 
 // fidelityCaptures are run by both.

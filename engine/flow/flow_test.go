@@ -328,6 +328,36 @@ func TestFlowbits(t *testing.T) {
 	}
 }
 
+// TestApp: a flow's application protocol is the first one recorded, for
+// both directions; a stale or bogus id records and returns nothing, and a
+// new flow in the slot starts without one.
+func TestApp(t *testing.T) {
+	tab := NewTable(Config{})
+	id := tab.Update(pkt(6, "10.0.0.1", 1, "10.0.0.2", 80, 0), 0)
+	if got := tab.App(id); got != "" {
+		t.Fatalf("a new flow has app %q", got)
+	}
+	tab.SetApp(id, "")
+	tab.SetApp(id, "http")
+	tab.SetApp(id, "tls")
+	if got := tab.App(tab.Update(pkt(6, "10.0.0.2", 80, "10.0.0.1", 1, time.Second), 0)); got != "http" {
+		t.Errorf("app %q, want the first one, http", got)
+	}
+	tab.SetApp(0, "dns")
+	tab.SetApp(id+1<<32, "dns")
+	if tab.App(0) != "" || tab.App(id+1<<32) != "" {
+		t.Error("a stale or bogus id has an app")
+	}
+	tab.Expire(t0.Add(24 * time.Hour))
+	if got := tab.App(id); got != "" {
+		t.Errorf("an expired flow has app %q", got)
+	}
+	id2 := tab.Update(pkt(6, "10.0.0.1", 1, "10.0.0.2", 80, 25*time.Hour), 0)
+	if got := tab.App(id2); got != "" {
+		t.Errorf("a new flow inherited app %q", got)
+	}
+}
+
 func TestUpdateDoesNotAllocate(t *testing.T) {
 	tab := NewTable(Config{MaxFlows: 1024})
 	ps := make([]*field.Packet, 4096)

@@ -108,6 +108,7 @@ type entry struct {
 	first, last int64 // packet time, Unix nanoseconds
 	pkts, bytes [2]uint64
 	bits        uint64
+	app         string // the first application protocol seen (SetApp)
 	gen         uint32 // kept when the slot is freed: the next flow in it counts on
 	clientLo    bool   // the client is key.lo
 	state       uint8
@@ -378,6 +379,25 @@ func (t *Table) Bits(id uint64) (uint64, bool) {
 		return 0, false
 	}
 	return e.bits, true
+}
+
+// SetApp records app ("http", "tls", ...) as the application protocol of
+// flow id unless the flow has one already: as Suricata's app_proto, a
+// flow's protocol is the first one detected on it. An empty app or a flow
+// no longer held changes nothing.
+func (t *Table) SetApp(id uint64, app string) {
+	if e := t.byID(id); e != nil && e.app == "" {
+		e.app = app
+	}
+}
+
+// App returns the application protocol SetApp recorded for flow id, ""
+// when none was or the flow is no longer held.
+func (t *Table) App(id uint64) string {
+	if e := t.byID(id); e != nil {
+		return e.app
+	}
+	return ""
 }
 
 // byID returns the flow of id, nil when it is no longer held.
