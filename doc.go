@@ -7,6 +7,7 @@
 //	rules/field    the packet view rules see: the field catalog (imports nothing of Vigil)
 //	decode         frames decoded in place into the packet view; defrag, IP reassembly (imports rules/field)
 //	rules          the rule language: YAML loading and compilation; index, the prefilter; defaults, the built-in set
+//	rules/dfilter  Wireshark display filters translated into conditions (imports rules/field)
 //	alerts         EVE JSON alerts, NATS subjects, the publisher, the embedded server (imports nothing of Vigil)
 //	engine         the pipeline: sources, workers, flows, TCP streams, thresholds, responses, the CommView listener
 //	offline        rules over capture files: `vigil test` (imports engine, alerts, rules, capture)

@@ -34,6 +34,7 @@ var rooms = []room{
 	{Folder: "capture", Code: []string{"ncf"}},
 	{Folder: "rules/field"},
 	{Folder: "rules", Code: []string{"rules"}, Tests: []string{"decode"}},
+	{Folder: "rules/dfilter", Code: []string{"rules/field"}},
 	{Folder: "decode", Code: []string{"rules/field"}, Tests: []string{"rules"}},
 	{Folder: "alerts"},
 	{Folder: "engine", Code: []string{"ncf", "capture", "decode", "rules", "alerts"}, Tests: []string{"tools/gen"}},

@@ -2,8 +2,11 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -41,4 +44,50 @@ func TestOracleStream(t *testing.T) {
 	if n == 0 {
 		t.Fatalf("no capture in the oracle has %s", filter)
 	}
+}
+
+// TestOracleWireshark checks display filters pasted verbatim: every
+// filter of filters.txt, as a `wireshark:` rule, matches through the
+// whole engine exactly the frames tshark matched on every capture of
+// oracle.json.
+func TestOracleWireshark(t *testing.T) {
+	b, err := os.ReadFile(capDir + "oracle.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o struct {
+		Captures map[string]struct{ Filters map[string][]int }
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		t.Fatal(err)
+	}
+	list, err := os.ReadFile(capDir + "filters.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	filters := strings.Split(strings.TrimSpace(string(list)), "\n")
+	var src strings.Builder
+	src.WriteString("rules:\n")
+	for i, f := range filters {
+		fmt.Fprintf(&src, "  - sid: %d\n    name: %q\n    wireshark: %q\n", i+1, f, f)
+	}
+	set := mustParse(t, src.String())
+	checked := 0
+	for name, c := range o.Captures {
+		got := caseFrames(t, set, 1, capDir+name, nil)
+		for i, f := range filters {
+			want, ok := c.Filters[f]
+			if !ok {
+				t.Fatalf("%s: oracle has no %q", name, f)
+			}
+			if g := got[strconv.Itoa(i+1)]; !slices.Equal(g, want) {
+				t.Errorf("%s: %s matches %v, tshark %v", name, f, g, want)
+			}
+			checked++
+		}
+	}
+	if checked != len(filters)*len(o.Captures) || len(o.Captures) != 27 {
+		t.Errorf("checked %d filter runs on %d captures", checked, len(o.Captures))
+	}
+	t.Logf("%d filters × %d captures agree with tshark", len(filters), len(o.Captures))
 }

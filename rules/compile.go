@@ -14,6 +14,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vigil-ids/vigil/rules/dfilter"
 	"github.com/vigil-ids/vigil/rules/field"
 )
 
@@ -195,9 +196,11 @@ type compiled struct {
 
 // compileExpr compiles src, reporting errors at their place in sc. Lines
 // of src before firstLine (1-based) are a wrapper written by the compiler;
-// errors there are reported at fallback. It returns nil after an error.
-func (c *compiler) compileExpr(src string, sc scalar, firstLine, lastLine int, fallback Position, asBool bool, macroStack []string) (*compiled, *patcher) {
-	p := &patcher{c: c, src: src, marks: map[ast.Node]ast.Node{}, unknownPaths: map[int]string{}, stack: macroStack}
+// errors there are reported at fallback. With segment set, payload tests
+// see the packet's own bytes only (a display filter's tcp.payload), not
+// the stream too. It returns nil after an error.
+func (c *compiler) compileExpr(src string, sc scalar, firstLine, lastLine int, fallback Position, asBool, segment bool, macroStack []string) (*compiled, *patcher) {
+	p := &patcher{c: c, src: src, marks: map[ast.Node]ast.Node{}, unknownPaths: map[int]string{}, stack: macroStack, segment: segment}
 	at := func(line, col int) Position {
 		if line < firstLine || line > lastLine {
 			return fallback
@@ -293,7 +296,7 @@ func (c *compiler) checkMacro(m *macroSpec) {
 	m.checked = true
 	src := m.cond.Value
 	before := len(c.e.list)
-	res, p := c.compileExpr(src, scalar{f: m.file, node: m.cond}, 1, strings.Count(src, "\n")+1, m.pos, false, []string{m.name})
+	res, p := c.compileExpr(src, scalar{f: m.file, node: m.cond}, 1, strings.Count(src, "\n")+1, m.pos, false, false, []string{m.name})
 	if res == nil || p.brokenMacro || len(c.e.list) > before {
 		m.broken = true
 	}
@@ -393,9 +396,20 @@ func (c *compiler) compileRule(r *ruleSpec) {
 		return
 	}
 	rl.Condition = r.cond.Value
+	sc := scalar{f: r.file, node: r.cond}
 	src := r.cond.Value
 	lines := strings.Count(src, "\n") + 1
 	first := 1
+	fallback := r.exceptPos
+	if r.wireshark {
+		var ok bool
+		if src, ok = c.translate(sc); !ok {
+			return
+		}
+		// The translation is no text of the file: its errors (none are
+		// expected) are reported at the filter.
+		fallback, lines, first = sc.position(1, 1), 0, 1
+	}
 	if len(r.except) > 0 {
 		exc, ok := c.exceptionSource(r)
 		if !ok {
@@ -404,9 +418,25 @@ func (c *compiler) compileRule(r *ruleSpec) {
 		src = "(\n" + src + "\n) && !(\n" + exc + "\n)"
 		first = 2
 	}
-	res, _ := c.compileExpr(src, scalar{f: r.file, node: r.cond}, first, first+lines-1, r.exceptPos, true, nil)
+	res, _ := c.compileExpr(src, sc, first, first+lines-1, fallback, true, r.wireshark, nil)
 	if res != nil {
 		rl.Program, rl.Node = res.prog, res.node
 		rl.fast = compileFast(res.node, c.fn)
 	}
+}
+
+// translate returns the condition of the display filter in sc, reporting
+// its errors at their place in the file.
+func (c *compiler) translate(sc scalar) (string, bool) {
+	src, err := dfilter.Translate(sc.node.Value)
+	var fe *dfilter.Error
+	if errors.As(err, &fe) {
+		msg := fe.Msg
+		if fe.Field != "" {
+			msg += didYouMean(fe.Field, c.cat.names, dfilter.Names())
+		}
+		c.e.add(sc.position(fe.Line, fe.Col), "%s", msg)
+		return "", false
+	}
+	return src, true
 }

@@ -89,7 +89,7 @@ func TestCompileErrors(t *testing.T) {
 		{"sid zero", "rules:\n  - sid: 0\n    name: t\n    condition: tcp\n",
 			[]string{`t.yaml:2:10: sid must be greater than 0, got 0`}},
 		{"missing sid and condition", "rules:\n  - name: t\n",
-			[]string{`t.yaml:2:5: rule has no sid`, `t.yaml:2:5: rule (no sid) has no condition`}},
+			[]string{`t.yaml:2:5: rule has no sid`, `t.yaml:2:5: rule (no sid) has no condition (or wireshark filter)`}},
 		{"duplicate sid", rule1("tcp") + "  - sid: 1\n    name: u\n    condition: udp\n",
 			[]string{`t.yaml:5:10: duplicate sid 1 (first defined at t.yaml:2:10; override: true replaces it)`}},
 		{"bad severity", "rules:\n  - sid: 1\n    name: t\n    severity: hihg\n    condition: tcp\n",

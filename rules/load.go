@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Load reads and compiles rule files. Each path is a file, or a folder
@@ -190,6 +192,17 @@ func unwrapPath(err error) error {
 		return fmt.Errorf("cannot read: %w", pe.Err)
 	}
 	return err
+}
+
+// ParseFilter compiles a Wireshark display filter into a Set of one rule,
+// SID 1, as if written `wireshark: FILTER`, for `vigil filter`. Errors are
+// an [ErrorList] at "filter:LINE:COL" in the filter's text.
+func ParseFilter(filter string) (*Set, error) {
+	f := &fileSpec{name: "filter", lines: strings.Split(filter, "\n")}
+	r := &ruleSpec{file: f, sid: 1, wireshark: true, cond: &yaml.Node{Kind: yaml.ScalarNode, Value: filter, Line: 1, Column: 1}}
+	r.rule = Rule{SID: 1, Rev: 1, Name: "filter", Severity: Medium, Enabled: true, Wireshark: true}
+	f.rules = []*ruleSpec{r}
+	return build([]*fileSpec{f}, &errs{})
 }
 
 // build compiles decoded files into a Set.

@@ -41,6 +41,9 @@ type patcher struct {
 	brokenMacro bool
 	stack       []string // macros being expanded, for cycles
 	root        *ast.Node
+	// segment keeps payload tests on the packet's own bytes: no stream
+	// view is added (compileExpr).
+	segment bool
 	// budget is the number of AST nodes macro expansion may still add to
 	// this condition, shared with nested expansions: macros that use each
 	// other twice over would otherwise grow exponentially.
@@ -84,7 +87,7 @@ func (p *patcher) Visit(node *ast.Node) {
 			p.frameBytes(&n.Right)
 		}
 		if n.Operator == "contains" || n.Operator == "matches" {
-			if lit, ok := n.Right.(*ast.StringNode); ok && isPayload(n.Left) {
+			if lit, ok := n.Right.(*ast.StringNode); ok && isPayload(n.Left) && !p.segment {
 				p.orStream(node, &ast.BinaryNode{Operator: n.Operator, Left: streamView(lit, n.Operator == "contains"), Right: &ast.StringNode{Value: lit.Value}})
 			}
 		}

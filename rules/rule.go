@@ -69,8 +69,10 @@ type Rule struct {
 	// alert as well.
 	Reset    bool
 	Response Response
-	// Condition is the condition as written in the file.
+	// Condition is the condition as written in the file, or with
+	// Wireshark set the display filter (wireshark:).
 	Condition string
+	Wireshark bool
 	// Program is the compiled condition, exceptions included
 	// (cond && !(exception || ...)): it returns a bool. Run it with an
 	// [Evaluator].

@@ -71,6 +71,7 @@ type ruleSpec struct {
 	sidPos    Position
 	rule      Rule
 	cond      *yaml.Node
+	wireshark bool // cond is a display filter
 	message   *yaml.Node
 	respPos   *Position
 	distinct  *yaml.Node
@@ -90,7 +91,7 @@ type suppSpec struct {
 }
 
 var (
-	ruleKeys      = []string{"sid", "rev", "name", "description", "severity", "category", "tags", "enabled", "condition", "actions", "response", "message", "threshold", "dedup", "exceptions", "flowbits", "tests", "override"}
+	ruleKeys      = []string{"sid", "rev", "name", "description", "severity", "category", "tags", "enabled", "condition", "wireshark", "actions", "response", "message", "threshold", "dedup", "exceptions", "flowbits", "tests", "override"}
 	topKeys       = []string{"lists", "macros", "rules", "suppress", "disable"}
 	responseKeys  = []string{"target", "strafe"}
 	thresholdKeys = []string{"type", "track", "count", "seconds", "distinct"}
@@ -380,10 +381,16 @@ func (d *decoder) rule(n *yaml.Node) *ruleSpec {
 		case "override":
 			r.override, _ = d.boolean(v, "override")
 			r.overridePos = d.pos(k)
-		case "condition":
-			if _, ok := d.str(v, "condition"); ok {
-				r.cond = v
+		case "condition", "wireshark":
+			if _, ok := d.str(v, key); !ok {
+				return
 			}
+			if r.cond != nil {
+				d.errorf(k, "a rule gives condition or wireshark, not both")
+				return
+			}
+			r.cond, r.wireshark = v, key == "wireshark"
+			rl.Wireshark = r.wireshark
 		case "actions":
 			d.seq(v, "actions", func(it *yaml.Node) {
 				if w, ok := d.word(it, "action", actionWords); ok && w == "reset" {
@@ -500,7 +507,7 @@ func (d *decoder) rule(n *yaml.Node) *ruleSpec {
 		d.errorf(n, "rule %s has an empty name", sidText(r.sid))
 	}
 	if r.cond == nil {
-		d.errorf(n, "rule %s has no condition", sidText(r.sid))
+		d.errorf(n, "rule %s has no condition (or wireshark filter)", sidText(r.sid))
 	}
 	if r.respPos != nil && !r.rule.Reset {
 		d.e.add(*r.respPos, "response is only used with actions: [reset]")

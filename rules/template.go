@@ -95,7 +95,7 @@ func (c *compiler) compileTemplate(sc scalar) *Template {
 		} else {
 			sub := scalar{f: sc.f, node: sc.node, base: open + 2}
 			last := strings.Count(inner, "\n") + 1
-			res, _ := c.compileExpr(inner, sub, 1, last, sc.at(open), false, nil)
+			res, _ := c.compileExpr(inner, sub, 1, last, sc.at(open), false, false, nil)
 			if res == nil {
 				ok = false
 			} else {
