@@ -45,6 +45,7 @@ var commands = []command{
 	{"convert", "convert a capture between NCF, pcap and pcapng", cmdConvert},
 	{"alerts", "subscribe to the alert subjects and print alerts", cmdAlerts},
 	{"fields", "print the field catalog: every name a condition may use", cmdFields},
+	{"filter", "print the frames a Wireshark display filter matches, like tshark -Y", cmdFilter},
 	{"gen", "write a synthetic capture with a realistic traffic mix", cmdGen},
 	{"version", "print the versions of Vigil, Go and the alert schema", cmdVersion},
 }

@@ -1,0 +1,73 @@
+package offline
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// tsharkFilters are display filters of every kind of wireshark-filter(4)
+// syntax, one or more per feature.
+var tsharkFilters = []string{
+	"ip", "not ip", "!tcp && !udp", "ipv6", "vlan", "arp",
+	"ip.addr == 192.168.0.0/16", "ip.src == 10.0.0.0/8 or ip.dst == 10.0.0.0/8",
+	"ip.addr != 192.168.0.0/16", "ip.addr !== 192.168.0.0/16", "ip.addr == 192.168.0.0/16 and not ip.src == 192.168.0.0/16",
+	"tcp.port == 80", "tcp.port != 80", "udp.port === 53", "tcp.port !== 80", "tcp.port eq 443 || udp.port ne 53",
+	"tcp.port in {80, 443, 8080}", "tcp.dstport in {1024..65535}", "tcp.srcport in {80, 440..450}",
+	"tcp.flags.syn == 1 && tcp.flags.ack == 0", "tcp.flags & 0x12", "tcp.flags.reset == True",
+	"ip.ttl ge 64 and ip.ttl le 128", "ip.ttl gt 100 or ip.ttl lt 50", "ip.ttl == 0x40", "ip.ttl == 0100",
+	"ip.flags.df == 0", "ip.flags.mf", "ip.frag_offset > 0", "ip.proto == 17",
+	"eth.addr == ff:ff:ff:ff:ff:ff", "eth.dst ne ff:ff:ff:ff:ff:ff", "eth.type == 0x86dd",
+	"vlan.id == 1200", "vlan.id != 1200", "vlan.id === 10",
+	"ipv6.addr == fe80::/10", "ipv6.nxt == 17", "ipv6.dst == ff02::1",
+	`frame contains "HTTP"`, `frame matches "http/1\\.[01]"`, `frame matches "(?-i)http/1"`,
+	"frame[12:2] == 08:00", "frame[12-13] == 86.dd", "frame[0:6] == ffffffffffff", "frame[-6:2] == 08:00",
+	`http.request.method == "GET"`, `http.request.method in {"GET", "HEAD"}`, `http.request.method == "\x47ET"`,
+	`http.request.method == "\107ET"`, `http.request.uri matches r"\.(php|html)"`, `http.host contains "."`,
+	`lower(http.request.method) == "get"`, "len(http.host) > 10", `upper(http.user_agent) contains "MOZILLA"`,
+	`tcp.payload contains "GET"`, `tcp.payload[0:4] == "GET "`, "tcp.payload[0:4] == 47:45:54:20", "tcp.payload[0] == 0x47",
+	"udp.payload[0:1] == 00", "tcp.len > 100", "tcp.srcport > tcp.dstport", "udp.srcport == udp.dstport",
+	`dns.qry.name contains "com"`, "dns.qry.type == 1", "dns.flags.response == 1", "dns && !dns.flags.response",
+	"icmp.type == 8 || icmp.type == 0", "icmp.type in {0, 8}", "icmpv6.type == 135",
+	"frame.len > 100 && frame.len < 200", "frame.len in {60..70}", "frame.len > 'A'",
+	"not (tcp or udp)", "(tcp.port == 80 or udp.port == 53) and ip",
+	"tls.handshake.type == 1", `tls.handshake.extensions_server_name contains "."`,
+	`ssh.protocol contains "SSH"`, "arp.opcode == 2", "mpls", "mpls.label > 0",
+}
+
+// filterCaptures are the captures the filters run on (each tshark run
+// takes a third of a second): VLAN and MPLS, IPv4 and IPv6, HTTP, DNS.
+var filterCaptures = []string{"zeek-vlan-mpls-mixed.pcap", "sv-http-ipv6.pcap", "sv-dns-dhcp-sofacy.pcap"}
+
+// TestFilterTshark runs every filter of tsharkFilters with Filter and with
+// tshark -Y on each capture of filterCaptures: the frames must be the same.
+func TestFilterTshark(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed")
+	}
+	for _, name := range filterCaptures {
+		path := filepath.Join("..", "testdata", "captures", name)
+		for _, f := range tsharkFilters {
+			var want bytes.Buffer
+			cmd := exec.Command("tshark", "-n", "-r", path, "-Y", f, "-T", "fields", "-e", "frame.number")
+			cmd.Stdout, cmd.Env = &want, []string{"TZ=UTC", "HOME=" + t.TempDir()}
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("tshark -Y %q: %v", f, err)
+			}
+			var got bytes.Buffer
+			if err := Filter(context.Background(), &got, f, []string{path}); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if got.String() != want.String() {
+				t.Errorf("%s: %s matches %s, tshark %s", name, f, fields(got.String()), fields(want.String()))
+			}
+		}
+	}
+	t.Logf("%d filters × %d captures agree with tshark", len(tsharkFilters), len(filterCaptures))
+}
+
+// fields shows frame numbers on one line.
+func fields(s string) string { return "[" + strings.Join(strings.Fields(s), " ") + "]" }
