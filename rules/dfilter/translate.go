@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -111,12 +112,6 @@ func (t *translator) asBytes(v *val, at int) error {
 }
 
 func (t *translator) function(o *operand, arg *val) (*val, error) {
-	if err := t.asBytes(arg, o.arg.tok.at); err != nil {
-		return nil, err
-	}
-	if arg.kind != kText && arg.kind != kBytes {
-		return nil, t.errorf(o.arg.tok.at, "%s takes a string or bytes field, and %s is %s", o.fn, o.arg.tok.raw, arg.kind)
-	}
 	out := &val{ref: arg.ref, conds: arg.conds}
 	switch o.fn {
 	case "len":
@@ -125,6 +120,12 @@ func (t *translator) function(o *operand, arg *val) (*val, error) {
 		out.kind = kText
 	default:
 		return nil, t.errorf(o.tok.at, "function %s is not supported (len, lower and upper are)", o.fn)
+	}
+	if err := t.asBytes(arg, o.arg.tok.at); err != nil {
+		return nil, err
+	}
+	if arg.kind != kText && arg.kind != kBytes {
+		return nil, t.errorf(o.arg.tok.at, "%s takes a string or bytes field, and %s is %s", o.fn, o.arg.tok.raw, arg.kind)
 	}
 	for _, r := range arg.reads {
 		out.reads = append(out.reads, o.fn+"("+r+")")
@@ -222,7 +223,7 @@ func (t *translator) sliceLength(rest string, start int) (int, bool) {
 	return n - start + 1, start >= 0 && n >= start // [i-j]
 }
 
-// exists is the condition that v's field exists.
+// exists is the condition that v's field exists, "" when it always does.
 func exists(v *val) string {
 	var nonEmpty string
 	if v.ref.kind == kText || v.ref.kind == kBytes {
@@ -231,20 +232,18 @@ func exists(v *val) string {
 	if v.ref.kind == kLayer {
 		return v.ref.fields[0]
 	}
-	if c := and(v.ref.layer, nonEmpty); c != "" {
-		return c
-	}
-	return "true"
+	return and(v.ref.layer, nonEmpty)
 }
 
 // and joins conditions with &&, dropping empty ones.
 func and(parts ...string) string { return join("&&", parts) }
 
-// join joins the non-empty parts with op, in parentheses when several.
+// join joins the non-empty parts with op, each once, in parentheses when
+// several.
 func join(op string, parts []string) string {
 	var keep []string
 	for _, p := range parts {
-		if p != "" {
+		if p != "" && !slices.Contains(keep, p) {
 			keep = append(keep, p)
 		}
 	}
@@ -260,7 +259,10 @@ func (t *translator) test(n *test) (string, error) {
 		return "", err
 	}
 	if n.op == "" {
-		return and(exists(v), join("&&", v.conds)), nil
+		if c := and(exists(v), join("&&", v.conds)); c != "" {
+			return c, nil
+		}
+		return "true", nil
 	}
 	if err := t.asBytes(v, n.at); err != nil {
 		return "", err
