@@ -48,6 +48,9 @@ func TestFilterTshark(t *testing.T) {
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Skip("tshark not installed")
 	}
+	if testing.Short() {
+		t.Skip("about 250 tshark runs")
+	}
 	for _, name := range filterCaptures {
 		path := filepath.Join("..", "testdata", "captures", name)
 		for _, f := range tsharkFilters {

@@ -23,6 +23,8 @@
 //	    enabled: true           # default true; disabled rules are compiled but not run
 //	    override: false         # true: replace the rule of this sid loaded before (a built-in one, say)
 //	    condition: tcp_syn && tcp.dstport in admin_ports  # required; plain, quoted or block (| >)
+//	    # or, instead of condition, a Wireshark 4.0 display filter:
+//	    # wireshark: tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.dstport in {22, 23, 3389}
 //	    actions: [alert]        # alert (default) | reset; reset implies alert
 //	    response: {target: both, strafe: 0}   # reset only: target both|source|dest, strafe 0..8
 //	    message: "telnet to {{dest_ip}}:{{dest_port}} from {{src_ip}}"
@@ -100,6 +102,24 @@
 //     field is its first value. Two such fields cannot be compared with
 //     each other. The comparison is rewritten into any (or none) over
 //     the values, which the closures and the prefilter index also read.
+//
+// Either-side names stand for both sides of a packet, as in Wireshark:
+// ip.addr, ip.host (ip.src, ip.dst), ipv6.addr, eth.addr, tcp.port and
+// udp.port. Compared with a value (==, <, <=, >, >=, in, contains,
+// matches, startsWith, endsWith) they hold when either side does, and
+// F != v when neither side equals v; cidr(ip.addr, p) holds when either
+// address is in p. Anywhere else they are errors.
+//
+// # Display filters
+//
+// A rule may give `wireshark:` instead of `condition:`: a Wireshark 4.0
+// display filter, translated (package dfilter documents the grammar and
+// semantics) into a condition in the forms above, so a filter rule is
+// indexed and evaluated as the same condition would be. Unlike a
+// condition, a filter's test of a field is false where the field is
+// absent, and its payload tests (tcp.payload, udp.payload, data.data)
+// see the packet's own bytes, not the stream. [ParseFilter] compiles a
+// filter alone.
 //
 // Functions available in conditions, besides expr's built-ins (contains,
 // startsWith, endsWith, matches, in, len, lower, upper, trim, ...):

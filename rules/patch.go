@@ -94,7 +94,9 @@ func (p *patcher) Visit(node *ast.Node) {
 		if n.Operator == "==" || n.Operator == "!=" {
 			p.boolHabit(n)
 		}
-		p.each(node, n)
+		if !p.sides(node, n) {
+			p.each(node, n)
+		}
 	case *ast.CallNode:
 		p.call(node, n)
 	case *ast.BuiltinNode:
@@ -197,7 +199,7 @@ func (p *patcher) member(node *ast.Node, n *ast.MemberNode) {
 	switch {
 	case known && f.Layer:
 		p.present(node)
-	case known || cat.prefixes[path]:
+	case known || cat.prefixes[path] || isSides(path):
 	case strings.HasSuffix(path, ".present") && cat.fields[strings.TrimSuffix(path, ".present")].Layer:
 	default:
 		if p.badChains == nil {
@@ -329,6 +331,7 @@ func (p *patcher) call(node *ast.Node, n *ast.CallNode) {
 		if len(n.Arguments) != 2 {
 			return
 		}
+		p.sidesCall(node, n)
 		if s, ok := n.Arguments[1].(*ast.StringNode); ok {
 			if err := p.c.fn.notePrefix(s.Value); err != nil {
 				p.errorf(s, "bad cidr %q", s.Value)

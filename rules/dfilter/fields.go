@@ -66,6 +66,14 @@ var aliases = map[string]alias{
 // sorted.
 func Names() []string { return slices.Sorted(maps.Keys(aliases)) }
 
+// Sides returns the catalog fields of the two sides of an either-side
+// name (ip.addr: ip.src and ip.dst; tcp.port, udp.port, eth.addr,
+// ipv6.addr, ip.host likewise), for conditions to use the name too.
+func Sides(name string) ([]string, bool) {
+	a := aliases[name]
+	return a.fields, len(a.fields) == 2
+}
+
 var catalog = func() map[string]field.Field {
 	m := map[string]field.Field{}
 	for _, f := range field.Catalog() {

@@ -27,7 +27,8 @@ func TestReferenceInSync(t *testing.T) {
 }
 
 // preamble is the part of FIELDS.md that says how tunnels and fields that
-// occur several times in a frame are seen.
+// occur several times in a frame are seen, and how display filters and
+// either-side names read the fields.
 const preamble = `## Tunnels: the inner packet is the one inspected
 
 The decoder goes through PPPoE sessions, GRE (IPv4, IPv6, MPLS, Ethernet bridging 0x6558, ERSPAN types I, II and III, PPTP's PPP),
@@ -62,6 +63,22 @@ marked "one value per header" below keep every value, outermost first, and follo
 included; an 802.1ad service tag (0x88a8) is ` + "`ieee8021ad.*`" + `, never ` + "`vlan.id`" + `. ` + "`vlan.count`" + ` counts both kinds of tag, and
 ` + "`vlan.inner_id`" + ` is the id of the last (innermost) tag of either kind when there are two or more.
 
-## Fields
+` + displayFilters + `## Fields
 
 `
+
+// displayFilters is the section of FIELDS.md on either-side names and
+// `wireshark:` rules (rules/dfilter).
+const displayFilters = "## Either-side names and display filters\n\n" +
+	"`ip.addr`, `ip.host` (ip.src, ip.dst), `ipv6.addr` (ipv6.src, ipv6.dst), `eth.addr` (eth.src, eth.dst), `tcp.port`\n" +
+	"(tcp.srcport, tcp.dstport) and `udp.port` (udp.srcport, udp.dstport) stand for both sides, as in Wireshark. A condition may\n" +
+	"compare them (`==`, `<`, `<=`, `>`, `>=`, `in`, `contains`, `matches`, `startsWith`, `endsWith`: either side; `!=`: neither\n" +
+	"side equals) or pass them to `cidr`: `tcp.port in [22, 23]`, `cidr(ip.addr, \"10.0.0.0/8\")`.\n\n" +
+	"A rule may give `wireshark:` instead of `condition:`: a Wireshark 4.0 display filter (wireshark-filter(4)), pasted as it is,\n" +
+	"with Wireshark's semantics: a test of a field holds only where the field exists (its layer is present; a string or bytes field\n" +
+	"is also non-empty), `==`, `<`, `in`, `contains`, `matches`, `!==` hold for any occurrence of a field (either side, or any value\n" +
+	"of a field with one value per header), `!=` and `===` for all of them, `matches` is case-insensitive unless the pattern says\n" +
+	"`(?-i)` (patterns are Go regexps). Beyond the fields above it knows `tcp.payload` and `udp.payload` (`payload`, the segment's\n" +
+	"own bytes), `data.data` (`payload`) and `tcp.flags` (`tcp.flags.raw`); `frame` in a byte context is the frame's bytes.\n" +
+	"`vigil filter 'FILTER' CAPTURE...` prints the frames a filter matches, as `tshark -Y` does; `go doc ./rules/dfilter` lists\n" +
+	"the grammar and what is not supported.\n\n"
