@@ -24,7 +24,7 @@ var tsharkFilters = []string{
 	"vlan.id == 1200", "vlan.id != 1200", "vlan.id === 10",
 	"ipv6.addr == fe80::/10", "ipv6.nxt == 17", "ipv6.dst == ff02::1",
 	`frame contains "HTTP"`, `frame matches "http/1\\.[01]"`, `frame matches "(?-i)http/1"`,
-	"frame[12:2] == 08:00", "frame[12-13] == 86.dd", "frame[0:6] == ffffffffffff", "frame[-6:2] == 08:00",
+	"frame[12:2] == 08:00", "frame[12-13] == 86.dd", "frame[0:6] == ffffffffffff", "frame[-6:2] == 08:00", "frame[-4:] == 00:00:00:00", "len(frame) == 60",
 	`http.request.method == "GET"`, `http.request.method in {"GET", "HEAD"}`, `http.request.method == "\x47ET"`,
 	`http.request.method == "\107ET"`, `http.request.uri matches r"\.(php|html)"`, `http.host contains "."`,
 	`lower(http.request.method) == "get"`, "len(http.host) > 10", `upper(http.user_agent) contains "MOZILLA"`,

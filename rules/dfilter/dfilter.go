@@ -28,7 +28,10 @@
 //     are Go regexps (RE2), so PCRE-only syntax is an error;
 //   - tcp.payload, udp.payload and data.data are Vigil's payload (the
 //     segment's own bytes), tcp.flags is tcp.flags.raw, and frame in a
-//     byte context is the frame's bytes.
+//     byte context is the frame's bytes;
+//   - slice offsets count bytes; len(frame) is frame.cap_len, and len of
+//     anything else is expr's len, which counts UTF-8 characters (the
+//     bytes of ASCII text).
 //
 // Not supported, each an error: arithmetic, field references ${...}, the
 // layer operator #, slices joined with commas, functions other than len,

@@ -114,7 +114,7 @@ func (t *translator) asBytes(v *val, at int) error {
 func (t *translator) function(o *operand, arg *val) (*val, error) {
 	out := &val{ref: arg.ref, conds: arg.conds}
 	switch o.fn {
-	case "len":
+	case "len": // expr's len counts runes: the bytes of ASCII text; len(frame) is frame.cap_len
 		out.kind = kInt
 	case "lower", "upper":
 		out.kind = kText
@@ -128,6 +128,10 @@ func (t *translator) function(o *operand, arg *val) (*val, error) {
 		return nil, t.errorf(o.arg.tok.at, "%s takes a string or bytes field, and %s is %s", o.fn, o.arg.tok.raw, arg.kind)
 	}
 	for _, r := range arg.reads {
+		if r == "frame.bytes" && o.fn == "len" {
+			out.reads = append(out.reads, "frame.cap_len")
+			continue
+		}
 		out.reads = append(out.reads, o.fn+"("+r+")")
 	}
 	out.ref.multi = false
@@ -186,18 +190,16 @@ func (t *translator) sliced(o *operand, v *val) (*val, error) {
 	}
 	out := &val{ref: v.ref, kind: kBytes}
 	out.ref.multi = false
+	// Offsets are in bytes, as expr slices strings; expr's len counts
+	// runes, so byte_at (-1 past the end) says whether a byte is there.
 	for i, r := range v.reads {
-		var from, to, need string
-		switch {
-		case start >= 0 && length < 0:
-			from, need = strconv.Itoa(start), fmt.Sprintf("len(%s) > %d", r, start)
-		case start >= 0:
-			from, to, need = strconv.Itoa(start), strconv.Itoa(start+length), fmt.Sprintf("len(%s) >= %d", r, start+length)
-		default:
-			from, need = fmt.Sprintf("len(%s) - %d", r, -start), fmt.Sprintf("len(%s) >= %d", r, -start)
-			if length >= 0 {
-				to = fmt.Sprintf("len(%s) - %d", r, -start-length)
-			}
+		from, to := strconv.Itoa(start), ""
+		need := fmt.Sprintf("byte_at(%s, %d) >= 0", r, start+max(length, 1)-1)
+		if start < 0 { // a negative offset counts from the end, in expr too
+			need = fmt.Sprintf("byte_at(%s[%d:], %d) >= 0", r, start, -start-1)
+		}
+		if length >= 0 && start+length != 0 {
+			to = strconv.Itoa(start + length)
 		}
 		out.reads = append(out.reads, fmt.Sprintf("%s[%s:%s]", r, from, to))
 		out.conds = append(out.conds, and(v.conds[i], need))
