@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/vigil-ids/vigil/rules/dfilter"
 	"github.com/vigil-ids/vigil/rules/field"
 )
 
@@ -92,6 +93,30 @@ func FuzzCondition(f *testing.F) {
 		vm, err := ev.evalVM(r, p)
 		if err != nil || vm != got {
 			t.Fatalf("%s: closures %v, VM %v, %v", cond, got, vm, err)
+		}
+	})
+}
+
+// FuzzParseFilter checks that every display filter dfilter translates
+// compiles, and that the rule evaluates without error on a packet.
+func FuzzParseFilter(f *testing.F) {
+	for _, s := range []string{
+		"tcp.port in {22, 23} && ip.addr == 10.0.0.0/8", `frame[-4:] == 00:00:00:00 or http.host ~ "x"`,
+		"vlan.id !== 1 xor len(frame) > 60", `tcp.payload contains "GET" && !(eth.addr == ff:ff:ff:ff:ff:ff)`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, filter string) {
+		if _, err := dfilter.Translate(filter); err != nil {
+			return
+		}
+		set, err := ParseFilter(filter)
+		if err != nil {
+			t.Fatalf("%q translates but does not compile: %v", filter, err)
+		}
+		var ev Evaluator
+		if _, err := ev.Eval(set.Rules[0], telnetSYN()); err != nil {
+			t.Fatalf("%q: %v", filter, err)
 		}
 	})
 }
