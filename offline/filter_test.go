@@ -3,6 +3,8 @@ package offline
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -70,6 +72,27 @@ func TestFilterTshark(t *testing.T) {
 		}
 	}
 	t.Logf("%d filters × %d captures agree with tshark", len(tsharkFilters), len(filterCaptures))
+}
+
+// TestFilter checks Filter's output over several captures and its errors.
+func TestFilter(t *testing.T) {
+	dir := filepath.Join("..", "testdata", "captures")
+	telnet, arp := filepath.Join(dir, "sv-telnet.pcap"), filepath.Join(dir, "sv-arp.pcap")
+	var out bytes.Buffer
+	if err := Filter(context.Background(), &out, "frame.number <= 2", []string{telnet, arp}); err != nil {
+		t.Fatal(err)
+	}
+	if want := telnet + ":1\n" + telnet + ":2\n" + arp + ":1\n" + arp + ":2\n"; out.String() != want {
+		t.Errorf("got\n%swant\n%s", out.String(), want)
+	}
+	err := Filter(context.Background(), io.Discard, "ip.ttl >", []string{telnet})
+	if err == nil || err.Error() != "filter:1:9: unexpected end of filter" {
+		t.Errorf("bad filter: %v", err)
+	}
+	err = Filter(context.Background(), io.Discard, "ip", []string{filepath.Join(dir, "missing.pcap"), telnet})
+	if !errors.Is(err, ErrUnreadable) {
+		t.Errorf("missing capture: %v", err)
+	}
 }
 
 // fields shows frame numbers on one line.

@@ -37,6 +37,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"run", "--no-such-flag"}, 2, nil, regexp.MustCompile(`flag provided but not defined`)},
 		{[]string{"lint", broken}, 1, regexp.MustCompile(`broken\.yaml:7:5: unknown key "bogus"`), nil},
 		{[]string{"lint", good}, 0, nil, regexp.MustCompile(`1 rules OK`)},
+		{[]string{"filter", "tcp.port == 23 and frame.number < 3", captures + "sv-telnet.pcap"}, 0, regexp.MustCompile(`^1\n2\n$`), nil},
+		{[]string{"filter", "tcp.dstprt == 23", captures + "sv-telnet.pcap"}, 1, nil, regexp.MustCompile(`filter:1:1: unknown field "tcp.dstprt" \(did you mean "tcp.dstport"\?\)`)},
 		{[]string{"test", "--rules", broken, captures + "sv-telnet.pcap"}, 1, nil, regexp.MustCompile(`broken\.yaml:7:5: `)},
 		{[]string{"run", "--rules", broken, "--listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", dir}, 1, nil, regexp.MustCompile(`broken\.yaml:7:5: `)},
 	}
