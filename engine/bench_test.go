@@ -1,10 +1,14 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/vigil-ids/vigil/alerts"
@@ -107,6 +111,44 @@ func benchProcess(b *testing.B, items []item) {
 			w, rs, bt := benchWorker(b, mustParse(b, gen.Rules(n, 42)))
 			b.ReportAllocs()
 			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				w.process(rs, bt, &items[i%len(items)])
+				bt.matches = bt.matches[:0]
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "packets/s")
+		})
+	}
+}
+
+// BenchmarkFilterRules compares the display filters of filters.txt as
+// wireshark: rules with their hand-written equivalents as conditions
+// (conditions.json), over the public captures: a display filter costs
+// what the condition does.
+func BenchmarkFilterRules(b *testing.B) {
+	data, err := os.ReadFile(capDir + "conditions.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var conds map[string]string
+	if err := json.Unmarshal(data, &conds); err != nil {
+		b.Fatal(err)
+	}
+	sets := map[string]*strings.Builder{"condition": {}, "wireshark": {}}
+	for key, s := range sets {
+		s.WriteString("rules:\n")
+		for i, f := range slices.Sorted(maps.Keys(conds)) {
+			text := f
+			if key == "condition" {
+				text = conds[f]
+			}
+			fmt.Fprintf(s, "  - {sid: %d, name: f, %s: %q}\n", i+1, key, text)
+		}
+	}
+	items := loadItems(b)
+	for _, key := range []string{"condition", "wireshark"} {
+		b.Run(fmt.Sprintf("%s/rules=%d", key, len(conds)), func(b *testing.B) {
+			w, rs, bt := benchWorker(b, mustParse(b, sets[key].String()))
+			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
 				w.process(rs, bt, &items[i%len(items)])
 				bt.matches = bt.matches[:0]

@@ -22,6 +22,7 @@ bench() { # bench PKG REGEXP [go test flags...]
 
 bench ./engine/ '^BenchmarkDecode$' -cpu 1
 bench ./engine/ '^BenchmarkProcess$' -cpu 1
+bench ./engine/ '^BenchmarkFilterRules$' -cpu 1
 bench ./rules/index/ '^Benchmark(Indexed|Naive)$' -cpu 1
 bench ./engine/sensor/ '^BenchmarkLive' -benchtime 2s
 bench ./alerts/ '^BenchmarkPublish(Core|JetStream)$'
@@ -84,6 +85,10 @@ END {
 	for (c = 1; c <= 2; c++) {
 		a = rate_of["Process/" traffic[c] "/rules=10000"]; b = rate_of["Process/" traffic[c] "/rules=100"]
 		if (a != "" && b > 0) printf "ratio: 10,000 vs 100 rules (%s traffic, one core): %.2f of the packets/s\n", traffic[c], a / b
+	}
+	for (k in rate_of) if (k ~ /^FilterRules\/wireshark\//) {
+		c = k; sub(/wireshark/, "condition", c)
+		if (rate_of[c] > 0) printf "ratio: display filters (wireshark:) vs the same rules as conditions: %.2f of the packets/s\n", rate_of[k] / rate_of[c]
 	}
 	for (r = 10; r <= 100; r *= 10) {
 		a = ns_of["Naive/rules=" r]; b = ns_of["Indexed/rules=" r]
