@@ -90,15 +90,15 @@ func errorStrings(err error) []string {
 	return []string{err.Error()}
 }
 
-// diffRules lists the sids added, removed and changed (rev, condition,
-// name or enabled state) between two sets.
+// diffRules lists the sids added, removed and changed (rev, condition or
+// display filter, name or enabled state) between two sets.
 func diffRules(old, cur *rules.Set) (added, removed, changed []int) {
 	for _, r := range cur.Rules {
 		o := old.BySID(r.SID)
 		switch {
 		case o == nil:
 			added = append(added, r.SID)
-		case o.Rev != r.Rev || o.Condition != r.Condition || o.Name != r.Name || o.Enabled != r.Enabled:
+		case o.Rev != r.Rev || o.Condition != r.Condition || o.Wireshark != r.Wireshark || o.Name != r.Name || o.Enabled != r.Enabled:
 			changed = append(changed, r.SID)
 		}
 	}
