@@ -265,6 +265,11 @@ func (p *patcher) message(fe *file.Error) string {
 		return fmt.Sprintf("unknown identifier %q%s", name, didYouMean(name, p.c.cat.names, p.c.listNames(), p.c.macroNames()))
 	}
 	if strings.HasPrefix(msg, "type ") && strings.Contains(msg, " has no field ") {
+		for from, path := range p.unknownPaths {
+			if fields, ok := dfilter.Sides(path); ok && fe.From >= from && fe.From <= from+len(path) {
+				return fmt.Sprintf("%s stands for %s and %s: compare it with a value, or pass it to cidr", path, fields[0], fields[1])
+			}
+		}
 		return "unknown field: " + msg
 	}
 	return msg

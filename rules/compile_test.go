@@ -95,7 +95,7 @@ func TestCompileErrors(t *testing.T) {
 		{"display filter and condition", "rules:\n  - sid: 1\n    name: t\n    condition: tcp\n    wireshark: tcp\n",
 			[]string{`t.yaml:5:5: a rule gives condition or wireshark, not both`}},
 		{"either-side name outside a comparison", rule1("tcp.port + 1 > 2"),
-			[]string{`t.yaml:4:20: unknown field: type field.TCP has no field port`}},
+			[]string{`t.yaml:4:20: tcp.port stands for tcp.srcport and tcp.dstport: compare it with a value, or pass it to cidr`}},
 		{"missing sid and condition", "rules:\n  - name: t\n",
 			[]string{`t.yaml:2:5: rule has no sid`, `t.yaml:2:5: rule (no sid) has no condition (or wireshark filter)`}},
 		{"duplicate sid", rule1("tcp") + "  - sid: 1\n    name: u\n    condition: udp\n",

@@ -30,7 +30,8 @@ type patcher struct {
 	// marks maps a node written as X.present to X, its receiver.
 	marks map[ast.Node]ast.Node
 	// unknownPaths maps the offset of an unknown identifier that starts
-	// a member chain to the whole chain ("tpc.dstport").
+	// a member chain, or of an either-side name (sides.go), to the whole
+	// chain ("tpc.dstport", "tcp.port"), for error messages.
 	unknownPaths map[int]string
 	// badChains holds root identifiers already reported, so an error in
 	// tcp.dstprt is not reported again for tcp.dstprt.x.
@@ -199,7 +200,9 @@ func (p *patcher) member(node *ast.Node, n *ast.MemberNode) {
 	switch {
 	case known && f.Layer:
 		p.present(node)
-	case known || cat.prefixes[path] || isSides(path):
+	case isSides(path):
+		p.unknownPaths[root.Location().From] = path // in case no comparison takes it
+	case known || cat.prefixes[path]:
 	case strings.HasSuffix(path, ".present") && cat.fields[strings.TrimSuffix(path, ".present")].Layer:
 	default:
 		if p.badChains == nil {
