@@ -34,9 +34,11 @@
 //     bytes of ASCII text).
 //
 // Not supported, each an error: arithmetic, field references ${...}, the
-// layer operator #, slices joined with commas, functions other than len,
-// lower and upper, host names, ordering of addresses, and the bytes of
-// layers other than frame.
+// layer operator #, the any and all prefixes, slices joined with commas,
+// functions other than len, lower and upper, host names, ordering and
+// ranges of addresses, slices of addresses, and the bytes of layers other
+// than frame. One approximation: a range lo..hi in a set, on a field with
+// several values, holds when some value is >= lo and some value <= hi.
 package dfilter
 
 import (
