@@ -38,9 +38,12 @@ func TestTranslate(t *testing.T) {
 		// bytes, strings, slices
 		{`frame contains "passwd"`, `(frame && frame.bytes contains "passwd")`},
 		{"tcp.payload contains 47.45.54", `((tcp && payload != "") && payload contains "GET")`},
-		{"udp.payload[0] == 0xff", `((udp && payload != "") && (byte_at(payload, 0) >= 0 && payload[0:1] == hex("ff")))`},
-		{"data.data[2-3] == 0a0d", `(payload != "" && (byte_at(payload, 3) >= 0 && payload[2:4] == hex("0a0d")))`},
-		{"frame[:2] == aa:bb", `(frame && (byte_at(frame.bytes, 1) >= 0 && frame.bytes[0:2] == hex("aabb")))`},
+		{"udp.payload[0] == 0xff", `((udp && payload != "") && (byte_at(payload, 0) >= 0 && payload startsWith hex("ff")))`},
+		{"data.data[2-3] == 0a0d", `(payload != "" && (byte_at(payload, 3) >= 0 && payload[2:] startsWith hex("0a0d")))`},
+		{"frame[:2] == aa:bb", `(frame && (byte_at(frame.bytes, 1) >= 0 && frame.bytes startsWith hex("aabb")))`},
+		// a slice equal to a literal of its length is a prefix, which the prefilter indexes; otherwise it stays a slice
+		{"frame[2:3] == aa:bb", `(frame && (byte_at(frame.bytes, 4) >= 0 && frame.bytes[2:5] == hex("aabb")))`},
+		{`tcp.payload[0:4] != "GET "`, `((tcp && payload != "") && (byte_at(payload, 3) >= 0 && payload[0:4] != "GET "))`},
 		{"frame[10:] contains 00", `(frame && (byte_at(frame.bytes, 10) >= 0 && frame.bytes[10:] contains hex("00")))`},
 		{"frame[-4:2] == 01:02", `(frame && (byte_at(frame.bytes[-4:], 3) >= 0 && frame.bytes[-4:-2] == hex("0102")))`},
 		{"frame[-4:] == 01:02:03:04", `(frame && (byte_at(frame.bytes[-4:], 3) >= 0 && frame.bytes[-4:] == hex("01020304")))`},

@@ -54,6 +54,12 @@ type val struct {
 	reads []string
 	conds []string
 	kind  kind
+	// rests and length are set for a slice [i:j] with i >= 0: per read,
+	// the field from offset i on, and the slice's length j, so that
+	// F[i:j] == lit can be written F[i:] startsWith lit, whose literal
+	// the prefilter indexes.
+	rests  []string
+	length int
 }
 
 // isField reports whether o reads a field (and is no literal).
@@ -203,6 +209,13 @@ func (t *translator) sliced(o *operand, v *val) (*val, error) {
 		}
 		out.reads = append(out.reads, fmt.Sprintf("%s[%s:%s]", r, from, to))
 		out.conds = append(out.conds, and(v.conds[i], need))
+		if start >= 0 && length > 0 {
+			rest := r
+			if start > 0 {
+				rest = fmt.Sprintf("%s[%d:]", r, start)
+			}
+			out.rests, out.length = append(out.rests, rest), length
+		}
 	}
 	return out, nil
 }
@@ -285,7 +298,7 @@ func (t *translator) test(n *test) (string, error) {
 		if n.op == "in" {
 			c, err = t.member(n, v, r)
 		} else {
-			c, err = t.compare(n, v, r, n.rhs)
+			c, err = t.compare(n, v, i, n.rhs)
 		}
 		if err != nil {
 			return "", err
@@ -317,8 +330,9 @@ func (t *translator) check(n *test, k kind) error {
 	return nil
 }
 
-// compare is the comparison of one read r of v with the literal o.
-func (t *translator) compare(n *test, v *val, r string, o *operand) (string, error) {
+// compare is the comparison of read i of v with the literal o.
+func (t *translator) compare(n *test, v *val, i int, o *operand) (string, error) {
+	r := v.reads[i]
 	if n.op == "matches" {
 		if o.tok.kind != tString {
 			return "", t.errorf(o.tok.at, "matches takes a pattern in double quotes")
@@ -350,6 +364,10 @@ func (t *translator) compare(n *test, v *val, r string, o *operand) (string, err
 		return fmt.Sprintf("!(%s < %s || %s > %s)", r, lit, r, lit), nil
 	case v.ref.multi && op == "!==": // some value differs
 		return fmt.Sprintf("(%s < %s || %s > %s)", r, lit, r, lit), nil
+	case op == "==" && v.rests != nil:
+		if b, ok := t.bytes(o); ok && len(b) == v.length {
+			return v.rests[i] + " startsWith " + lit, nil
+		}
 	}
 	return r + " " + exprOps[n.op] + " " + lit, nil
 }
@@ -460,11 +478,8 @@ func (t *translator) literal(o *operand, k kind) (string, bool, error) {
 		}
 		return quote(tok.val), false, nil
 	case kBytes:
-		if tok.kind != tWord {
-			return quote(tok.val), false, nil
-		}
-		if b, ok := byteString(w); ok {
-			return quote(string(b)), false, nil
+		if b, ok := t.bytes(o); ok {
+			return quote(b), false, nil
 		}
 	case kMAC:
 		if b, ok := byteString(w); ok && len(b) == 6 {
@@ -482,6 +497,16 @@ func (t *translator) literal(o *operand, k kind) (string, bool, error) {
 		}
 	}
 	return bad()
+}
+
+// bytes returns the bytes the literal o stands for: a string's or a
+// character's, or a byte string's.
+func (t *translator) bytes(o *operand) (string, bool) {
+	if o.tok.kind != tWord {
+		return o.tok.val, true
+	}
+	b, ok := byteString(o.tok.text)
+	return string(b), ok
 }
 
 // byteString reads bytes written in hex: aa:bb:cc, aa-bb-cc or aa.bb.cc
