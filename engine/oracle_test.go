@@ -17,16 +17,7 @@ import (
 // knownDiffs in decode's oracle test).
 func TestOracleStream(t *testing.T) {
 	const filter = "http.response.code==200"
-	b, err := os.ReadFile(capDir + "oracle.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var o struct {
-		Captures map[string]struct{ Filters map[string][]int }
-	}
-	if err := json.Unmarshal(b, &o); err != nil {
-		t.Fatal(err)
-	}
+	o := loadOracle(t)
 	set := mustParse(t, "rules:\n  - sid: 1\n    name: ok\n    condition: http.response.code == 200\n")
 	n := 0
 	for name, c := range o.Captures {
@@ -51,16 +42,7 @@ func TestOracleStream(t *testing.T) {
 // whole engine exactly the frames tshark matched on every capture of
 // oracle.json.
 func TestOracleWireshark(t *testing.T) {
-	b, err := os.ReadFile(capDir + "oracle.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var o struct {
-		Captures map[string]struct{ Filters map[string][]int }
-	}
-	if err := json.Unmarshal(b, &o); err != nil {
-		t.Fatal(err)
-	}
+	o := loadOracle(t)
 	list, err := os.ReadFile(capDir + "filters.txt")
 	if err != nil {
 		t.Fatal(err)
@@ -90,4 +72,23 @@ func TestOracleWireshark(t *testing.T) {
 		t.Errorf("checked %d filter runs on %d captures", checked, len(o.Captures))
 	}
 	t.Logf("%d filters × %d captures agree with tshark", len(filters), len(o.Captures))
+}
+
+// oracle is testdata/captures/oracle.json: per capture and display
+// filter, the frames tshark matched.
+type oracle struct {
+	Captures map[string]struct{ Filters map[string][]int }
+}
+
+func loadOracle(t *testing.T) oracle {
+	t.Helper()
+	b, err := os.ReadFile(capDir + "oracle.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o oracle
+	if err := json.Unmarshal(b, &o); err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
