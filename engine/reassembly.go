@@ -32,19 +32,30 @@ func newWorkerStream(cfg stream.Config, workers int) *workerStream {
 func (ws *workerStream) forget(id uint64) { ws.r.Forget(flow.Slot(id), id) }
 
 // add feeds p, a packet of flow id (0: none), to the reassembler when it
-// is a TCP segment, and fills its stream view (tcp.reassembled.*,
-// Meta.Stream) when it made stream data available.
+// is a TCP segment, and fills its sequence analysis (tcp.analysis.*) and,
+// when it made stream data available, its stream view
+// (tcp.reassembled.*, Meta.Stream).
 func (ws *workerStream) add(p *field.Packet, id uint64) {
 	if !p.TCP.Present || id == 0 {
 		return
 	}
 	fl := p.TCP.Flags
-	s := stream.Segment{Seq: uint32(p.TCP.Seq), Ack: uint32(p.TCP.Ack), SYN: fl.SYN, FIN: fl.FIN, RST: fl.Reset, ACK: fl.Ack}
+	s := stream.Segment{Seq: uint32(p.TCP.Seq), Ack: uint32(p.TCP.Ack), SYN: fl.SYN, FIN: fl.FIN, RST: fl.Reset, ACK: fl.Ack,
+		Window: uint16(p.TCP.Window), Time: p.Frame.Time.UnixNano()}
 	// The payload is in the frame, or in a reassembled IP datagram.
 	if p.Payload != "" {
 		s.Data = unsafe.Slice(unsafe.StringData(p.Payload), len(p.Payload))
 	}
+	// The segment's length on the wire, as Wireshark takes it: the IP
+	// length's, within the frame's length (a capture may be truncated; an
+	// IP length may claim more than the frame holds).
+	s.Len = min(p.TCP.Len, len(s.Data)+max(0, p.Frame.Len-len(p.Meta.Raw)))
 	v := ws.r.Add(flow.Slot(id), id, p.Flow.ToServer, &s)
+	p.TCP.Analysis = field.TCPAnalysis{
+		Retransmission: v.Analysis&stream.Retransmission != 0,
+		OutOfOrder:     v.Analysis&stream.OutOfOrder != 0,
+		LostSegment:    v.Analysis&stream.LostSegment != 0,
+	}
 	if v.New == 0 {
 		return
 	}

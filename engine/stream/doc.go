@@ -39,6 +39,14 @@
 //   - Once Depth bytes have been delivered the direction is no longer
 //     reassembled (counted once per direction).
 //
+// # Sequence analysis
+//
+// Each segment's View also carries its Analysis: Wireshark's
+// retransmission, out-of-order and lost-segment events, which follow
+// Wireshark's rules (the highest sequence number seen, packet times), not
+// the reassembly's: a segment that fills a hole left by a segment never
+// captured is a retransmission to Wireshark, and new data to the stream.
+//
 // # The stream view
 //
 // For each segment the Reassembler returns a view: the Window bytes of

@@ -75,16 +75,23 @@ func (s *Stats) Add(o Stats) {
 type Segment struct {
 	Seq, Ack           uint32 // raw sequence and acknowledgment numbers
 	SYN, FIN, RST, ACK bool
-	Data               []byte // the payload; not kept after Add returns
+	Window             uint16 // the window field, unscaled
+	Time               int64  // packet time, nanoseconds since the Unix epoch
+	// Len is the payload length the IP header gives (tcp.len); Data may
+	// be shorter, in a truncated capture. The larger of the two counts.
+	Len  int
+	Data []byte // the payload; not kept after Add returns
 }
 
-// View is the stream data a segment made available: Data ends with the
-// New bytes this segment delivered in order, after up to Window bytes
-// delivered before them. Data aliases the Reassembler and is valid until
-// its next call. The zero View means nothing new.
+// View is what a segment made of its direction: the stream data it made
+// available, Data, which ends with the New bytes this segment delivered in
+// order after up to Window bytes delivered before them, and its Analysis.
+// Data aliases the Reassembler and is valid until its next call; New is 0
+// when the segment delivered nothing.
 type View struct {
-	Data []byte
-	New  int
+	Data     []byte
+	New      int
+	Analysis Analysis
 }
 
 // seg is a queued out-of-order piece.
@@ -115,8 +122,9 @@ type half struct {
 }
 
 type conn struct {
-	id uint64
-	h  [2]half
+	id  uint64
+	h   [2]half
+	seq seqConn
 }
 
 // Reassembler reassembles the TCP connections of one worker. Connections
@@ -175,7 +183,14 @@ func (r *Reassembler) Add(slot int, id uint64, toServer bool, s *Segment) View {
 	if toServer {
 		d = 0
 	}
-	h, peer := &c.h[d], &c.h[1-d]
+	a := c.seq.analyze(d, s)
+	v := r.add(&c.h[d], &c.h[1-d], s)
+	v.Analysis = a
+	return v
+}
+
+// add takes segment s into direction h, whose peer is peer.
+func (r *Reassembler) add(h, peer *half, s *Segment) View {
 	if s.ACK && peer.flags&started != 0 && (peer.flags&acked == 0 || seqLT(peer.ack, s.Ack)) {
 		peer.ack = s.Ack
 		peer.flags |= acked
@@ -451,7 +466,7 @@ func (r *Reassembler) reset(c *conn) {
 		r.release(h)
 		*h = half{ooo: h.ooo}
 	}
-	c.id = 0
+	*c = conn{h: c.h}
 }
 
 // Forget frees the state of connection (slot, id), if held. The engine

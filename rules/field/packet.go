@@ -411,6 +411,19 @@ type TCP struct {
 	Checksum   int      `expr:"checksum" doc:"TCP checksum"`
 	// Reassembled is the segment's stream view, filled by the engine.
 	Reassembled TCPReassembled `expr:"reassembled"`
+	// Analysis is the segment's sequence analysis, filled by the engine.
+	Analysis TCPAnalysis `expr:"analysis"`
+}
+
+// TCPAnalysis holds Wireshark's TCP sequence analysis events of a segment
+// (packet-tcp.c; the Wireshark User's Guide, "TCP Analysis"), set by the
+// engine's reassembler (engine/stream.Analysis says exactly when). Like
+// Wireshark, they compare a segment with the highest sequence number seen
+// so far in its direction.
+type TCPAnalysis struct {
+	Retransmission bool `expr:"retransmission" doc:"segment resends data (or a SYN or FIN) seen before, or data the peer acknowledged; fast and spurious retransmissions included"`
+	OutOfOrder     bool `expr:"out_of_order" doc:"segment starts before the highest sequence number seen and came within the first RTT (3 ms if unknown) of the segment that set it"`
+	LostSegment    bool `expr:"lost_segment" doc:"segment starts past the highest sequence number seen: a previous segment was not captured"`
 }
 
 // TCPReassembled is the stream view of a TCP segment (engine/stream): the
