@@ -30,11 +30,13 @@ const (
 	LostSegment
 )
 
-// Marks of a direction's last segment that the peer's analysis reads.
+// Marks of a direction: of its last segment, which the analysis reads
+// at the next, and hasBase, kept.
 const (
 	keepAlive   uint8 = 1 << iota // 0 or 1 byte one before the next sequence number
 	windowProbe                   // zero-window probe
 	windowSeen                    // window holds a segment's window
+	hasBase                       // base is known
 )
 
 // Thresholds of the analysis, in nanoseconds.
@@ -52,14 +54,13 @@ type seqConn struct {
 
 // seqInfo is Wireshark's sequence analysis state of one direction.
 type seqInfo struct {
-	base     uint32 // the initial sequence number, as far as known (hasBase)
-	hasBase  bool
-	next     uint32 // highest sequence number seen, plus one; 0: none yet
 	nextTime int64  // packet time of the segment that set next
+	ackTime  int64  // packet time of the direction's last segment
+	base     uint32 // the initial sequence number, as far as known (hasBase)
+	next     uint32 // highest sequence number seen, plus one; 0: none yet
 	lastAck  uint32 // the ack field of the direction's last segment
-	ackTime  int64  // its packet time
-	dupAcks  int    // duplicate ACKs since lastAck changed
 	window   uint16 // the last segment's window (windowSeen)
+	dupAcks  uint8  // duplicate ACKs since lastAck changed (at most 255)
 	marks    uint8
 }
 
@@ -68,19 +69,21 @@ type seqInfo struct {
 func (c *seqConn) analyze(d int, s *Segment) Analysis {
 	fwd, rev := &c.dir[d], &c.dir[1-d]
 	seq, ack, t := s.Seq, s.Ack, s.Time
-	if s.SYN && !s.ACK && fwd.hasBase && seq != fwd.base {
+	if s.SYN && !s.ACK && fwd.marks&hasBase != 0 && seq != fwd.base {
 		// A SYN with a new initial sequence number: Wireshark starts a
 		// new conversation ("port numbers reused").
 		*c = seqConn{}
 	}
-	if !fwd.hasBase {
-		fwd.base, fwd.hasBase = seq-1, true
+	if fwd.marks&hasBase == 0 {
+		fwd.base = seq - 1
 		if s.SYN {
 			fwd.base = seq
 		}
+		fwd.marks |= hasBase
 	}
-	if !rev.hasBase && s.ACK {
-		rev.base, rev.hasBase = ack-1, true
+	if rev.marks&hasBase == 0 && s.ACK {
+		rev.base = ack - 1
+		rev.marks |= hasBase
 	}
 	seglen := uint32(max(s.Len, len(s.Data)))
 	synFin := s.SYN || s.FIN
@@ -101,7 +104,7 @@ func (c *seqConn) analyze(d int, s *Segment) Analysis {
 		// peer's keep-alive is a keep-alive ACK instead.
 		if seglen == 0 && plain && s.Window != 0 && fwd.marks&windowSeen != 0 && s.Window == fwd.window &&
 			seq == fwd.next && ack == fwd.lastAck && rev.marks&keepAlive == 0 {
-			fwd.dupAcks++
+			fwd.dupAcks = min(fwd.dupAcks+1, 255)
 		}
 	}
 	if ack != fwd.lastAck {
@@ -133,7 +136,7 @@ func (c *seqConn) analyze(d int, s *Segment) Analysis {
 	}
 	fwd.window = s.Window
 	fwd.lastAck, fwd.ackTime = ack, t
-	fwd.marks = marks | windowSeen
+	fwd.marks = fwd.marks&hasBase | marks | windowSeen
 	// The first RTT: from the latest SYN to the first pure ACK after it.
 	switch {
 	case s.SYN && !s.ACK:

@@ -31,7 +31,8 @@ const (
 
 // framer splits one direction into application messages. A message is a
 // head, gathered in buf and handed out, and a body, counted off and not
-// kept; it completes with the last byte of its body.
+// kept; it completes with the last byte of its body. TLS is framed in two
+// layers (tlsFrame): records, and the handshake messages they carry.
 type framer struct {
 	state   uint8
 	kind    decode.AppKind
@@ -43,6 +44,21 @@ type framer struct {
 	size    int    // chunk size being read
 	done    bool   // buf was handed out: clear it first
 	gapped  bool   // bytes of the body were lost: the message is not handed out
+	tls     tlsState
+}
+
+// tlsState is the record layer of a TLS direction (RFC 8446 section 5.1,
+// RFC 5246 section 6.2.1): handshake records are taken apart into their
+// handshake messages, which may span records or share one; other records,
+// and handshake records after a ChangeCipherSpec (encrypted), are handed
+// out as their 5-byte header once their body is over.
+type tlsState struct {
+	hdr       [5]byte // the record header being read
+	hdrN      uint8   // its bytes so far
+	skipping  bool    // the current record's body is not looked at
+	encrypted bool    // a ChangeCipherSpec was seen: handshake records are encrypted
+	left      int32   // bytes of the current record's body still to come
+	msgSkip   int32   // bytes of an oversized handshake message still to skip
 }
 
 // resetFramer drops what f gathered: the next byte starts a message.
@@ -62,6 +78,11 @@ func (r *Reassembler) gapFramer(f *framer, n uint32) {
 	if f.state == fKnown && f.headOK && f.chunk == chunkNone && f.skip >= 0 && uint32(f.skip) >= n {
 		f.skip -= int(n)
 		f.gapped = true
+		return
+	}
+	if t := &f.tls; f.state == fKnown && f.kind == decode.AppTLS && t.skipping && uint32(t.left) > n {
+		t.left -= int32(n)
+		f.gapped = true // the record's header is not handed out
 		return
 	}
 	r.resetFramer(f)
@@ -95,6 +116,13 @@ func (r *Reassembler) NextMessage(sport, dport int) ([]byte, bool) {
 		if (f.state == fUndecided || f.state == fResync) && !r.decide(f, sport, dport) {
 			continue
 		}
+		if f.kind == decode.AppTLS {
+			if r.tlsFrame(f) {
+				f.done = true
+				return f.buf, true
+			}
+			continue
+		}
 		if !f.headOK {
 			if !r.head(f) || f.state == fOpaque {
 				continue
@@ -123,6 +151,9 @@ func (r *Reassembler) nextFrame(f *framer) {
 		f.done = false
 		f.buf = f.buf[:0]
 		f.headOK, f.gapped = false, false
+		if f.kind == decode.AppTLS {
+			return // records follow records
+		}
 		f.kind, f.state = 0, fUndecided
 		if f.skip < 0 {
 			f.state, f.skip = fOpaque, 0
@@ -154,6 +185,10 @@ func (r *Reassembler) decide(f *framer, sport, dport int) bool {
 	switch {
 	case k != decode.AppNone:
 		f.kind, f.state = k, fKnown
+		if k == decode.AppTLS { // the bytes gathered start a record header
+			f.tls.hdrN = uint8(copy(f.tls.hdr[:], f.buf))
+			f.buf = f.buf[:0]
+		}
 	case f.state == fResync:
 		r.in = nil // not the start of a message: wait for one
 		return false
@@ -172,19 +207,6 @@ func (r *Reassembler) head(f *framer) bool {
 		if len(f.buf) >= 2 {
 			need = 2 + (int(f.buf[0])<<8 | int(f.buf[1]))
 		}
-	case decode.AppTLS:
-		if len(f.buf) >= 5 {
-			if f.buf[0] < 20 || f.buf[0] > 24 || f.buf[1] != 3 {
-				f.state = fOpaque
-				return true
-			}
-			need = 5
-			if n := int(f.buf[3])<<8 | int(f.buf[4]); f.buf[0] == 22 {
-				need += n // a handshake record is decoded whole
-			} else {
-				f.skip = n
-			}
-		}
 	}
 	take, found := 0, false
 	switch {
@@ -192,8 +214,6 @@ func (r *Reassembler) head(f *framer) bool {
 		take = need - len(f.buf)
 	case f.kind == decode.AppDNS:
 		take = 2 - len(f.buf)
-	case f.kind == decode.AppTLS:
-		take = 5 - len(f.buf)
 	default: // up to the end of a line or of a header block
 		take = len(r.in)
 		if i := r.headEnd(f); i >= 0 {
@@ -209,7 +229,7 @@ func (r *Reassembler) head(f *framer) bool {
 	switch {
 	case need > 0:
 		f.headOK = len(f.buf) == need
-	case f.kind == decode.AppDNS || f.kind == decode.AppTLS:
+	case f.kind == decode.AppDNS:
 		return false // the length is known now: go on
 	case found:
 		f.headOK = true
@@ -221,6 +241,110 @@ func (r *Reassembler) head(f *framer) bool {
 		r.httpBody(f)
 	}
 	return f.headOK
+}
+
+// TLS framing: the record header, and a handshake message's header
+// (msg_type(1) length(3)).
+const (
+	tlsRecordHead    = 5
+	tlsHandshakeHead = 4
+)
+
+// tlsFrame reads TLS records from r.in; it reports true when f.buf holds a
+// message to hand out: a handshake message behind a record header made for
+// it (type 22, the version of the record that completed the message, the
+// message's length), on the segment that completes the message, or the
+// header of a record whose body is not decoded, on the segment that ends
+// the record. A handshake message over 64 KiB is skipped. A record header
+// that is not TLS ends the framing.
+func (r *Reassembler) tlsFrame(f *framer) bool {
+	t := &f.tls
+	const msgHead = tlsRecordHead + tlsHandshakeHead
+	for len(r.in) > 0 {
+		switch {
+		case t.left == 0: // a record header
+			n := copy(t.hdr[t.hdrN:], r.in)
+			t.hdrN += uint8(n)
+			r.in = r.in[n:]
+			if t.hdrN < tlsRecordHead {
+				return false
+			}
+			t.hdrN = 0
+			typ := t.hdr[0]
+			if typ < 20 || typ > 24 || t.hdr[1] != 3 {
+				f.state, f.buf = fOpaque, f.buf[:0]
+				return false
+			}
+			t.left = int32(t.hdr[3])<<8 | int32(t.hdr[4])
+			t.encrypted = t.encrypted || typ == 20
+			t.skipping = typ != 22 || t.encrypted
+			if t.skipping {
+				// Handshake messages are not interleaved with other
+				// records (RFC 8446 5.1): a partial one is dropped.
+				f.buf = f.buf[:0]
+				if !r.gather(f, t.hdr[:]) {
+					f.state = fOpaque
+					return false
+				}
+				if t.left == 0 {
+					t.skipping = false
+					return true
+				}
+			}
+		case t.skipping:
+			n := min(int(t.left), len(r.in))
+			t.left -= int32(n)
+			r.in = r.in[n:]
+			if t.left == 0 {
+				t.skipping = false
+				if !f.gapped {
+					return true
+				}
+				f.gapped, f.buf = false, f.buf[:0]
+			}
+		case t.msgSkip > 0:
+			n := min(int(t.msgSkip), int(t.left), len(r.in))
+			t.msgSkip -= int32(n)
+			t.left -= int32(n)
+			r.in = r.in[n:]
+		default: // handshake message bytes
+			if len(f.buf) == 0 && !r.gather(f, t.hdr[:]) { // room for the made header
+				f.state = fOpaque
+				return false
+			}
+			need := msgHead - len(f.buf)
+			if need <= 0 {
+				need += msgLen(f.buf)
+			}
+			n := min(need, int(t.left), len(r.in))
+			if !r.gather(f, r.in[:n]) {
+				f.state = fOpaque
+				return false
+			}
+			t.left -= int32(n)
+			r.in = r.in[n:]
+			if len(f.buf) < msgHead {
+				continue
+			}
+			m := msgLen(f.buf)
+			switch {
+			case msgHead+m > maxHead:
+				t.msgSkip = int32(m - (len(f.buf) - msgHead))
+				f.buf = f.buf[:0]
+			case len(f.buf) == msgHead+m:
+				l := tlsHandshakeHead + m
+				f.buf[0], f.buf[1], f.buf[2], f.buf[3], f.buf[4] = 22, t.hdr[1], t.hdr[2], byte(l>>8), byte(l)
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// msgLen returns the body length of the handshake message whose header
+// follows the made record header at the start of b.
+func msgLen(b []byte) int {
+	return int(b[tlsRecordHead+1])<<16 | int(b[tlsRecordHead+2])<<8 | int(b[tlsRecordHead+3])
 }
 
 // headEnd returns how many bytes of r.in complete a line-framed head
@@ -268,17 +392,53 @@ func (r *Reassembler) gather(f *framer, b []byte) bool {
 	return true
 }
 
+// requests remembers, in order, which of a connection's HTTP requests not
+// yet answered were HEAD requests (the first 64), so that their responses
+// are framed without a body.
+type requests struct {
+	head uint64 // bit i: the i-th request waiting is a HEAD
+	n    uint8
+}
+
+func (q *requests) push(head bool) {
+	if q.n < 64 {
+		if head {
+			q.head |= 1 << q.n
+		}
+		q.n++
+	}
+}
+
+// pop reports whether the oldest request waiting was a HEAD (false when
+// none waits: a connection picked up mid-stream).
+func (q *requests) pop() bool {
+	if q.n == 0 {
+		return false
+	}
+	head := q.head&1 != 0
+	q.head >>= 1
+	q.n--
+	return head
+}
+
 // httpBody sets the body that follows the HTTP head in buf: Content-Length
-// bytes, a chunked body, none (a request without a length, a 1xx, 204 or
-// 304 response), or, for a response delimited by the end of the
-// connection, the rest of the direction, which is then not framed.
+// bytes, a chunked body, none (a request without a length; a response to
+// a HEAD request, or a 1xx, 204 or 304 response, whatever their headers
+// say: RFC 9110 6.4.1), or, for a response delimited by the end of the
+// connection, the rest of the direction, which is then not framed. A
+// request is queued on the connection, and a final response (not 1xx)
+// answers the oldest, as responses come in the order of the requests
+// (RFC 9112 9.3.2).
 func (r *Reassembler) httpBody(f *framer) {
 	head := f.buf
 	response := bytes.HasPrefix(head, []byte("HTTP/"))
-	if response && len(head) >= 12 {
-		if code := head[9:12]; code[0] == '1' || string(code) == "204" || string(code) == "304" {
-			return
-		}
+	switch q := &r.curConn.heads; {
+	case !response:
+		q.push(bytes.HasPrefix(head, []byte("HEAD ")))
+	case len(head) >= 12 && head[9] == '1':
+		return // interim: the final response follows
+	case q.pop() || len(head) >= 12 && (string(head[9:12]) == "204" || string(head[9:12]) == "304"):
+		return
 	}
 	length, chunked := -1, false
 	for rest := head; len(rest) > 0; {

@@ -122,9 +122,10 @@ type half struct {
 }
 
 type conn struct {
-	id  uint64
-	h   [2]half
-	seq seqConn
+	id    uint64
+	h     [2]half
+	seq   seqConn
+	heads requests // the client's HTTP requests not yet answered
 }
 
 // Reassembler reassembles the TCP connections of one worker. Connections
@@ -140,6 +141,7 @@ type Reassembler struct {
 	view          []byte
 	base          int    // start of this call's new bytes in view
 	cur           *half  // the direction the last Add delivered to, nil if none
+	curConn       *conn  // its connection
 	in            []byte // its new bytes not yet framed (NextMessage)
 	peek          [appPeek]byte
 	stats         Stats
@@ -184,6 +186,7 @@ func (r *Reassembler) Add(slot int, id uint64, toServer bool, s *Segment) View {
 		d = 0
 	}
 	a := c.seq.analyze(d, s)
+	r.curConn = c
 	v := r.add(&c.h[d], &c.h[1-d], s)
 	v.Analysis = a
 	return v

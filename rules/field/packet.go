@@ -551,7 +551,10 @@ type TLSRecord struct {
 	Version     int `expr:"version" doc:"TLS record version, e.g. 0x0303"`
 }
 
-// TLSHandshake is the first handshake message of the record.
+// TLSHandshake is a TLS handshake message. In a TCP stream, the engine
+// evaluates each message once, reassembled across records, on the frame
+// that completes it (as tshark shows it); a packet decoded alone shows the
+// first message of its first record.
 type TLSHandshake struct {
 	Type       int    `expr:"type" doc:"TLS handshake type: 1 ClientHello, 2 ServerHello, ...; 0 if none"` // 1 ClientHello, 2 ServerHello, ...; 0 if none
 	Version    int    `expr:"version" doc:"TLS ClientHello/ServerHello version"`
