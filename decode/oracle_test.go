@@ -181,7 +181,7 @@ func TestOracle(t *testing.T) {
 			p.Frame.Number = i + 1
 			_ = d.Decode(&p, f.link, f.data)
 			if Fragmented(&p) {
-				dg, _ := df.Add(f.data[p.Meta.L3:], time.Time{})
+				dg, _ := df.Add(f.data[p.Meta.L3:], p.VLANKey(), time.Time{})
 				_ = d.DecodeFragment(&p, f.link, f.data, dg.Proto, dg.Payload)
 			}
 			flows[i] = fmt.Sprintf("%s:%d>%s:%d", p.SrcIP, p.SrcPort, p.DestIP, p.DestPort)

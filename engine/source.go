@@ -193,7 +193,7 @@ type fragInfo struct {
 // the next call. Only one goroutine calls it: the Source's with several
 // workers, the worker's with one.
 func (s *Source) reassemble(p *field.Packet, frame []byte, at time.Time) fragInfo {
-	dg, ok := s.defrag.Add(frame[p.Meta.L3:], at)
+	dg, ok := s.defrag.Add(frame[p.Meta.L3:], p.VLANKey(), at)
 	if !ok {
 		return fragInfo{frag: true}
 	}

@@ -17,7 +17,9 @@
 //     the transport header; overlapping fragment attack);
 //   - Suricata's defrag engine (defrag.c, defrag-config): the target-based
 //     overlap policies of Novak's "Target-Based Fragmentation Reassembly",
-//     a 60 s timeout and a memory cap.
+//     a 60 s timeout and a memory cap; and its key, which adds the frame's
+//     VLAN ids to the RFC's (so does Vigil: field.VLANKey, the flow
+//     table's too).
 //
 // # Overlap policy
 //
@@ -51,6 +53,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/vigil-ids/vigil/rules/field"
 )
 
 // Defaults of Config.
@@ -155,10 +159,11 @@ type Datagram struct {
 	Payload []byte
 }
 
-// key names a datagram (RFC 791, RFC 8200).
+// key names a datagram (RFC 791, RFC 8200) within its VLANs.
 type key struct {
 	src, dst [16]byte
 	id       uint32
+	vlan     field.VLANKey
 	proto    uint8 // IPv4 only
 	v6       bool
 }
@@ -231,11 +236,12 @@ type fragment struct {
 }
 
 // Add takes one captured IP packet, ip, starting at its IPv4 or IPv6
-// header, captured at now. When ip is a fragment that completes its
-// datagram, Add returns the datagram and true. Otherwise (a fragment that
-// completes nothing, a dropped or invalid one, or a packet that is no
-// fragment) it returns false. ip is not kept.
-func (d *Defragmenter) Add(ip []byte, now time.Time) (Datagram, bool) {
+// header, captured at now in a frame with VLAN ids vlan: fragments of
+// different VLANs belong to different datagrams, as in Suricata. When ip
+// is a fragment that completes its datagram, Add returns the datagram and
+// true. Otherwise (a fragment that completes nothing, a dropped or invalid
+// one, or a packet that is no fragment) it returns false. ip is not kept.
+func (d *Defragmenter) Add(ip []byte, vlan field.VLANKey, now time.Time) (Datagram, bool) {
 	var f fragment
 	var ok bool
 	switch {
@@ -247,6 +253,7 @@ func (d *Defragmenter) Add(ip []byte, now time.Time) (Datagram, bool) {
 	if !ok {
 		return Datagram{}, false
 	}
+	f.key.vlan = vlan
 	return d.add(&f, now.UnixNano())
 }
 

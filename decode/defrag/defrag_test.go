@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/vigil-ids/vigil/rules/field"
 )
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -218,7 +220,7 @@ func TestDefrag(t *testing.T) {
 			var c Counters
 			d := New(tc.cfg, &c)
 			for i, s := range tc.steps {
-				dg, ok := d.Add(s.pkt, t0.Add(s.at))
+				dg, ok := d.Add(s.pkt, field.VLANKey{}, t0.Add(s.at))
 				switch {
 				case s.done == nil && ok:
 					t.Errorf("step %d: completed %q, want nothing", i+1, dg.Payload)
@@ -239,8 +241,8 @@ func TestDefrag(t *testing.T) {
 // protocol, or the first fragment's Next Header.
 func TestProto(t *testing.T) {
 	d := New(Config{}, new(Counters))
-	d.Add(frag6(9, 6, 0, true, payload(24)), t0)
-	dg, ok := d.Add(frag6(9, 17, 24, false, payload(8)), t0)
+	d.Add(frag6(9, 6, 0, true, payload(24)), field.VLANKey{}, t0)
+	dg, ok := d.Add(frag6(9, 17, 24, false, payload(8)), field.VLANKey{}, t0)
 	if !ok || dg.Proto != 6 {
 		t.Errorf("proto %d (ok %v), want 6 from the first fragment", dg.Proto, ok)
 	}
@@ -254,12 +256,12 @@ func TestNoAllocs(t *testing.T) {
 	f1, f2 := frag4(1, 17, 0, true, p[:1024]), frag4(1, 17, 1024, false, p[1024:])
 	g1, g2 := frag6(1, 17, 1024, false, p[1024:]), frag6(1, 17, 0, true, p[:1024])
 	run := func() {
-		d.Add(f1, t0)
-		d.Add(g1, t0)
-		if _, ok := d.Add(f2, t0); !ok {
+		d.Add(f1, field.VLANKey{}, t0)
+		d.Add(g1, field.VLANKey{}, t0)
+		if _, ok := d.Add(f2, field.VLANKey{}, t0); !ok {
 			t.Fatal("ipv4 datagram not completed")
 		}
-		if _, ok := d.Add(g2, t0); !ok {
+		if _, ok := d.Add(g2, field.VLANKey{}, t0); !ok {
 			t.Fatal("ipv6 datagram not completed")
 		}
 	}
@@ -293,7 +295,7 @@ func TestOverlapFlood(t *testing.T) {
 	}
 	grew := heapGrowth(func() {
 		for i := range 100000 {
-			if _, ok := d.Add(pkts[i%len(pkts)], t0); ok {
+			if _, ok := d.Add(pkts[i%len(pkts)], field.VLANKey{}, t0); ok {
 				t.Fatal("an overlap flood completed a datagram")
 			}
 		}
@@ -322,7 +324,7 @@ func TestIncompleteFlood(t *testing.T) {
 		for i := range n {
 			binary.BigEndian.PutUint16(pkt[4:], uint16(i))
 			pkt[12] = byte(i >> 16) // vary the source so no two datagrams collide
-			d.Add(pkt, t0.Add(time.Duration(i)*time.Microsecond))
+			d.Add(pkt, field.VLANKey{}, t0.Add(time.Duration(i)*time.Microsecond))
 		}
 	})
 	s := c.Stats()
@@ -347,9 +349,29 @@ func BenchmarkDefrag(b *testing.B) {
 	b.SetBytes(int64(len(p)))
 	b.ReportAllocs()
 	for b.Loop() {
-		d.Add(f1, t0)
-		if _, ok := d.Add(f2, t0); !ok {
+		d.Add(f1, field.VLANKey{}, t0)
+		if _, ok := d.Add(f2, field.VLANKey{}, t0); !ok {
 			b.Fatal("not completed")
 		}
+	}
+}
+
+// TestVLAN checks that fragments with the same addresses and
+// identification in different VLANs are different datagrams, as in
+// Suricata: a VLAN's last fragment completes only its own VLAN's datagram.
+func TestVLAN(t *testing.T) {
+	d := New(Config{}, new(Counters))
+	p := payload(16)
+	first, last := frag4(7, 17, 0, true, p[:8]), frag4(7, 17, 8, false, p[8:])
+	a, b := field.VLANKey{10}, field.VLANKey{100, 10} // C-tag 10, alone and under S-tag 100
+	d.Add(first, a, t0)
+	if _, ok := d.Add(last, b, t0); ok {
+		t.Fatal("a fragment of another VLAN completed the datagram")
+	}
+	if dg, ok := d.Add(last, a, t0); !ok || string(dg.Payload) != string(p) {
+		t.Fatalf("the datagram of VLAN 10 not completed (ok %v)", ok)
+	}
+	if _, ok := d.Add(first, b, t0); !ok {
+		t.Fatal("the datagram of S-tag 100, VLAN 10 not completed")
 	}
 }

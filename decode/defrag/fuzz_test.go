@@ -3,6 +3,8 @@ package defrag
 import (
 	"testing"
 	"time"
+
+	"github.com/vigil-ids/vigil/rules/field"
 )
 
 // FuzzDefrag feeds a Defragmenter with small caps two streams: raw, one
@@ -29,7 +31,7 @@ func FuzzDefrag(f *testing.F) {
 				t.Fatalf("%d bytes held, cap %d", d.mem, cfg.Memcap)
 			}
 		}
-		check(d.Add(raw, now))
+		check(d.Add(raw, field.VLANKey{}, now))
 		for ; len(ops) >= 5; ops = ops[5:] {
 			id, off, n, flags, step := ops[0], int(ops[1])*8, int(ops[2])+1, ops[3], ops[4]
 			if id&0x40 != 0 { // far offsets, up to the size limit
@@ -47,7 +49,7 @@ func FuzzDefrag(f *testing.F) {
 				pkt = frag4(uint16(id&3), 17, off, more, data)
 			}
 			now = now.Add(time.Duration(step) * 10 * time.Millisecond)
-			check(d.Add(pkt, now))
+			check(d.Add(pkt, field.VLANKey{}, now))
 		}
 		s := c.Stats()
 		if s.Reassembled > s.Fragments || s.Invalid > s.Fragments || s.Overlaps > s.Fragments {

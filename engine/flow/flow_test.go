@@ -173,15 +173,16 @@ func TestUDPAndKeyParts(t *testing.T) {
 		t.Error("sensor ignored")
 	}
 	other = pkt(17, "10.0.0.1", 5000, "10.0.0.53", 53, 0)
+	other.VLAN.ID = 3
 	other.VLAN.IDs.Add(3)
-	if tab.Update(other, 1) == id {
+	vlan3 := tab.Update(other, 1)
+	if vlan3 == id {
 		t.Error("vlan ignored")
 	}
-	other = pkt(17, "10.0.0.1", 5000, "10.0.0.53", 53, 0)
+	// QinQ: the same C-tag under another S-tag is another flow.
 	other.IEEE8021AD.IDs.Add(100)
-	other.VLAN.IDs.Add(3)
-	if tab.Update(other, 1) == id {
-		t.Error("S-tag ignored")
+	if tab.Update(other, 1) == vlan3 {
+		t.Error("802.1ad S-tag ignored")
 	}
 	other = pkt(6, "10.0.0.1", 5000, "10.0.0.53", 53, 0)
 	if tab.Update(other, 1) == id {

@@ -37,7 +37,7 @@ func endpointHash(a *[16]byte, port uint16) uint64 {
 }
 
 // Hash returns a direction-symmetric hash of p's flow: both directions of
-// a flow give the same value. It covers the VLAN ids (vlanKey), the IP
+// a flow give the same value. It covers the VLAN ids (field.VLANKey), the IP
 // protocol and the {address, port} pair of both sides (ports are 0 for
 // protocols other than TCP and UDP). The engine uses it to pin every
 // packet of a flow to the same worker; it is deterministic across runs
@@ -47,7 +47,8 @@ func endpointHash(a *[16]byte, port uint16) uint64 {
 // symmetric) when p.Eth is present and p.Meta.Raw holds the Ethernet
 // header, and to 0 otherwise. Hash does not allocate.
 func Hash(p *field.Packet) uint64 {
-	vlan := vlanKey(p)
+	k := p.VLANKey()
+	vlan := uint64(k[0]&0xfff) | uint64(k[1]&0xfff)<<12 | uint64(k[2]&0xfff)<<24
 	if !p.Meta.Src.IsValid() || !p.Meta.Dst.IsValid() {
 		if !p.Eth.Present || len(p.Meta.Raw) < 12 {
 			return 0
@@ -61,22 +62,6 @@ func Hash(p *field.Packet) uint64 {
 	b := p.Meta.Dst.As16()
 	return combine(endpointHash(&a, uint16(p.SrcPort)), endpointHash(&b, uint16(p.DestPort)),
 		vlan<<16|uint64(uint8(p.Meta.IPProto)))
-}
-
-// vlanKey packs the ids of the frame's first three VLAN tags, 802.1ad
-// S-tags first, then 802.1Q tags, 12 bits each: as with Suricata's
-// vlan.use-for-tracking, tagged traffic is tracked per VLAN, and two
-// customers' QinQ traffic with the same inner tag is not one flow.
-func vlanKey(p *field.Packet) uint64 {
-	var k uint64
-	n := 0
-	for _, ids := range [2]*field.Ints{&p.IEEE8021AD.IDs, &p.VLAN.IDs} {
-		for i := 0; i < ids.N && n < 3; i++ {
-			k |= uint64(ids.V[i]&0xfff) << (12 * n)
-			n++
-		}
-	}
-	return k
 }
 
 // combine joins two endpoint hashes independently of their order.

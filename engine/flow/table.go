@@ -98,7 +98,7 @@ const expirePerCall = 2
 type key struct {
 	lo, hi         [16]byte
 	loPort, hiPort uint16
-	vlan           uint64 // vlanKey
+	vlan           field.VLANKey
 	proto          uint8
 	sensor         uint32
 }
@@ -175,7 +175,7 @@ func (t *Table) Stats() Stats {
 // previously used the same slot. A packet without IP addresses belongs to
 // no flow: Update clears p.Flow and returns 0.
 //
-// The key is (sensor, outer VLAN id, IP protocol, the {address, port}
+// The key is (sensor, VLAN ids (field.VLANKey), IP protocol, the {address, port}
 // pair) in either direction; ports are p.SrcPort and p.DestPort (0 for
 // protocols other than TCP and UDP, and for non-first fragments, which
 // therefore make a flow of their own). The client is the side that sent
@@ -216,7 +216,7 @@ func (t *Table) Update(p *field.Packet, sensor uint32) uint64 {
 	} else {
 		k.lo, k.hi, k.loPort, k.hiPort = b, a, dp, sp
 	}
-	k.vlan = vlanKey(p)
+	k.vlan = p.VLANKey()
 	k.proto = uint8(p.Meta.IPProto)
 	k.sensor = sensor
 	h := t.hashKey(&k)
@@ -418,7 +418,7 @@ func (t *Table) hashKey(k *key) uint64 {
 	h = step(h, binary.LittleEndian.Uint64(k.hi[:8]))
 	h = step(h, binary.LittleEndian.Uint64(k.hi[8:]))
 	h = step(h, uint64(k.loPort)|uint64(k.hiPort)<<16|uint64(k.proto)<<32)
-	h = step(h, k.vlan)
+	h = step(h, uint64(k.vlan[0])|uint64(k.vlan[1])<<16|uint64(k.vlan[2])<<32)
 	h = step(h, uint64(k.sensor))
 	return mix(h)
 }

@@ -21,3 +21,24 @@ func (x *Ints) Add(v int) {
 		x.N++
 	}
 }
+
+// VLANKey is the VLAN ids that separate flows and IP datagrams, as in
+// Suricata's flow and defrag keys (vlan_id[0..2]): the frame's first three
+// tags, outermost first, 802.1ad S-tags before 802.1Q tags (the order of
+// a QinQ stack); zero past the last.
+type VLANKey [3]uint16
+
+// VLANKey returns p's VLANKey.
+func (p *Packet) VLANKey() VLANKey {
+	var k VLANKey
+	n := 0
+	for _, x := range [...]*Ints{&p.IEEE8021AD.IDs, &p.VLAN.IDs} {
+		for _, id := range x.V[:x.N] {
+			if n < len(k) {
+				k[n] = uint16(id)
+				n++
+			}
+		}
+	}
+	return k
+}
