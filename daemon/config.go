@@ -106,6 +106,10 @@ type Config struct {
 
 	// Respond bounds active responses.
 	Respond Respond `yaml:"respond"`
+	// Reassembly bounds TCP stream reassembly.
+	Reassembly Reassembly `yaml:"reassembly"`
+	// Defrag bounds IP defragmentation.
+	Defrag Defrag `yaml:"defrag"`
 	// LogJSON writes the log as JSON lines instead of text.
 	LogJSON bool `yaml:"log-json" usage:"log as JSON lines"`
 	// Log receives the log (default os.Stderr).
@@ -138,6 +142,32 @@ type Respond struct {
 	Allow []string `yaml:"allow"`
 	// Deny lists the addresses or CIDRs never reset; it wins over Allow.
 	Deny []string `yaml:"deny"`
+}
+
+// Reassembly bounds TCP stream reassembly (engine/stream), after
+// Suricata's stream.reassembly.depth and stream.memcap. Zero fields take
+// the defaults.
+type Reassembly struct {
+	// Depth is how many bytes of each direction of a connection are
+	// reassembled and inspected (default 1 MiB).
+	Depth int `yaml:"depth"`
+	// Memcap bounds the bytes of out-of-order segments and stream tails
+	// held, over all workers (default 64 MiB).
+	Memcap int `yaml:"memcap"`
+}
+
+// Defrag bounds IP defragmentation, per sensor (decode/defrag), after
+// Suricata's defrag.memcap, defrag.timeout and defrag.max-frags. Zero
+// fields take the defaults.
+type Defrag struct {
+	// Memcap bounds the bytes one sensor's datagrams in reassembly hold
+	// (default 32 MiB).
+	Memcap int `yaml:"memcap"`
+	// Timeout is how long, in packet time, a datagram waits for its
+	// missing fragments (default 60 s).
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxFragments caps the fragments of one datagram (default 256).
+	MaxFragments int `yaml:"max-fragments"`
 }
 
 // DefaultConfig returns the defaults of every field, JetStream on.
@@ -245,20 +275,24 @@ func sensorTables(list []Sensor) (map[netip.Addr]string, map[netip.Addr]*time.Lo
 	return names, zones, nil
 }
 
-// statefulConfig builds the engine's stateful settings from the config.
-func statefulConfig(cfg Respond) (engine.StatefulConfig, error) {
-	allow, err := parsePrefixes(cfg.Allow)
+// statefulConfig builds the engine's stateful settings from the config:
+// responses and TCP reassembly.
+func statefulConfig(cfg Config) (engine.StatefulConfig, error) {
+	r := cfg.Respond
+	allow, err := parsePrefixes(r.Allow)
 	if err != nil {
 		return engine.StatefulConfig{}, fmt.Errorf("respond.allow: %w", err)
 	}
-	deny, err := parsePrefixes(cfg.Deny)
+	deny, err := parsePrefixes(r.Deny)
 	if err != nil {
 		return engine.StatefulConfig{}, fmt.Errorf("respond.deny: %w", err)
 	}
-	return engine.StatefulConfig{Respond: respond.Policy{
-		DryRun: cfg.DryRun, GlobalRate: cfg.Rate, PerFlowInterval: cfg.PerFlowInterval,
+	st := engine.StatefulConfig{Respond: respond.Policy{
+		DryRun: r.DryRun, GlobalRate: r.Rate, PerFlowInterval: r.PerFlowInterval,
 		Allow: allow, Deny: deny,
-	}}, nil
+	}}
+	st.Stream.Depth, st.Stream.Memcap = cfg.Reassembly.Depth, cfg.Reassembly.Memcap
+	return st, nil
 }
 
 // parsePrefixes parses addresses and CIDRs.

@@ -81,7 +81,7 @@ func New(cfg Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("allow: %w", err)
 	}
-	stateful, err := statefulConfig(cfg.Respond)
+	stateful, err := statefulConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -112,10 +112,13 @@ func New(cfg Config) (_ *Daemon, err error) {
 		}
 		sink = append(sink, d.eve)
 	}
-	d.eng, err = engine.New(engine.Config{
+	ec := engine.Config{
 		Rules: set, Sink: sink, Workers: cfg.Workers,
 		Overload: overload, Logger: d.log, Stateful: stateful,
-	})
+	}
+	df := &ec.Defrag
+	df.Memcap, df.Timeout, df.MaxFragments = cfg.Defrag.Memcap, cfg.Defrag.Timeout, cfg.Defrag.MaxFragments
+	d.eng, err = engine.New(ec)
 	if err != nil {
 		return nil, err
 	}

@@ -431,7 +431,8 @@ func TestLoadConfig(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "vigil.yaml")
 	if err := os.WriteFile(path, []byte("listen: 127.0.0.1:6000\njetstream: false\nrespond:\n  rate: 5\n  per_flow_interval: 2s\nsensors:\n  - {address: 10.0.0.7, name: lab, tz: Europe/Berlin}\n"+
-		"sensor-idle-timeout: 45s\nsensor_record_timeout: 2m\nsensor-write-timeout: -1s\n"), 0o644); err != nil {
+		"sensor-idle-timeout: 45s\nsensor_record_timeout: 2m\nsensor-write-timeout: -1s\n"+
+		"reassembly: {depth: 4096, memcap: 8388608}\ndefrag: {memcap: 1048576, timeout: 30s, max-fragments: 64}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	got, err := daemon.LoadConfig(path)
@@ -442,6 +443,8 @@ func TestLoadConfig(t *testing.T) {
 	want.Listen, want.JetStream, want.Respond.Rate, want.Respond.PerFlowInterval = "127.0.0.1:6000", false, 5, 2*time.Second
 	want.Sensors = []daemon.Sensor{{Address: "10.0.0.7", Name: "lab", TZ: "Europe/Berlin"}}
 	want.SensorIdleTimeout, want.SensorRecordTimeout, want.SensorWriteTimeout = 45*time.Second, 2*time.Minute, -time.Second
+	want.Reassembly = daemon.Reassembly{Depth: 4096, Memcap: 8 << 20}
+	want.Defrag = daemon.Defrag{Memcap: 1 << 20, Timeout: 30 * time.Second, MaxFragments: 64}
 	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 		t.Errorf("LoadConfig:\n got %+v\nwant %+v", got, want)
 	}
