@@ -110,26 +110,22 @@ func (c *seqConn) analyze(d int, s *Segment) Analysis {
 	if ack != fwd.lastAck {
 		fwd.dupAcks = 0
 	}
+	next := seq + seglen // the sequence number after the segment; a SYN or FIN counts one
+	if synFin {
+		next++
+	}
 	if (seglen > 0 || synFin) && marks&keepAlive == 0 {
 		behind := fwd.next != 0 && seqLT(seq, fwd.next) && (seglen <= 1 || seq != fwd.next-1)
-		end := seq + seglen
-		if synFin {
-			end++
-		}
 		switch {
 		case seglen > 0 && rev.lastAck != 0 && !seqLT(rev.lastAck, seq+seglen): // spurious
 			a |= Retransmission
 		case behind && rev.dupAcks >= 2 && rev.lastAck == seq && since(t, rev.ackTime) < fastRetransmit: // fast
 			a |= Retransmission
-		case behind && since(t, fwd.nextTime) < c.outOfOrderWindow() && fwd.next != end:
+		case behind && since(t, fwd.nextTime) < c.outOfOrderWindow() && fwd.next != next:
 			a |= OutOfOrder
 		case behind:
 			a |= Retransmission
 		}
-	}
-	next := seq + seglen
-	if synFin {
-		next++
 	}
 	if (fwd.next == 0 || seqLT(fwd.next, next)) && marks&windowProbe == 0 {
 		fwd.next, fwd.nextTime = next, t

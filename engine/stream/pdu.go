@@ -150,10 +150,10 @@ func (r *Reassembler) nextFrame(f *framer) {
 	if f.done {
 		f.done = false
 		f.buf = f.buf[:0]
-		f.headOK, f.gapped = false, false
 		if f.kind == decode.AppTLS {
-			return // records follow records
+			return // records follow records; gapped is the current record's
 		}
+		f.headOK, f.gapped = false, false
 		f.kind, f.state = 0, fUndecided
 		if f.skip < 0 {
 			f.state, f.skip = fOpaque, 0

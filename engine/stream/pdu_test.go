@@ -58,6 +58,15 @@ func TestMessages(t *testing.T) {
 			[]string{"", "\x00\x03abc|\x00\x01z"}},
 		{"TLS handshake record split", 40000, 443, []string{tls[:3], tls[3:7], tls[7:] + "\x17\x03\x03\x00\x02"},
 			[]string{"", "", tls}},
+		{"TLS handshake message over two records", 40000, 443,
+			[]string{"\x16\x03\x03\x00\x02\x01\x00", "\x16\x03\x03\x00\x03\x00\x01Z"},
+			[]string{"", "\x16\x03\x03\x00\x05\x01\x00\x00\x01Z"}},
+		{"TLS handshake messages sharing a record", 80, 40000,
+			[]string{"\x16\x03\x03\x00\x08\x02\x00\x00\x00\x0e\x00\x00\x00"},
+			[]string{"\x16\x03\x03\x00\x04\x02\x00\x00\x00|\x16\x03\x03\x00\x04\x0e\x00\x00\x00"}},
+		{"TLS handshake records after ChangeCipherSpec are encrypted", 40000, 443,
+			[]string{"\x14\x03\x03\x00\x01\x01\x16\x03\x03\x00\x04\x01\x00\x00\x09"},
+			[]string{"\x14\x03\x03\x00\x01|\x16\x03\x03\x00\x04"}},
 		{"TLS application data: header, after its body", 40000, 443, []string{"\x17\x03\x03\x00\x02x", "y"},
 			[]string{"", "\x17\x03\x03\x00\x02"}},
 		{"FTP lines", 40000, 21, []string{"USER a\r\nPA", "SS b\r\n"},
@@ -118,5 +127,32 @@ func TestMessagesGapInBody(t *testing.T) {
 	}
 	if len(got) != 1 || got[0] != next {
 		t.Errorf("messages %q, want only %q", got, next)
+	}
+}
+
+// TestTLSGapInRecord checks that a gap inside a TLS record's body keeps
+// the record framing: that record is not handed out, the next one is.
+func TestTLSGapInRecord(t *testing.T) {
+	first := "\x17\x03\x03\x00\x0aab" // 10 bytes of application data, 2 seen
+	next := "\x15\x03\x03\x00\x02\x01\x00"
+	r := New(Config{})
+	r.Add(0, 1, true, &Segment{Seq: 0, SYN: true})
+	r.Add(0, 1, true, &Segment{Seq: 1, Data: []byte(first)})
+	if m, ok := r.NextMessage(40000, 443); ok {
+		t.Fatalf("message %q before the record ended", m)
+	}
+	lost := uint32(1 + len(first))                                     // "cdef" never seen
+	r.Add(0, 1, false, &Segment{Seq: 1, ACK: true, Ack: lost + 4 + 4}) // the server got it
+	r.Add(0, 1, true, &Segment{Seq: lost + 4, Data: []byte("ghij" + next)})
+	var got []string
+	for {
+		m, ok := r.NextMessage(40000, 443)
+		if !ok {
+			break
+		}
+		got = append(got, string(m))
+	}
+	if len(got) != 1 || got[0] != next[:5] {
+		t.Errorf("messages %q, want only %q", got, next[:5])
 	}
 }
