@@ -25,7 +25,9 @@
 // message (the second and later ones only for rules that read an
 // application layer), on the frame that completes it, as tshark shows it.
 // A segment that completes no message runs the rules once without
-// application fields. Stats.Stream counts what reassembly did.
+// application fields. The reassembler also sets each segment's Wireshark
+// sequence analysis (tcp.analysis.retransmission, out_of_order,
+// lost_segment). Stats.Stream counts what reassembly did.
 //
 // Each source releases its matches in packet order, once every earlier
 // packet has been evaluated, so state kept across flows (thresholds by
