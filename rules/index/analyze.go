@@ -266,11 +266,11 @@ func inNeed(l, r ast.Node) need {
 	}
 	out := need{hasLit: true}
 	for _, s := range strs {
-		a, ok := t.atom(s, false, nil)
-		if !ok {
+		as := t.atoms(s, true)
+		if as == nil {
 			return need{} // "" is in every text field's start
 		}
-		out.lit = append(out.lit, a)
+		out.lit = append(out.lit, as...)
 	}
 	return out
 }
@@ -286,12 +286,11 @@ func litNeed(src, lit ast.Node, anchored bool) need {
 	if !ok {
 		return need{}
 	}
-	t.sliced = t.sliced || !anchored
-	a, ok := t.atom(s, false, nil)
-	if !ok {
+	as := t.atoms(s, anchored)
+	if as == nil {
 		return need{}
 	}
-	return need{lit: []litAtom{a}, hasLit: true}
+	return need{lit: as, hasLit: true}
 }
 
 // fieldOf resolves a member chain on the packet (tcp.flags.syn, payload).

@@ -24,8 +24,9 @@
 //     field.Meta.Name). The haystack may
 //     be a slice of the field (the literal is then filed unanchored) or
 //     lower()/upper() of either (the literal is then matched with ASCII
-//     case ignored, cut at the letters a non-ASCII rune maps to: KELVIN
-//     SIGN lowers to k). A `matches` regex gives the literals one of
+//     case ignored, in each of its spellings: KELVIN SIGN lowers to k, so
+//     `lower(x) contains "kit"` also looks for "\u212ait"). A `matches`
+//     regex gives the literals one of
 //     which every match contains, found in its parse tree (regexp/syntax)
 //     as RE2's and Hyperscan's prefilters do: exact sets through
 //     concatenations and small alternations and classes, a required set

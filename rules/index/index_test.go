@@ -47,8 +47,10 @@ func TestExplain(t *testing.T) {
 		{cond: `ip.dst in ["10.0.0.7", "10.0.0.9"] && tcp`, keys: `(ip.dst^="10.0.0.7" || ip.dst^="10.0.0.9") (then tcp.present)`, indexed: true},
 		// the forms users write: case mappings, slices, regexes
 		{cond: `lower(payload) contains "select"`, keys: `payload∋i"select"`, indexed: true},
-		{cond: `lower(payload) contains "kill"`, keys: `payload∋i"ll"`, indexed: true}, // KELVIN SIGN lowers to k, U+0130 to i
-		{cond: `upper(http.request.uri) contains "/ADMIN"`, keys: `http.request.uri∋i"/ADM"`, indexed: true},
+		// KELVIN SIGN lowers to k, U+0130 to i: each spelling is a literal
+		{cond: `lower(payload) contains "kill"`, keys: `(payload∋i"kill" || payload∋i"k\xc4\xb0ll" || payload∋i"\xe2\x84\xaaill" || payload∋i"\xe2\x84\xaa\xc4\xb0ll")`, indexed: true},
+		{cond: `lower(payload) contains "kiki-kiki1234"`, keys: `payload∋i"1234"`, indexed: true}, // 256 spellings: the rarest piece
+		{cond: `upper(http.request.uri) contains "/ADMIN"`, keys: `(http.request.uri∋i"/ADMIN" || http.request.uri∋i"/ADM\xc4\xb1N")`, indexed: true},
 		{cond: `payload[0:4] == "GET "`, keys: `payload∋"GET "`, indexed: true},
 		{cond: `lower(payload[0:16]) startsWith "get "`, keys: `payload∋i"get "`, indexed: true},
 		{cond: `lower(http.request.method) == "post"`, keys: `http.request.method^=i"post"`, indexed: true},
@@ -58,11 +60,11 @@ func TestExplain(t *testing.T) {
 		{cond: `payload matches "^(GET|POST) /admin"`, keys: `(payload∋"GET /admin" || payload∋"POST /admin" || tcp.reassembled.data∋"GET /admin" || tcp.reassembled.data∋"POST /admin")`, indexed: true},
 		{cond: `http.request.uri matches "\\.(php|asp)\\?id="`, keys: `(http.request.uri∋".asp?id=" || http.request.uri∋".php?id=")`, indexed: true},
 		{cond: `frame matches "[0-9]+abc"`, keys: `frame.bytes∋"abc"`, indexed: true},
-		{cond: `frame matches "(?i)kiss"`, keys: `frame.bytes∋i"i"`, indexed: true}, // (?i)k matches KELVIN SIGN, (?i)s LONG S
+		{cond: `frame matches "(?i)kis"`, keys: `(frame.bytes∋i"kis" || frame.bytes∋i"ki\xc5\xbf" || frame.bytes∋i"\xe2\x84\xaais" || frame.bytes∋i"\xe2\x84\xaai\xc5\xbf")`, indexed: true}, // (?i)k matches KELVIN SIGN, (?i)s LONG S
 		{cond: `frame matches "a.c"`, keys: `frame.bytes∋"a"`, indexed: true},
 		{cond: `frame matches "x*|y"`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
 		{cond: `payload matches "x*"`, keys: "always", why: "|| at top level without a key in every branch"},
-		{cond: `lower(dns.qry.name) contains "evil"`, keys: `dns.qry.name∋i"ev"`, indexed: true},
+		{cond: `lower(dns.qry.name) contains "evil"`, keys: `(dns.qry.name∋i"evil" || dns.qry.name∋i"ev\xc4\xb0l")`, indexed: true},
 		{cond: `lower(ncf.direction) contains "in"`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
 	}
 	conds := make([]string, len(tests))

@@ -49,12 +49,14 @@ func regexNeed(t text, pattern string) need {
 			}
 			s = string(b)
 		}
-		a, ok := t.atom(s, fold, nil)
-		if !ok {
+		as := t.atoms(s, false) // a match may start anywhere
+		if as == nil {
 			return need{}
 		}
-		a.anchored = false // a match may start anywhere
-		out.lit = append(out.lit, a)
+		for _, a := range as {
+			a.fold = a.fold || fold
+			out.lit = append(out.lit, a)
+		}
 	}
 	slices.SortFunc(out.lit, func(a, b litAtom) int { return strings.Compare(a.lit, b.lit) })
 	out.lit = slices.CompactFunc(out.lit, func(a, b litAtom) bool { return a.lit == b.lit })
@@ -70,10 +72,10 @@ func foldsCase(re *syntax.Regexp) bool {
 }
 
 // reAnalyze returns what every match of re is known to be or contain.
-// Under fold, a literal rune whose case folding reaches a non-ASCII rune
-// (k: KELVIN SIGN) or that is not ASCII is left unknown, since the folded
-// atom only ignores ASCII case; so is U+FFFD, which matches any invalid
-// UTF-8 byte.
+// Under fold, an ASCII literal rune stands for itself (either case) or a
+// non-ASCII rune of its folding orbit (k: KELVIN SIGN), a non-ASCII one
+// is left unknown, since the folded atom only ignores ASCII case; so is
+// U+FFFD, which matches any invalid UTF-8 byte.
 func reAnalyze(re *syntax.Regexp, fold bool) reInfo {
 	switch re.Op {
 	case syntax.OpNoMatch:
@@ -84,8 +86,12 @@ func reAnalyze(re *syntax.Regexp, fold bool) reInfo {
 	case syntax.OpLiteral:
 		parts := make([]reInfo, len(re.Rune))
 		for i, r := range re.Rune {
-			if r != utf8.RuneError && (!fold || r < 0x80 && !foldUnsafe[r|0x20]) {
+			switch {
+			case r == utf8.RuneError:
+			case !fold:
 				parts[i] = reInfo{exact: []string{string(r)}}
+			case r < utf8.RuneSelf: // and the runes folding to it: k, KELVIN SIGN
+				parts[i] = reInfo{exact: append([]string{string(r)}, foldSources.of(byte(r))...)}
 			}
 		}
 		return concat(parts)

@@ -37,7 +37,7 @@ func FuzzRegexLiterals(f *testing.F) {
 			}
 			tx := text{}
 			if h.caseFunc != "" {
-				tx = text{caseMapped: true, unsafe: caseUnsafe[h.caseFunc]}
+				tx = text{caseMapped: true, sources: caseSources[h.caseFunc]}
 			}
 			n := regexNeed(tx, pattern)
 			if !n.hasLit {
