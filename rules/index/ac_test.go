@@ -74,11 +74,21 @@ func checkMatcher(t *testing.T, raw []string, text string) {
 	if got := scanHits(m, text); !slices.Equal(got, want) {
 		t.Fatalf("dfa: patterns %q over %q:\n got  %v\n want %v", pats, text, got, want)
 	}
-	var got []hit
-	newQgram(pats).scan(text, 0, len(text), func(end int, pat int32) { got = append(got, hit{end, int(pat)}) })
-	sortHits(got)
-	if !slices.Equal(got, want) {
-		t.Fatalf("qgram: patterns %q over %q:\n got  %v\n want %v", pats, text, got, want)
+	q := newQgram(pats)
+	// the whole text, then text[lo:] alone: a pattern must start at lo or
+	// after, wherever its key gram lies
+	for _, lo := range []int{0, len(text) / 3} {
+		var got, inside []hit
+		q.scan(text, lo, len(text), func(end int, pat int32) { got = append(got, hit{end, int(pat)}) })
+		sortHits(got)
+		for _, h := range want {
+			if h.end+1-len(pats[h.pat]) >= lo {
+				inside = append(inside, h)
+			}
+		}
+		if !slices.Equal(got, inside) {
+			t.Fatalf("qgram from %d: patterns %q over %q:\n got  %v\n want %v", lo, pats, text, got, inside)
+		}
 	}
 }
 

@@ -3,10 +3,14 @@ package index
 // qgram finds the same occurrences as matcher for large pattern sets,
 // where a DFA's table no longer fits the CPU caches and every input byte
 // becomes a cache miss. It tests each position's three folded bytes
-// against two 64 K-bit maps (a Bloom filter of 16 KiB, kept in L1) of the
-// patterns' first three bytes, hashed, and compares the few patterns of that hash only on a
-// hit; positions are independent, so the loads overlap. Patterns of one
-// or two bytes are looked up in tables of their own.
+// against two 64 K-bit maps (a Bloom filter of 16 KiB, kept in L1) of
+// the patterns' key grams, hashed, and compares the few patterns of that
+// hash only on a hit; positions are independent, so the loads overlap. A
+// pattern's key gram is its rarest three bytes (by rarity, as filedPart
+// chooses), not its first: rule literals often begin with a common word
+// ("record4711"), whose first bytes would pass the filter at every
+// "rec" of the traffic. Patterns of one or two bytes are looked up in
+// tables of their own.
 type qgram struct {
 	fold  [256]byte
 	bits  [1 << 10]uint64 // hash of a 3-byte prefix present
@@ -14,6 +18,7 @@ type qgram struct {
 	start []int32         // bucket h holds ids[start[h]:start[h+1]]
 	ids   []int32
 	pats  []string // folded
+	off   []int    // per pattern: where its key gram starts
 	one   [256][]int32
 	two   map[uint16][]int32
 	twoB  [1 << 10]uint64 // 2-byte pattern present, by its 16-bit value
@@ -31,7 +36,7 @@ func gram(a, b, c byte) uint32 { return uint32(a)<<16 | uint32(b)<<8 | uint32(c)
 
 // newQgram indexes pats (folded, non-empty, distinct).
 func newQgram(pats []string) *qgram {
-	q := &qgram{pats: pats, two: map[uint16][]int32{}, start: make([]int32, 1<<16+1)}
+	q := &qgram{pats: pats, off: make([]int, len(pats)), two: map[uint16][]int32{}, start: make([]int32, 1<<16+1)}
 	for c := 0; c < 256; c++ {
 		q.fold[c] = foldASCII(byte(c))
 	}
@@ -47,7 +52,9 @@ func newQgram(pats []string) *qgram {
 			q.twoB[v>>6] |= 1 << (v & 63)
 			q.short = true
 		default:
-			h, h2 := q3(gram(p[0], p[1], p[2]))
+			q.off[id] = keyGram(p)
+			o := q.off[id]
+			h, h2 := q3(gram(p[o], p[o+1], p[o+2]))
 			q.bits[h>>6] |= 1 << (h & 63)
 			q.bits2[h2>>6] |= 1 << (h2 & 63)
 			count[h]++
@@ -60,7 +67,8 @@ func newQgram(pats []string) *qgram {
 	fill := make([]int32, 1<<16)
 	for id, p := range pats {
 		if len(p) >= 3 {
-			h, _ := q3(gram(p[0], p[1], p[2]))
+			o := q.off[id]
+			h, _ := q3(gram(p[o], p[o+1], p[o+2]))
 			q.ids[q.start[h]+fill[h]] = int32(id)
 			fill[h]++
 		}
@@ -68,17 +76,29 @@ func newQgram(pats []string) *qgram {
 	return q
 }
 
-// has reports whether the folded pattern p occurs at text[i:].
-func (q *qgram) has(text string, i int, p string) bool {
-	if len(text)-i < len(p) {
+// keyGram returns where the rarest three bytes of p start.
+func keyGram(p string) int {
+	best, bestScore := 0, -1
+	for i := 0; i+3 <= len(p); i++ {
+		if s := rarity(p[i]) + rarity(p[i+1]) + rarity(p[i+2]); s > bestScore {
+			best, bestScore = i, s
+		}
+	}
+	return best
+}
+
+// has reports whether the folded pattern p occurs at text[i:], within
+// text[lo:].
+func (q *qgram) has(text string, lo, i int, p string) bool {
+	if i < lo || len(text)-i < len(p) {
 		return false
 	}
-	for k := 3; k < len(p); k++ { // the first 3 bytes are checked below
+	for k := 0; k < len(p); k++ {
 		if q.fold[text[i+k]] != p[k] {
 			return false
 		}
 	}
-	return q.fold[text[i]] == p[0] && q.fold[text[i+1]] == p[1] && q.fold[text[i+2]] == p[2]
+	return true
 }
 
 // scan calls hit for every occurrence in text[lo:hi] with the index of
@@ -97,8 +117,8 @@ func (q *qgram) scan(text string, lo, hi int, hit func(end int, pat int32)) {
 			continue
 		}
 		for _, id := range q.ids[q.start[h]:q.start[h+1]] {
-			if p := q.pats[id]; q.has(text, i, p) {
-				hit(i+len(p)-1, id)
+			if p, at := q.pats[id], i-q.off[id]; q.has(text, lo, at, p) {
+				hit(at+len(p)-1, id)
 			}
 		}
 	}
