@@ -3,6 +3,7 @@ package offline
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -253,5 +254,34 @@ func TestEveLog(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(input); !bytes.Equal(after, data) {
 		t.Error("the input was changed")
+	}
+}
+
+// TestCaptureOrder: a capture of later traffic run first must not change
+// the flows of the next: sv-telnet is one telnet connection whichever
+// capture comes before it (each capture is a sensor with its own clock).
+func TestCaptureOrder(t *testing.T) {
+	set, err := rules.Parse("telnet.yaml", []byte("rules:\n  - sid: 1\n    name: telnet\n    condition: tcp.port == 23\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, before := range []string{"sv-http-testmyids.pcap", "sv-dns-dhcp-sofacy.pcap"} {
+		out, _, err := run(t, Config{Rules: set, Files: []string{captures + before, captures + "sv-telnet.pcap"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		flows := map[string]bool{}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var a struct {
+				FlowID json.Number `json:"flow_id"`
+			}
+			if err := json.Unmarshal([]byte(l), &a); err != nil {
+				t.Fatal(err)
+			}
+			flows[a.FlowID.String()] = true
+		}
+		if n := strings.Count(out, "\n"); n != 92 || len(flows) != 1 {
+			t.Errorf("after %s: %d alerts in %d flows, want 92 in 1", before, n, len(flows))
+		}
 	}
 }

@@ -498,3 +498,33 @@ func TestMillionFlowsBounded(t *testing.T) {
 		t.Errorf("Len %d after the idle timeout", tab.Len())
 	}
 }
+
+// TestSensorClocks: a flow's idleness is measured on its own sensor's
+// clock. A sensor an hour ahead (or a capture of later traffic run first)
+// must not make another sensor's every packet a new flow, nor a sensor
+// whose clock steps back lose its flows; a sensor's own idle flows still
+// expire.
+func TestSensorClocks(t *testing.T) {
+	tab := NewTable(Config{})
+	ahead := pkt(6, "10.0.0.9", 1000, "10.0.0.8", 80, time.Hour)
+	aheadID := tab.Update(ahead, 1)
+	var ids []uint64
+	for i := range 3 {
+		ids = append(ids, tab.Update(pkt(6, "10.0.0.1", 1234, "10.0.0.2", 80, time.Duration(i)*time.Second), 2))
+		if got := tab.Update(pkt(6, "10.0.0.9", 1000, "10.0.0.8", 80, time.Hour+time.Duration(i)*time.Second), 1); got != aheadID {
+			t.Fatalf("sensor 1's flow ended by sensor 2's clock: %x, then %x", aheadID, got)
+		}
+	}
+	if ids[0] != ids[1] || ids[1] != ids[2] {
+		t.Errorf("sensor 2's packets made flows %x: its flow was expired on sensor 1's clock", ids)
+	}
+	// sensor 1 steps back an hour and carries on
+	if got := tab.Update(pkt(6, "10.0.0.9", 1000, "10.0.0.8", 80, 5*time.Second), 1); got != aheadID {
+		t.Errorf("a clock step back ended the flow: %x, then %x", aheadID, got)
+	}
+	// sensor 2 goes on past the TCP idle timeout: its flow expires
+	tab.Update(pkt(17, "10.0.0.3", 53, "10.0.0.4", 53, 2*DefaultTCPIdle), 2)
+	if got := tab.Update(pkt(6, "10.0.0.1", 1234, "10.0.0.2", 80, 2*DefaultTCPIdle), 2); got == ids[0] {
+		t.Error("an idle flow did not expire on its own sensor's clock")
+	}
+}

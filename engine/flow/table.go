@@ -129,9 +129,22 @@ type Table struct {
 	flows    *lru.LRU[key, entry]
 	seed     uint64 // of hashKey
 	onRemove func(id uint64)
-	now      int64 // latest packet time seen, Unix nanoseconds
-	stats    Stats
+	// clocks is each sensor's packet time (Unix nanoseconds): the time of
+	// its latest packet. Sensors' clocks differ (zones, drift) and may
+	// step back, so a flow's idleness is measured on its own sensor's
+	// clock, never on another's. The current sensor's is kept in cur and
+	// curNow, written back when another sensor's packet comes.
+	clocks map[uint32]int64
+	cur    uint32
+	curNow int64
+	hasCur bool
+	stats  Stats
 }
+
+// maxClocks bounds the sensors whose clock a Table keeps; past it the
+// clocks are forgotten (each is learnt again from the sensor's next
+// packet; until then its flows are not expired, only evicted).
+const maxClocks = 4096
 
 // NewTable returns an empty table with cfg's limits.
 func NewTable(cfg Config) *Table {
@@ -152,6 +165,7 @@ func NewTable(cfg Config) *Table {
 		seed:     rand.Uint64(),
 		flows:    lru.New[key, entry](cfg.MaxFlows, numClasses),
 		onRemove: cfg.OnRemove,
+		clocks:   map[uint32]int64{},
 	}
 	t.timeouts[classTCP] = def(cfg.TCPIdle, DefaultTCPIdle)
 	t.timeouts[classTCPClosed] = def(cfg.TCPClosed, DefaultTCPClosed)
@@ -189,22 +203,22 @@ func (t *Table) Stats() Stats {
 // and starts a new flow (a new ID). Other protocols are "established"
 // once both sides have sent a packet.
 //
-// Time is p.Frame.Time (a zero time counts as the latest time seen).
-// Each call also expires a few flows idle past their timeout; call
-// Expire to expire all of them at once.
+// Time is p.Frame.Time, on the sensor's clock (a zero time counts as the
+// sensor's latest time). Each call also expires a few flows idle past
+// their timeout, each measured on its own sensor's clock, so sensors
+// whose clocks differ, or a sensor whose clock steps back, do not expire
+// each other's flows; call Expire to expire all of them at once.
 func (t *Table) Update(p *field.Packet, sensor uint32) uint64 {
 	p.Flow = field.Flow{}
 	if !p.Meta.Src.IsValid() || !p.Meta.Dst.IsValid() {
 		return 0
 	}
-	ts := t.now
+	t.setSensor(sensor)
 	if !p.Frame.Time.IsZero() {
-		ts = p.Frame.Time.UnixNano()
-		if ts > t.now {
-			t.now = ts
-		}
+		t.curNow = p.Frame.Time.UnixNano()
 	}
-	t.expire(t.now, expirePerCall)
+	ts := t.curNow
+	t.expire(expirePerCall, nil)
 
 	var k key
 	a, b := p.Meta.Src.As16(), p.Meta.Dst.As16()
@@ -334,19 +348,53 @@ func classOf(proto, state uint8) int {
 // call; Expire is for a worker that goes quiet or for the end of a run.
 func (t *Table) Expire(now time.Time) int {
 	ns := now.UnixNano()
-	if ns > t.now {
-		t.now = ns
-	}
-	return t.expire(ns, -1)
+	return t.expire(-1, &ns)
 }
 
-// expire removes up to limit idle flows per class (all if limit < 0).
-func (t *Table) expire(now int64, limit int) int {
+// setSensor makes sensor's clock the current one.
+func (t *Table) setSensor(sensor uint32) {
+	if t.hasCur && t.cur == sensor {
+		return
+	}
+	t.flush()
+	if len(t.clocks) >= maxClocks {
+		clear(t.clocks)
+	}
+	t.cur, t.curNow, t.hasCur = sensor, t.clocks[sensor], true
+}
+
+// flush writes the current sensor's clock back to clocks.
+func (t *Table) flush() {
+	if t.hasCur {
+		t.clocks[t.cur] = t.curNow
+	}
+}
+
+// clock returns sensor's packet time, and false when it is not known.
+func (t *Table) clock(sensor uint32) (int64, bool) {
+	if t.hasCur && sensor == t.cur {
+		return t.curNow, true
+	}
+	ns, ok := t.clocks[sensor]
+	return ns, ok
+}
+
+// expire removes up to limit idle flows per class (all if limit < 0), a
+// flow's idleness measured at packet time *at, or, when at is nil, on its
+// sensor's clock.
+func (t *Table) expire(limit int, at *int64) int {
 	n := 0
 	for c := range numClasses {
 		for i := 0; limit < 0 || i < limit; i++ {
 			h := t.flows.Front(c)
-			if h == lru.None || now-t.flows.Value(h).last <= t.timeouts[c] {
+			if h == lru.None {
+				break
+			}
+			now, ok := t.clock(t.flows.Key(h).sensor)
+			if at != nil {
+				now, ok = *at, true
+			}
+			if !ok || now-t.flows.Value(h).last <= t.timeouts[c] {
 				break
 			}
 			t.remove(h)
