@@ -81,9 +81,10 @@
 //     bytes: `frame contains "passwd"`;
 //   - a bool compared with 0 or 1 is compared with false or true, as
 //     Wireshark users write `tcp.flags.syn == 1`;
-//   - `payload contains "lit"`, `icontains(payload, "lit")` and `payload
-//     matches "re"` also look at the TCP stream, as a Suricata content
-//     match does: each becomes `(test || same test on the stream view)`.
+//   - `payload contains "lit"`, `icontains(payload, "lit")`, `payload
+//     matches "re"`, and the same with lower(payload) or upper(payload),
+//     also look at the TCP stream, as a Suricata content match does:
+//     each becomes `(test || same test on the stream view)`.
 //     The stream view (tcp.reassembled.data, filled by the engine) holds
 //     the bytes this segment made available in order, after up to 255
 //     earlier bytes of its direction; a literal must end in the new bytes

@@ -185,6 +185,10 @@ func TestEvalStreamView(t *testing.T) {
 		{`icontains(payload, "evil")`, view("xxEVIL!", 3), true},
 		{`icontains(payload, "evil")`, view("xxEVIL!", 1), false},
 		{`payload matches "E.IL"`, view("xxEVIL!", 3), true},
+		{`lower(payload) contains "evil"`, view("xxEVIL!", 3), true},
+		{`lower(payload) contains "evil"`, view("xxEVIL!", 1), false},
+		{`upper(payload) contains "EVIL"`, view("xxevil!", 3), true},
+		{`lower(payload) matches "e.il"`, view("xxEVIL!", 3), true},
 		{`payload contains hex("45 56")`, view("xxEV", 1), true},
 		{`payload startsWith "VIL"`, view("xxEVIL!", 3), false}, // the packet's own bytes only
 		{`len(payload) == 7`, view("xxEVIL!", 3), false},        // the packet's own length

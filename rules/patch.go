@@ -88,8 +88,10 @@ func (p *patcher) Visit(node *ast.Node) {
 			p.frameBytes(&n.Right)
 		}
 		if n.Operator == "contains" || n.Operator == "matches" {
-			if lit, ok := n.Right.(*ast.StringNode); ok && isPayload(n.Left) && !p.segment {
-				p.orStream(node, &ast.BinaryNode{Operator: n.Operator, Left: streamView(lit, n.Operator == "contains"), Right: &ast.StringNode{Value: lit.Value}})
+			if lit, ok := n.Right.(*ast.StringNode); ok && !p.segment {
+				if same, ok := payloadOperand(n.Left); ok {
+					p.orStream(node, &ast.BinaryNode{Operator: n.Operator, Left: same(streamView(lit, n.Operator == "contains")), Right: &ast.StringNode{Value: lit.Value}})
+				}
 			}
 		}
 		if n.Operator == "==" || n.Operator == "!=" {
@@ -211,6 +213,19 @@ func (p *patcher) member(node *ast.Node, n *ast.MemberNode) {
 		p.badChains[root] = true
 		p.errorf(root, "unknown field %q%s", path, didYouMean(path, cat.names))
 	}
+}
+
+// payloadOperand reports whether n is payload, lower(payload) or
+// upper(payload), and returns what n does to payload, to do it to another
+// operand.
+func payloadOperand(n ast.Node) (same func(ast.Node) ast.Node, ok bool) {
+	if isPayload(n) {
+		return func(x ast.Node) ast.Node { return x }, true
+	}
+	if b, ok := n.(*ast.BuiltinNode); ok && (b.Name == "lower" || b.Name == "upper") && len(b.Arguments) == 1 && isPayload(b.Arguments[0]) {
+		return func(x ast.Node) ast.Node { return &ast.BuiltinNode{Name: b.Name, Arguments: []ast.Node{x}} }, true
+	}
+	return nil, false
 }
 
 // isPayload reports whether n is the field payload.
