@@ -46,10 +46,10 @@ func TestExplain(t *testing.T) {
 		{cond: `ip.src == "10.0.0.7"`, keys: `ip.src^="10.0.0.7"`, indexed: true},
 		{cond: `ip.dst in ["10.0.0.7", "10.0.0.9"] && tcp`, keys: `(ip.dst^="10.0.0.7" || ip.dst^="10.0.0.9") (then tcp.present)`, indexed: true},
 		// the forms users write: case mappings, slices, regexes
-		{cond: `lower(payload) contains "select"`, keys: `payload∋i"select"`, indexed: true},
+		{cond: `lower(payload) contains "select"`, keys: `(payload∋i"select" || tcp.reassembled.data∋i"select")`, indexed: true},
 		// KELVIN SIGN lowers to k, U+0130 to i: each spelling is a literal
-		{cond: `lower(payload) contains "kill"`, keys: `(payload∋i"kill" || payload∋i"k\xc4\xb0ll" || payload∋i"\xe2\x84\xaaill" || payload∋i"\xe2\x84\xaa\xc4\xb0ll")`, indexed: true},
-		{cond: `lower(payload) contains "kiki-kiki1234"`, keys: `payload∋i"1234"`, indexed: true}, // 256 spellings: the rarest piece
+		{cond: `lower(frame) contains "kill"`, keys: `(frame.bytes∋i"kill" || frame.bytes∋i"k\xc4\xb0ll" || frame.bytes∋i"\xe2\x84\xaaill" || frame.bytes∋i"\xe2\x84\xaa\xc4\xb0ll")`, indexed: true},
+		{cond: `lower(payload) contains "kiki-kiki1234"`, keys: `(payload∋i"1234" || tcp.reassembled.data∋i"1234")`, indexed: true}, // 256 spellings: the rarest piece
 		{cond: `upper(http.request.uri) contains "/ADMIN"`, keys: `(http.request.uri∋i"/ADMIN" || http.request.uri∋i"/ADM\xc4\xb1N")`, indexed: true},
 		{cond: `payload[0:4] == "GET "`, keys: `payload∋"GET "`, indexed: true},
 		{cond: `lower(payload[0:16]) startsWith "get "`, keys: `payload∋i"get "`, indexed: true},
