@@ -99,22 +99,14 @@ func followStream(ctx context.Context, nc *nats.Conn, cfg FollowConfig, write fu
 	if err != nil {
 		return err
 	}
-	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{cfg.Subject}, DeliverPolicy: jetstream.DeliverAllPolicy}
+	occ := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 	if h := cfg.History; !h.Since.IsZero() {
 		occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &h.Since
 	}
-	cons, err := js.OrderedConsumer(ctx, StreamName, occ)
-	if err != nil {
-		return fmt.Errorf("alerts: reading the history of stream %s: %w", StreamName, err)
-	}
-	it, err := cons.Messages()
+	_, it, err := ordered(ctx, js, cfg.Subject, occ)
 	if err != nil {
 		return err
 	}
-	go func() {
-		<-ctx.Done()
-		it.Stop()
-	}()
 	fmt.Fprintf(cfg.Log, "listening on %s (stream %s)\n", cfg.Subject, StreamName)
 	type held struct {
 		subject string

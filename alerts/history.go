@@ -1,0 +1,166 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stored is one message of the alert stream StreamName.
+type Stored struct {
+	Seq     uint64    // stream sequence, from 1
+	Time    time.Time // when the stream stored it
+	Subject string
+	Data    []byte // the alert's JSON, as published
+}
+
+// storedOf reads a message the stream delivered, and the number of
+// messages of the consumer's subject stored after it.
+func storedOf(m jetstream.Msg) (Stored, uint64, error) {
+	md, err := m.Metadata()
+	if err != nil {
+		return Stored{}, 0, err
+	}
+	return Stored{Seq: md.Sequence.Stream, Time: md.Timestamp, Subject: m.Subject(), Data: m.Data()}, md.NumPending, nil
+}
+
+// ordered opens an ordered consumer on the alert stream for subject, from
+// where occ's deliver policy says, and returns it with its message
+// iterator, which stops when ctx ends.
+func ordered(ctx context.Context, js jetstream.JetStream, subject string, occ jetstream.OrderedConsumerConfig) (jetstream.Consumer, jetstream.MessagesContext, error) {
+	occ.FilterSubjects = []string{subject}
+	cons, err := js.OrderedConsumer(ctx, StreamName, occ)
+	if err != nil {
+		return nil, nil, fmt.Errorf("alerts: reading stream %s: %w", StreamName, err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return nil, nil, err
+	}
+	go func() {
+		<-ctx.Done()
+		it.Stop()
+	}()
+	return cons, it, nil
+}
+
+// Tail calls fn with every alert of subject stored after sequence after,
+// in stream order, then with each new one as it is stored, until ctx ends
+// (it then returns nil) or fn returns an error (returned).
+func Tail(ctx context.Context, js jetstream.JetStream, subject string, after uint64, fn func(Stored) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	_, it, err := ordered(ctx, js, subject, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: after + 1,
+	})
+	if err != nil {
+		return err
+	}
+	for {
+		m, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return nil
+			}
+			return err
+		}
+		s, _, err := storedOf(m)
+		if err == nil {
+			err = fn(s)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Page is a page of Newest.
+type Page struct {
+	Alerts []Stored // newest first
+	// Next is the Before of the next (older) page; 0 when the stream
+	// holds no older alert the query could return.
+	Next uint64
+	// Last is the stream's last sequence when the page was read: Tail
+	// from it follows the page without a gap or a repeat.
+	Last uint64
+}
+
+// Newest returns up to limit alerts of subject stored before sequence
+// before (0: the whole stream) and at or after since (zero: any time),
+// newest first, that keep accepts (nil keeps all). It reads the stream
+// backwards in windows of sequences, each twice the last, so a page costs
+// about the messages of subject it passes over, not the stream's size.
+func Newest(ctx context.Context, js jetstream.JetStream, subject string, before uint64, since time.Time, limit int, keep func(Stored) bool) (Page, error) {
+	str, err := js.Stream(ctx, StreamName)
+	if err != nil {
+		return Page{}, fmt.Errorf("alerts: reading stream %s: %w", StreamName, err)
+	}
+	state := str.CachedInfo().State
+	first := max(state.FirstSeq, 1)
+	page := Page{Last: state.LastSeq}
+	end := state.LastSeq // the window is [start, end]
+	if before > 0 {
+		end = min(end, before-1)
+	}
+	window := uint64(max(2*limit, 256))
+	for end >= first {
+		start := max(first, end-min(end, window-1))
+		batch, err := readWindow(ctx, js, subject, start, end)
+		if err != nil {
+			return Page{}, err
+		}
+		for i := len(batch) - 1; i >= 0; i-- {
+			s := batch[i]
+			if s.Time.Before(since) {
+				return page, nil
+			}
+			if keep != nil && !keep(s) {
+				continue
+			}
+			if page.Alerts = append(page.Alerts, s); len(page.Alerts) == limit {
+				if s.Seq > first {
+					page.Next = s.Seq
+				}
+				return page, nil
+			}
+		}
+		end, window = start-1, min(2*window, 1<<16)
+	}
+	return page, nil
+}
+
+// readWindow returns the alerts of subject stored from sequence start to
+// end, in order.
+func readWindow(ctx context.Context, js jetstream.JetStream, subject string, start, end uint64) ([]Stored, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cons, it, err := ordered(ctx, js, subject, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cons.CachedInfo().NumPending == 0 {
+		return nil, nil
+	}
+	var out []Stored
+	for {
+		m, err := it.Next()
+		if err != nil {
+			return nil, err
+		}
+		s, pending, err := storedOf(m)
+		if err != nil {
+			return nil, err
+		}
+		if s.Seq > end {
+			return out, nil
+		}
+		if out = append(out, s); s.Seq == end || pending == 0 {
+			return out, nil
+		}
+	}
+}
