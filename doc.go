@@ -12,6 +12,7 @@
 //	engine         the pipeline: sources, workers, flows, TCP streams, thresholds, responses, the CommView listener
 //	offline        rules over capture files: `vigil test` (imports engine, alerts, rules, capture)
 //	daemon         `vigil run`: sensors, NATS, reloads, stats and metrics around the engine
+//	daemon/ui      the web console of `vigil run --ui`: the page and its JSON API (imports alerts, rules)
 //	tools          the traffic generator and the CommView stand-in (import ncf and capture)
 //	cmd/vigil      the command line: flags, then one call
 //

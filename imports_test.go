@@ -41,6 +41,7 @@ var rooms = []room{
 	{Folder: "tools/gen", Code: []string{"ncf", "capture"}, Tests: []string{"decode", "rules/field"}},
 	{Folder: "tools/replay", Code: []string{"ncf", "capture"}},
 	{Folder: "offline", Code: []string{"capture", "rules", "alerts", "engine"}},
+	{Folder: "daemon/ui", Code: []string{"alerts", "rules"}},
 	{Folder: "daemon", Code: []string{"ncf", "rules", "alerts", "engine"}, Tests: []string{"tools/replay"}},
 	{Folder: "cmd", Code: []string{""}},
 }

@@ -48,6 +48,12 @@ type Config struct {
 	// Metrics is the address of the Prometheus /metrics endpoint; empty
 	// means none.
 	Metrics string `yaml:"metrics" usage:"serve Prometheus metrics on this address (off when empty)"`
+	// UI is the address of the web console (package ui); empty means
+	// none. An address other than loopback needs UIToken.
+	UI string `yaml:"ui" usage:"serve the web console on this address (off when empty; an address other than loopback needs --ui-token)"`
+	// UIToken, when set, is required by every request to the console:
+	// as "Authorization: Bearer TOKEN", or from a /?token=TOKEN login.
+	UIToken string `yaml:"ui-token" usage:"token the web console requires (Bearer header, or open /?token=TOKEN once)"`
 	// Prefix is the NATS subject prefix of alerts (default vigil.alert).
 	Prefix string `yaml:"subject-prefix" usage:"NATS subject prefix of alerts"`
 	// EveLog, when set, is a file the alerts are also appended to as EVE

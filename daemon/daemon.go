@@ -18,6 +18,7 @@ import (
 
 	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/alerts/natsserver"
+	"github.com/vigil-ids/vigil/daemon/ui"
 	"github.com/vigil-ids/vigil/engine"
 	"github.com/vigil-ids/vigil/engine/sensor"
 	"github.com/vigil-ids/vigil/ncf"
@@ -38,10 +39,13 @@ type Daemon struct {
 	eng     *engine.Engine
 	sensors *sensor.Server
 	metrics func(context.Context) error // shuts the metrics server down
+	ui      *ui.Server                  // nil without Config.UI
+	stopUI  func(context.Context) error // shuts the console's server down
 	lock    *os.File                    // holds the data folder's lock
 
 	mu          sync.Mutex
 	cancelServe context.CancelFunc // ends a running Serve
+	lastReload  *ReloadEvent       // the report of the last reload
 	closed      bool               // Shutdown was called
 }
 
@@ -136,7 +140,29 @@ func New(cfg Config) (_ *Daemon, err error) {
 			return nil, err
 		}
 	}
+	if cfg.UI != "" {
+		if err := d.serveUI(); err != nil {
+			return nil, fmt.Errorf("daemon: --ui: %w", err)
+		}
+	}
 	return d, nil
+}
+
+// serveUI serves the web console on Config.UI, reading the alert stream
+// on the daemon's NATS connection.
+func (d *Daemon) serveUI() error {
+	l, err := ui.Listen(d.cfg.UI, d.cfg.UIToken)
+	if err != nil {
+		return err
+	}
+	js, err := jetstream.New(d.nc)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	d.ui = ui.New(ui.Config{JetStream: js, Prefix: d.cfg.Prefix, Token: d.cfg.UIToken, Stats: func() ui.Stats { return d.snapshot() }})
+	d.stopUI = d.serveHTTP("console", l, "/", d.ui)
+	return nil
 }
 
 // connectNATS starts the embedded server if asked, then connects.
@@ -254,7 +280,8 @@ func (d *Daemon) Serve(ctx context.Context, l net.Listener, reload <-chan os.Sig
 }
 
 // Shutdown ends a running Serve and drains in order: the sensors (their
-// packets are evaluated), the engine, the metrics endpoint, the alerts
+// packets are evaluated), the engine, the metrics endpoint, the console
+// (its event streams end), the alerts
 // (delivered, or spooled to disk for the next start), the NATS connection
 // and the embedded server. ctx bounds the waits; the errors of every step
 // are joined. Calls after the first do nothing.
@@ -280,6 +307,9 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	}
 	if d.metrics != nil {
 		errs = append(errs, d.metrics(ctx))
+	}
+	if d.stopUI != nil {
+		errs = append(errs, d.stopUI(ctx))
 	}
 	if d.eve != nil {
 		errs = append(errs, d.eve.Close())

@@ -303,6 +303,64 @@ func TestReloadAndStats(t *testing.T) {
 	}
 }
 
+// TestConsole: with UI set, the console's API serves the alerts of a
+// replay from the stream, and the daemon's stats with the last reload
+// report and samples for the plots; Shutdown ends its event streams.
+func TestConsole(t *testing.T) {
+	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(rulesFile, []byte(everyPacket), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	r := start(t, func(c *daemon.Config) {
+		c.Rules, c.UI, c.StatsInterval = []string{rulesFile}, addr, 50*time.Millisecond
+	})
+	url := "http://" + addr
+	events, err := http.Get(url + "/api/alerts/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer events.Body.Close()
+	sent := replayOnce(t, r.listen, telnet)
+	var page struct{ Alerts []json.RawMessage }
+	var stats struct {
+		Stats  daemon.Stats
+		Series []struct{ Packets uint64 }
+	}
+	getJSON := func(path string, v any) {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	if !eventually(10*time.Second, func() bool {
+		getJSON("/api/alerts?limit=5000", &page)
+		getJSON("/api/stats", &stats)
+		n := len(stats.Series)
+		return len(page.Alerts) == sent && n > 0 && stats.Series[n-1].Packets == uint64(sent)
+	}) {
+		t.Fatalf("console: %d alerts, stats %+v; want %d alerts and samples up to %d packets", len(page.Alerts), stats, sent, sent)
+	}
+	if st := stats.Stats; st.Reload != nil || len(st.Rules) != 1 || st.Rules[0].Matches != uint64(sent) {
+		t.Errorf("stats: reload %+v, rules %+v; want no reload yet, sid 9100001 with %d matches", st.Reload, st.Rules, sent)
+	}
+	r.reload <- syscall.SIGHUP
+	if !eventually(10*time.Second, func() bool {
+		getJSON("/api/stats", &stats)
+		return stats.Stats.Reload != nil
+	}) || !stats.Stats.Reload.OK || stats.Stats.Reload.Rules != 1 {
+		t.Errorf("after a reload: %+v, want its report", stats.Stats.Reload)
+	}
+	r.stop(t)
+	if n, err := io.Copy(io.Discard, events.Body); n == 0 || err != nil {
+		t.Errorf("event stream: %d bytes, then %v; want the alerts, then its end at shutdown", n, err)
+	}
+}
+
 // TestLog: the daemon logs its start and, on Shutdown, its final
 // counters, as text or as JSON lines.
 func TestLog(t *testing.T) {
@@ -380,6 +438,7 @@ func TestNewErrors(t *testing.T) {
 		{func(c *daemon.Config) { c.Respond.Deny = []string{"x"} }, "respond.deny: "},
 		{func(c *daemon.Config) { c.Sensors = []daemon.Sensor{{Address: "lab"}} }, "sensors: address"},
 		{func(c *daemon.Config) { c.Metrics = "127.0.0.1:bad" }, "bad"},
+		{func(c *daemon.Config) { c.UI = "0.0.0.0:0" }, "--ui: 0.0.0.0:0 is not a loopback address: set a token (--ui-token)"},
 	} {
 		cfg := daemon.Config{NATSListen: natsListen, DataDir: t.TempDir(), Log: io.Discard}
 		tc.edit(&cfg)

@@ -47,7 +47,13 @@ type Stats struct {
 	Sensors   sensor.Stats          `json:"sensors"`
 	Publisher alerts.PublisherStats `json:"publisher"`
 	Rules     []engine.RuleStats    `json:"rules"`
+	// Reload is the report of the last reload; nil before the first.
+	Reload *ReloadEvent `json:"reload,omitempty"`
 }
+
+// Counters returns the packets evaluated and the alerts raised: the
+// samples of the console's plots (ui.Stats).
+func (s Stats) Counters() (packets, alerts uint64) { return s.Engine.Packets, s.Engine.Alerts }
 
 // reload loads the rules again and swaps them in, then publishes the
 // outcome.
@@ -69,6 +75,9 @@ func (d *Daemon) reload() {
 		ev.Rules = len(set.Rules)
 		d.log.Info("rules reloaded", "rules", ev.Rules, "added", len(ev.Added), "removed", len(ev.Removed), "changed", len(ev.Changed))
 	}
+	d.mu.Lock()
+	d.lastReload = &ev
+	d.mu.Unlock()
 	data, _ := json.Marshal(ev)
 	d.pub.PublishEvent(ReloadSubject, data)
 	if d.eve != nil {
@@ -111,14 +120,23 @@ func diffRules(old, cur *rules.Set) (added, removed, changed []int) {
 }
 
 func (d *Daemon) snapshot() Stats {
+	d.mu.Lock()
+	reload := d.lastReload
+	d.mu.Unlock()
 	return Stats{
 		Time: time.Now().UTC(), Engine: d.eng.Stats(), Sensors: d.sensors.Stats(),
-		Publisher: d.pub.Stats(), Rules: d.eng.RuleStats(),
+		Publisher: d.pub.Stats(), Rules: d.eng.RuleStats(), Reload: reload,
 	}
 }
 
+// publishStats publishes a snapshot on StatsSubject and gives it to the
+// console's plots.
 func (d *Daemon) publishStats() {
-	data, err := json.Marshal(d.snapshot())
+	st := d.snapshot()
+	if d.ui != nil {
+		d.ui.Sample(st)
+	}
+	data, err := json.Marshal(st)
 	if err != nil {
 		d.log.Error("encoding stats", "err", err)
 		return

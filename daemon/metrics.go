@@ -135,12 +135,21 @@ func (d *Daemon) serveMetrics(addr string) (func(context.Context) error, error) 
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: mux}
+	return d.serveHTTP("metrics", l, "/metrics", mux), nil
+}
+
+// serveHTTP serves h on l, logs its URL (path appended) as what, and
+// returns its shutdown function, which also ends the requests still
+// running (the console's event streams).
+func (d *Daemon) serveHTTP(what string, l net.Listener, path string, h http.Handler) func(context.Context) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := &http.Server{Handler: h, BaseContext: func(net.Listener) context.Context { return ctx }}
+	srv.RegisterOnShutdown(cancel)
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			d.log.Error("metrics server stopped", "err", err)
+			d.log.Error(what+" server stopped", "err", err)
 		}
 	}()
-	d.log.Info("metrics", "url", "http://"+l.Addr().String()+"/metrics")
-	return srv.Shutdown, nil
+	d.log.Info(what, "url", "http://"+l.Addr().String()+path)
+	return srv.Shutdown
 }

@@ -324,6 +324,8 @@ type SensorStats struct {
 	Remote string `json:"remote"`
 	// Since is when it connected.
 	Since time.Time `json:"since"`
+	// TZ is the IANA name of the zone its NCF timestamps are read in.
+	TZ string `json:"tz"`
 	// Packets, Bytes and Drops are its source's counters
 	// (engine.SourceStats).
 	Packets uint64 `json:"packets"`
@@ -345,7 +347,7 @@ func (s *Server) Stats() Stats {
 	for c := range s.conns {
 		src := c.src.Stats()
 		st.Sensors = append(st.Sensors, SensorStats{
-			Name: c.src.Name(), Remote: c.nc.RemoteAddr().String(), Since: c.since,
+			Name: c.src.Name(), Remote: c.nc.RemoteAddr().String(), Since: c.since, TZ: c.zone.String(),
 			Packets: src.Packets, Bytes: src.Bytes, Drops: src.Drops,
 			Injected: c.inj.sent.Load(), InjectDropped: c.inj.dropped.Load(), InjectFailed: c.inj.failed.Load(),
 		})
