@@ -258,6 +258,13 @@ func hitsOf(list []*alerts.Alert) []hit {
 // offlineHits runs `vigil test` and returns the alerts it prints.
 func offlineHits(t *testing.T, rulesArgs []string, files ...string) []hit {
 	t.Helper()
+	return hitsOf(parseAlerts(t, offlineJSON(t, rulesArgs, files...)))
+}
+
+// offlineJSON runs `vigil test` and returns what it prints: the alerts as
+// JSON lines.
+func offlineJSON(t *testing.T, rulesArgs []string, files ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	args := append(append([]string{"test", "--quiet"}, rulesArgs...), files...)
@@ -268,7 +275,7 @@ func offlineHits(t *testing.T, rulesArgs []string, files ...string) []hit {
 	if err != nil {
 		t.Fatalf("vigil %v: %v\n%s", args, err, stderr.String())
 	}
-	return hitsOf(parseAlerts(t, string(out)))
+	return string(out)
 }
 
 // replayOnce runs `vigil replay` to completion and returns the records sent.

@@ -158,26 +158,26 @@ function line(svg, series, key) {
     const dt = series[i].t - series[i - 1].t;
     if (dt > 0) pts.push([series[i].t, Math.max(0, series[i][key] - series[i - 1][key]) / dt]);
   }
-  const now = Date.now() / 1000, w = 300, h = 80, top = Math.max(1, ...pts.map((p) => p[1]));
+  const now = Date.now() / 1000, w = 600, h = 110, top = Math.max(1, ...pts.map((p) => p[1]));
   const x = (t) => 30 + (w - 32) * (1 - (now - t) / 3600), y = (v) => h - 12 - (h - 20) * v / top;
   svgEl(svg, "text", { x: 2, y: 12 }, fmt(top));
   svgEl(svg, "text", { x: 2, y: h - 12 }, "0");
   svgEl(svg, "text", { x: 30, y: h - 1 }, "-60 min");
-  svgEl(svg, "text", { x: w - 24, y: h - 1 }, "now");
+  svgEl(svg, "text", { x: w - 20, y: h - 1 }, "now");
   svgEl(svg, "line", { x1: 30, y1: h - 12, x2: w, y2: h - 12, stroke: "#ccd" });
   if (pts.length) svgEl(svg, "polyline", { points: pts.map((p) => x(p[0]).toFixed(1) + "," + y(p[1]).toFixed(1)).join(" ") });
-  else svgEl(svg, "text", { x: 120, y: 40 }, "no samples yet");
+  else svgEl(svg, "text", { x: 250, y: 55 }, "no samples yet");
 }
 
 // bars draws the ten largest counts of the map m.
 function bars(svg, m) {
   svg.replaceChildren();
   const top = [...m].sort((a, b) => b[1] - a[1]).slice(0, 10), h = 14;
-  svg.setAttribute("viewBox", "0 0 300 " + Math.max(h, top.length * h));
+  svg.setAttribute("viewBox", "0 0 600 " + Math.max(h, top.length * h));
   top.forEach(([label, n], i) => {
-    svgEl(svg, "rect", { x: 150, y: i * h + 2, height: h - 4, width: 120 * n / top[0][1] });
-    svgEl(svg, "text", { x: 2, y: i * h + 11 }, String(label).slice(0, 32));
-    svgEl(svg, "text", { x: 274, y: i * h + 11 }, n);
+    svgEl(svg, "rect", { x: 300, y: i * h + 2, height: h - 4, width: 250 * n / top[0][1] });
+    svgEl(svg, "text", { x: 2, y: i * h + 11 }, String(label).slice(0, 60));
+    svgEl(svg, "text", { x: 556, y: i * h + 11 }, n);
   });
 }
 
