@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,9 +33,9 @@ func browser(t *testing.T) context.Context {
 }
 
 // js evaluates a JavaScript expression in the page.
-func js[T any](t *testing.T, ctx context.Context, expr string) T {
+func js[T any](t *testing.T, ctx context.Context, expr string, opts ...chromedp.EvaluateOption) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, opts...))
 	if err != nil {
 		t.Fatalf("%s: %v", expr, err)
 	}
@@ -151,4 +152,86 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	t.Logf("screenshot: %s", shot)
 	d.stop(30 * time.Second)
+}
+
+// loadRules alert on every IP packet (info) and on SSH (high).
+const loadRules = `rules:
+  - sid: 9200001
+    name: IP packet
+    severity: info
+    condition: ip || ipv6
+  - sid: 9200002
+    name: SSH packet
+    severity: high
+    condition: tcp.port == 22
+`
+
+// TestConsoleLoad measures the console over a stream of many alerts: set
+// VIGIL_UI_LOAD to the number of packets of a generated capture replayed
+// into a daemon whose rules alert on every one (and again on SSH). It
+// logs the page's load time (navigation until the first 500 rows are
+// drawn) and how long a few actions take, and fails when the page loads in
+// 1 s or more.
+func TestConsoleLoad(t *testing.T) {
+	packets := os.Getenv("VIGIL_UI_LOAD")
+	if packets == "" {
+		t.Skip("set VIGIL_UI_LOAD=100000 to measure the console over that many alerts")
+	}
+	ctx := browser(t)
+	dir := t.TempDir()
+	capture := filepath.Join(dir, "load.ncf")
+	if code := vigil(t, "gen", "--packets", packets, capture).wait(5 * time.Minute); code != 0 {
+		t.Fatalf("vigil gen exited %d", code)
+	}
+	rules := writeFile(t, dir, "load.yaml", loadRules)
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	d, listen, _ := startRun(t, "--rules", rules, "--ui", addr, "--stats-interval", "1s")
+	url := "http://" + addr + "/"
+	began := time.Now()
+	replayOnce(t, listen, capture)
+	want := len(offlineHits(t, []string{"--rules", rules}, capture))
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	const last = `fetch("api/alerts?limit=1").then((r) => r.json()).then((p) => p.last)`
+	for n := 0; n < want; {
+		n = int(js[float64](t, ctx, last, chromedp.EvalAwaitPromise))
+		if time.Since(began) > 10*time.Minute {
+			t.Fatalf("the stream holds %d of %d alerts after 10 min", n, want)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("%s packets replayed, %d alerts stored in %v", packets, want, time.Since(began).Round(time.Millisecond))
+
+	var loads []time.Duration
+	for range 5 {
+		start := time.Now()
+		if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, shownCount+" === 500", 10*time.Second)
+		loads = append(loads, time.Since(start))
+	}
+	slices.Sort(loads)
+	t.Logf("page load (navigation until 500 rows are drawn), 5 runs: %v", loads)
+	if loads[2] >= time.Second {
+		t.Errorf("median page load %v, want under 1 s", loads[2])
+	}
+	measure := func(what, action, until string) {
+		t.Helper()
+		start := time.Now()
+		js[any](t, ctx, action)
+		waitJS(t, ctx, until, 30*time.Second)
+		t.Logf("%s: %v", what, time.Since(start).Round(time.Millisecond))
+	}
+	filter := func(name, value string) string {
+		return fmt.Sprintf(`(() => { const f = document.getElementById("filters"); f.reset(); f.elements[%q].value = %q; f.requestSubmit(); return 0 })()`, name, value)
+	}
+	measure("older page (500 more rows)", `document.getElementById("older").click()`, shownCount+" === 1000")
+	measure("filter sid 9200002 (by subject)", filter("sid", "9200002"), `document.querySelector("#alerts tr td:nth-child(4)")?.textContent === "9200002" && `+shownCount+` === 500`)
+	measure("filter text \"ssh packet\" (read and matched)", filter("q", "ssh packet"), `document.querySelector("#alerts tr td:nth-child(5)")?.textContent === "SSH packet" && `+shownCount+` === 500`)
+	measure("filter text matching nothing (the whole stream read)", filter("q", "no such text"), shownCount+` === 0 && document.getElementById("live").textContent === "live"`)
+	measure("back to all alerts", filter("q", ""), shownCount+` === 500 && document.getElementById("live").textContent === "live"`)
+	measure("click a row to its EVE JSON", `document.querySelector("#alerts tr:nth-child(7)").click()`, `document.getElementById("eve").textContent.includes("signature_id")`)
+	d.stop(60 * time.Second)
 }

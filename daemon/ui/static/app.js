@@ -86,6 +86,8 @@ async function load() {
   shown = []; pending = []; next = 0;
   $("alerts").replaceChildren();
   $("error").textContent = "";
+  $("live").textContent = "loading"; $("live").className = "off";
+  counted();
   const f = filters();
   f.set("limit", PAGE);
   try {
