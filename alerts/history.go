@@ -15,16 +15,18 @@ type Stored struct {
 	Time    time.Time // when the stream stored it
 	Subject string
 	Data    []byte // the alert's JSON, as published
+	// Pending is how many alerts of the reader's subject the stream held
+	// after this one when it was read: 0 for the newest.
+	Pending uint64
 }
 
-// storedOf reads a message the stream delivered, and the number of
-// messages of the consumer's subject stored after it.
-func storedOf(m jetstream.Msg) (Stored, uint64, error) {
+// storedOf reads a message the stream delivered.
+func storedOf(m jetstream.Msg) (Stored, error) {
 	md, err := m.Metadata()
 	if err != nil {
-		return Stored{}, 0, err
+		return Stored{}, err
 	}
-	return Stored{Seq: md.Sequence.Stream, Time: md.Timestamp, Subject: m.Subject(), Data: m.Data()}, md.NumPending, nil
+	return Stored{Seq: md.Sequence.Stream, Time: md.Timestamp, Subject: m.Subject(), Data: m.Data(), Pending: md.NumPending}, nil
 }
 
 // ordered opens an ordered consumer on the alert stream for subject, from
@@ -67,7 +69,7 @@ func Tail(ctx context.Context, js jetstream.JetStream, subject string, after uin
 			}
 			return err
 		}
-		s, _, err := storedOf(m)
+		s, err := storedOf(m)
 		if err == nil {
 			err = fn(s)
 		}
@@ -152,14 +154,14 @@ func readWindow(ctx context.Context, js jetstream.JetStream, subject string, sta
 		if err != nil {
 			return nil, err
 		}
-		s, pending, err := storedOf(m)
+		s, err := storedOf(m)
 		if err != nil {
 			return nil, err
 		}
 		if s.Seq > end {
 			return out, nil
 		}
-		if out = append(out, s); s.Seq == end || pending == 0 {
+		if out = append(out, s); s.Seq == end || s.Pending == 0 {
 			return out, nil
 		}
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,6 +56,19 @@ func waitJS(t *testing.T, ctx context.Context, expr string, timeout time.Duratio
 		time.Sleep(10 * time.Millisecond)
 	}
 	return time.Since(began)
+}
+
+// getJSON decodes the JSON answer to GET url into v.
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
 }
 
 const shownCount = `Number(document.getElementById("count").textContent)`
@@ -187,21 +202,52 @@ func TestConsoleLoad(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	d, listen, _ := startRun(t, "--rules", rules, "--ui", addr, "--stats-interval", "1s")
 	url := "http://" + addr + "/"
-	began := time.Now()
-	replayOnce(t, listen, capture)
-	want := len(offlineHits(t, []string{"--rules", rules}, capture))
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatal(err)
 	}
-	const last = `fetch("api/alerts?limit=1").then((r) => r.json()).then((p) => p.last)`
-	for n := 0; n < want; {
-		n = int(js[float64](t, ctx, last, chromedp.EvalAwaitPromise))
-		if time.Since(began) > 10*time.Minute {
-			t.Fatalf("the stream holds %d of %d alerts after 10 min", n, want)
+	waitJS(t, ctx, `document.getElementById("live").textContent === "live"`, 10*time.Second)
+	// While the alerts stream in, the page answers an evaluation every
+	// 50 ms: its latencies tell how responsive the page stays.
+	began := time.Now()
+	rep := vigil(t, "replay", "--to", listen, "--linger", "200ms", capture)
+	want := len(offlineHits(t, []string{"--rules", rules}, capture))
+	// The stream is watched apart, so the page is sampled evenly.
+	var stored atomic.Int64
+	go func() {
+		for stored.Load() < int64(want) && time.Since(began) < 10*time.Minute {
+			var p struct{ Last int64 }
+			if resp, err := http.Get(url + "api/alerts?limit=1"); err == nil {
+				json.NewDecoder(resp.Body).Decode(&p)
+				resp.Body.Close()
+				stored.Store(p.Last)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
-		time.Sleep(200 * time.Millisecond)
+	}()
+	var lat []time.Duration
+	for stored.Load() < int64(want) {
+		if time.Since(began) > 10*time.Minute {
+			t.Fatalf("the stream holds %d of %d alerts after 10 min", stored.Load(), want)
+		}
+		start := time.Now()
+		js[bool](t, ctx, `document.getElementById("count") !== null`)
+		lat = append(lat, time.Since(start))
+		time.Sleep(50 * time.Millisecond)
 	}
-	t.Logf("%s packets replayed, %d alerts stored in %v", packets, want, time.Since(began).Round(time.Millisecond))
+	if code := rep.wait(time.Minute); code != 0 {
+		t.Fatalf("replay exited %d", code)
+	}
+	storedIn := time.Since(began)
+	waitJS(t, ctx, fmt.Sprintf("%s === %d", shownCount, min(want, 2000)), 30*time.Second)
+	slices.Sort(lat)
+	t.Logf("%s packets replayed, %d alerts stored in %v, on the live page (2000 rows kept) after %v; meanwhile the page answered %d evaluations, median %v, 99th percentile %v, slowest %v",
+		packets, want, storedIn.Round(time.Millisecond), time.Since(began).Round(time.Millisecond), len(lat), lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1])
+	for _, q := range []string{"limit=500", "limit=500&before=50000", "limit=500&sid=9200002", "limit=500&q=ssh+packet", "limit=500&q=no+such+text"} {
+		start := time.Now()
+		var p struct{ Alerts []json.RawMessage }
+		getJSON(t, url+"api/alerts?"+q, &p)
+		t.Logf("GET /api/alerts?%s: %d alerts in %v", q, len(p.Alerts), time.Since(start).Round(time.Millisecond))
+	}
 
 	var loads []time.Duration
 	for range 5 {

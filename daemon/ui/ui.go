@@ -207,11 +207,15 @@ func (s *Server) alerts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, out)
 }
 
+// batch is the most alerts one event of the stream carries.
+const batch = 256
+
 // stream serves GET /api/alerts/stream: the alerts of the filters of
 // parseFilter stored after sequence after (or the Last-Event-ID header
 // an EventSource sends when it reconnects; without either, from the end
-// of the stream), then new ones, as server-sent events: "id: SEQ" and
-// "data: ITEM" each.
+// of the stream), then new ones, as server-sent events: "id: SEQ" (the
+// last alert's) and "data: [ITEM...]", the alerts read at once, up to
+// batch, in stream order.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f, err := parseFilter(q)
@@ -241,17 +245,22 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	if err := rc.Flush(); err != nil {
 		return
 	}
+	var items []item
 	err = alerts.Tail(r.Context(), s.cfg.JetStream, f.subject(s.cfg.Prefix), seq, func(st alerts.Stored) error {
-		if !f.keep(st) {
+		if f.keep(st) {
+			items = append(items, itemOf(st))
+		}
+		if len(items) == 0 || st.Pending > 0 && len(items) < batch {
 			return nil
 		}
-		data, err := json.Marshal(itemOf(st))
+		data, err := json.Marshal(items)
 		if err == nil {
-			_, err = fmt.Fprintf(w, "id: %d\ndata: %s\n\n", st.Seq, data)
+			_, err = fmt.Fprintf(w, "id: %d\ndata: %s\n\n", items[len(items)-1].Seq, data)
 		}
 		if err == nil {
 			err = rc.Flush()
 		}
+		items = items[:0]
 		return err
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {

@@ -197,7 +197,9 @@ func TestStreamAPI(t *testing.T) {
 	publish(t, js, 0, 10)
 	srv := httptest.NewServer(ui.New(ui.Config{JetStream: js, Stats: func() ui.Stats { return fakeStats{} }}))
 	defer srv.Close()
-	events := func(query string, n int, hdr ...string) []string {
+	// events reads the stream until n alerts came, and returns them as
+	// "SEQ:PCAP_CNT" and the number of alerts of each event.
+	events := func(query string, n int, hdr ...string) (got []string, sizes []int) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -214,32 +216,43 @@ func TestStreamAPI(t *testing.T) {
 			t.Fatalf("Content-Type %q", ct)
 		}
 		go publish(t, js, 10, 14) // alerts 10..13, once the stream is open
-		var out []string
 		sc := bufio.NewScanner(resp.Body)
-		for len(out) < n && sc.Scan() {
-			if id, ok := strings.CutPrefix(sc.Text(), "id: "); ok {
-				sc.Scan()
-				var it struct {
-					Seq uint64
-					EVE struct {
-						PcapCnt int `json:"pcap_cnt"`
-					}
-				}
-				if err := json.Unmarshal([]byte(strings.TrimPrefix(sc.Text(), "data: ")), &it); err != nil {
-					t.Fatalf("event data %q: %v", sc.Text(), err)
-				}
-				out = append(out, fmt.Sprintf("%s:%d:%d", id, it.Seq, it.EVE.PcapCnt))
+		for len(got) < n && sc.Scan() {
+			id, ok := strings.CutPrefix(sc.Text(), "id: ")
+			if !ok {
+				continue
 			}
+			sc.Scan()
+			var items []struct {
+				Seq uint64
+				EVE struct {
+					PcapCnt int `json:"pcap_cnt"`
+				}
+			}
+			if err := json.Unmarshal([]byte(strings.TrimPrefix(sc.Text(), "data: ")), &items); err != nil || len(items) == 0 {
+				t.Fatalf("event data %q: %v", sc.Text(), err)
+			}
+			if last := items[len(items)-1].Seq; id != fmt.Sprint(last) {
+				t.Errorf("event id %s, its last alert has sequence %d", id, last)
+			}
+			for _, it := range items {
+				got = append(got, fmt.Sprintf("%d:%d", it.Seq, it.EVE.PcapCnt))
+			}
+			sizes = append(sizes, len(items))
 		}
-		return out
+		return got, sizes
 	}
 	// Alert i is sequence i+1, pcap_cnt i+1; 10..13 come while reading,
-	// at sequences 11..14, then again at 15..18.
-	if got, want := events("after=7&severity=high", 3), []string{"9:9:9", "11:11:11", "13:13:13"}; !slices.Equal(got, want) {
-		t.Errorf("after=7 severity=high: %v, want %v", got, want)
+	// at sequences 11..14, then again at 15..18, and so on.
+	if got, _ := events("after=7&severity=high", 3); !slices.Equal(got, []string{"9:9", "11:11", "13:13"}) {
+		t.Errorf("after=7 severity=high: %v, want [9:9 11:11 13:13]", got)
 	}
-	if got, want := events("after=1&addr=10.0.0.3", 2, "Last-Event-ID", "12"), []string{"14:14:14", "18:18:14"}; !slices.Equal(got, want) {
-		t.Errorf("Last-Event-ID 12: %v, want %v", got, want)
+	if got, _ := events("after=1&addr=10.0.0.3", 2, "Last-Event-ID", "12"); !slices.Equal(got, []string{"14:14", "18:14"}) {
+		t.Errorf("Last-Event-ID 12: %v, want [14:14 18:14]", got)
+	}
+	// The stored alerts come in one event.
+	if got, sizes := events("after=0", 22); len(got) != 22 || got[21] != "22:14" || sizes[0] < 18 {
+		t.Errorf("after=0: %v in events of %v, want 22 alerts to 22:14, the first 18 in one event", got, sizes)
 	}
 }
 

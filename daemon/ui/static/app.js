@@ -6,11 +6,14 @@
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 500;        // alerts a history page asks for
-const MAX_ROWS = 5000;   // rows kept in the list; the oldest go first
+const MAX_ROWS = 2000;   // rows kept in the list; the oldest go first
+const DRAW_MS = 250;     // new alerts are drawn at most this often, and leave the page idle at least as long as drawing took
 const SEV = ["", "high", "medium", "low", "info"]; // EVE severity 1..4; critical is 1 too
 
 let shown = [];     // items of the list, newest first: {seq, time, eve}
-let pending = [];   // items from the stream not yet drawn, oldest first
+let pending = [];   // events from the stream not yet drawn (JSON arrays of items), oldest first
+let drawing = 0;    // the timer of the next draw
+let drawn = 0;      // how long the last draw took, ms
 let source = null;  // the EventSource
 let next = 0;       // the "before" of the next older page; 0: none
 let selected = null;
@@ -52,16 +55,26 @@ function row(item) {
   return tr;
 }
 
-// draw puts the stream's pending items on top of the list.
+// draw puts the newest MAX_ROWS of the stream's pending alerts on top of
+// the list, and keeps MAX_ROWS rows.
 function draw() {
-  if (pending.length === 0) return;
-  const body = $("alerts"), frag = document.createDocumentFragment();
-  for (let i = pending.length - 1; i >= 0; i--) frag.appendChild(row(pending[i]));
-  body.insertBefore(frag, body.firstChild);
-  shown = pending.reverse().concat(shown);
+  const began = performance.now();
+  drawing = 0;
+  let fresh = [];
+  for (let i = pending.length - 1; i >= 0 && fresh.length < MAX_ROWS; i--) fresh = fresh.concat(JSON.parse(pending[i]).reverse());
+  fresh.length = Math.min(fresh.length, MAX_ROWS);
   pending = [];
-  while (shown.length > MAX_ROWS) { shown.pop(); body.lastChild.remove(); next = shown[shown.length - 1].seq; }
+  const body = $("alerts"), frag = document.createDocumentFragment();
+  for (const it of fresh) frag.appendChild(row(it));
+  body.insertBefore(frag, body.firstChild);
+  shown = fresh.concat(shown);
+  if (shown.length > MAX_ROWS) {
+    for (let i = shown.length - MAX_ROWS; i > 0; i--) body.lastChild.remove();
+    shown.length = MAX_ROWS;
+    next = shown[MAX_ROWS - 1].seq;
+  }
   counted();
+  drawn = performance.now() - began;
 }
 
 function counted() {
@@ -83,7 +96,8 @@ function append(items) {
 async function load() {
   const gen = ++generation;
   if (source) source.close();
-  shown = []; pending = []; next = 0;
+  clearTimeout(drawing);
+  shown = []; pending = []; next = 0; drawing = 0;
   $("alerts").replaceChildren();
   $("error").textContent = "";
   $("live").textContent = "loading"; $("live").className = "off";
@@ -109,8 +123,8 @@ function listen(f, gen) {
   source.onerror = () => { $("live").textContent = "reconnecting"; $("live").className = "off"; };
   source.onmessage = (ev) => {
     if (gen !== generation) return;
-    if (pending.length === 0) requestAnimationFrame(draw);
-    pending.push(JSON.parse(ev.data));
+    pending.push(ev.data);
+    if (!drawing) drawing = setTimeout(draw, Math.max(DRAW_MS, 2 * drawn));
   };
 }
 
