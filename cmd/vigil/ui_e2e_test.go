@@ -208,9 +208,9 @@ func TestConsoleLoad(t *testing.T) {
 	waitJS(t, ctx, `document.getElementById("live").textContent === "live"`, 10*time.Second)
 	// While the alerts stream in, the page answers an evaluation every
 	// 50 ms: its latencies tell how responsive the page stays.
+	want := len(offlineHits(t, []string{"--rules", rules}, capture))
 	began := time.Now()
 	rep := vigil(t, "replay", "--to", listen, "--linger", "200ms", capture)
-	want := len(offlineHits(t, []string{"--rules", rules}, capture))
 	// The stream is watched apart, so the page is sampled evenly.
 	var stored atomic.Int64
 	go func() {

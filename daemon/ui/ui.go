@@ -215,7 +215,9 @@ const batch = 256
 // an EventSource sends when it reconnects; without either, from the end
 // of the stream), then new ones, as server-sent events: "id: SEQ" (the
 // last alert's) and "data: [ITEM...]", the alerts read at once, up to
-// batch, in stream order.
+// batch, in stream order. With newest=N, of a backlog only the alerts
+// with fewer than N of the subject after them are sent: a page that keeps
+// N rows needs no more.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f, err := parseFilter(q)
@@ -223,9 +225,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	if id := r.Header.Get("Last-Event-ID"); id != "" {
 		after = id
 	}
-	var seq uint64
+	var seq, newest uint64
 	if err == nil && after != "" {
 		seq, err = strconv.ParseUint(after, 10, 64)
+	}
+	if err == nil && q.Get("newest") != "" {
+		newest, err = strconv.ParseUint(q.Get("newest"), 10, 64)
 	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -247,7 +252,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	}
 	var items []item
 	err = alerts.Tail(r.Context(), s.cfg.JetStream, f.subject(s.cfg.Prefix), seq, func(st alerts.Stored) error {
-		if f.keep(st) {
+		if (newest == 0 || st.Pending < newest) && f.keep(st) {
 			items = append(items, itemOf(st))
 		}
 		if len(items) == 0 || st.Pending > 0 && len(items) < batch {

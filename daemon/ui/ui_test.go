@@ -198,8 +198,9 @@ func TestStreamAPI(t *testing.T) {
 	srv := httptest.NewServer(ui.New(ui.Config{JetStream: js, Stats: func() ui.Stats { return fakeStats{} }}))
 	defer srv.Close()
 	// events reads the stream until n alerts came, and returns them as
-	// "SEQ:PCAP_CNT" and the number of alerts of each event.
-	events := func(query string, n int, hdr ...string) (got []string, sizes []int) {
+	// "SEQ:PCAP_CNT" and the number of alerts of each event; with more it
+	// publishes alerts 10..13 once the stream is open.
+	events := func(query string, n int, more bool, hdr ...string) (got []string, sizes []int) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -215,7 +216,14 @@ func TestStreamAPI(t *testing.T) {
 		if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 			t.Fatalf("Content-Type %q", ct)
 		}
-		go publish(t, js, 10, 14) // alerts 10..13, once the stream is open
+		if more {
+			published := make(chan struct{})
+			go func() {
+				publish(t, js, 10, 14)
+				close(published)
+			}()
+			defer func() { <-published }()
+		}
 		sc := bufio.NewScanner(resp.Body)
 		for len(got) < n && sc.Scan() {
 			id, ok := strings.CutPrefix(sc.Text(), "id: ")
@@ -244,15 +252,19 @@ func TestStreamAPI(t *testing.T) {
 	}
 	// Alert i is sequence i+1, pcap_cnt i+1; 10..13 come while reading,
 	// at sequences 11..14, then again at 15..18, and so on.
-	if got, _ := events("after=7&severity=high", 3); !slices.Equal(got, []string{"9:9", "11:11", "13:13"}) {
+	if got, _ := events("after=7&severity=high", 3, true); !slices.Equal(got, []string{"9:9", "11:11", "13:13"}) {
 		t.Errorf("after=7 severity=high: %v, want [9:9 11:11 13:13]", got)
 	}
-	if got, _ := events("after=1&addr=10.0.0.3", 2, "Last-Event-ID", "12"); !slices.Equal(got, []string{"14:14", "18:14"}) {
+	if got, _ := events("after=1&addr=10.0.0.3", 2, true, "Last-Event-ID", "12"); !slices.Equal(got, []string{"14:14", "18:14"}) {
 		t.Errorf("Last-Event-ID 12: %v, want [14:14 18:14]", got)
 	}
+	// Of a backlog, newest=N sends the last N.
+	if got, _ := events("after=0&newest=3", 3, false); !slices.Equal(got, []string{"16:12", "17:13", "18:14"}) {
+		t.Errorf("after=0 newest=3: %v, want [16:12 17:13 18:14]", got)
+	}
 	// The stored alerts come in one event.
-	if got, sizes := events("after=0", 22); len(got) != 22 || got[21] != "22:14" || sizes[0] < 18 {
-		t.Errorf("after=0: %v in events of %v, want 22 alerts to 22:14, the first 18 in one event", got, sizes)
+	if got, sizes := events("after=0", 18, false); got[17] != "18:14" || sizes[0] != 18 {
+		t.Errorf("after=0: %v in events of %v, want the 18 stored alerts in one event", got, sizes)
 	}
 }
 

@@ -111,6 +111,7 @@ async function load() {
     append(page.alerts);
     f.delete("limit");
     f.set("after", page.last);
+    f.set("newest", MAX_ROWS);
     listen(f, gen);
   } catch (err) {
     if (gen === generation) $("error").textContent = err.message;
