@@ -93,7 +93,7 @@ type Page struct {
 // Newest returns up to limit alerts of subject stored before sequence
 // before (0: the whole stream) and at or after since (zero: any time),
 // newest first, that keep accepts (nil keeps all). It reads the stream
-// backwards in windows of sequences, each twice the last, so a page costs
+// backwards in windows of sequences (limit, then each twice the last), so a page costs
 // about the messages of subject it passes over, not the stream's size.
 func Newest(ctx context.Context, js jetstream.JetStream, subject string, before uint64, since time.Time, limit int, keep func(Stored) bool) (Page, error) {
 	str, err := js.Stream(ctx, StreamName)
@@ -107,7 +107,7 @@ func Newest(ctx context.Context, js jetstream.JetStream, subject string, before 
 	if before > 0 {
 		end = min(end, before-1)
 	}
-	window := uint64(max(2*limit, 256))
+	window := uint64(max(limit, 256))
 	for end >= first {
 		start := max(first, end-min(end, window-1))
 		batch, err := readWindow(ctx, js, subject, start, end)
