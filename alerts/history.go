@@ -93,8 +93,9 @@ type Page struct {
 // Newest returns up to limit alerts of subject stored before sequence
 // before (0: the whole stream) and at or after since (zero: any time),
 // newest first, that keep accepts (nil keeps all). It reads the stream
-// backwards in windows of sequences (limit, then each twice the last), so a page costs
-// about the messages of subject it passes over, not the stream's size.
+// backwards in windows of sequences (limit, then each twice the last), so
+// a page costs about the messages of subject it passes over, not the
+// stream's size.
 func Newest(ctx context.Context, js jetstream.JetStream, subject string, before uint64, since time.Time, limit int, keep func(Stored) bool) (Page, error) {
 	str, err := js.Stream(ctx, StreamName)
 	if err != nil {
