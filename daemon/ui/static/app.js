@@ -79,7 +79,7 @@ function draw() {
 
 function counted() {
   $("count").textContent = shown.length;
-  $("older").hidden = next === 0;
+  $("older").hidden = next === 0 || shown.length >= MAX_ROWS;
   tops();
 }
 
@@ -131,13 +131,13 @@ function listen(f, gen) {
 
 async function older() {
   const gen = generation, f = filters();
-  f.set("limit", PAGE);
+  f.set("limit", Math.min(PAGE, MAX_ROWS - shown.length));
   f.set("before", next);
   try {
     const page = await getJSON("api/alerts?" + f);
     if (gen !== generation) return;
     next = page.next;
-    append(page.alerts.slice(0, MAX_ROWS - shown.length));
+    append(page.alerts);
   } catch (err) {
     $("error").textContent = err.message;
   }
