@@ -341,6 +341,16 @@ func TestToken(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/?x=1" || len(cookies) != 1 || !cookies[0].HttpOnly {
 		t.Fatalf("login: %d to %q, cookies %v", resp.StatusCode, resp.Header.Get("Location"), cookies)
 	}
+	// The login stays on this server.
+	req, _ := http.NewRequest("GET", srv.URL+"/?token=s3cret", nil)
+	req.URL.Path = "//elsewhere.example/"
+	if resp, err = noRedirect.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); loc != "/elsewhere.example/" {
+		t.Errorf("login at //elsewhere.example/ sends to %q, want /elsewhere.example/", loc)
+	}
 	c := cookies[0]
 	if code, body := get(t, noRedirect, srv.URL+"/", "Cookie", c.Name+"="+c.Value); code != 200 || !strings.Contains(body, "<title>Vigil") {
 		t.Errorf("page with the login cookie: %d", code)
