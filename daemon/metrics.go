@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -143,7 +144,7 @@ func (d *Daemon) serveMetrics(addr string) (func(context.Context) error, error) 
 // running (the console's event streams).
 func (d *Daemon) serveHTTP(what string, l net.Listener, path string, h http.Handler) func(context.Context) error {
 	ctx, cancel := context.WithCancel(context.Background())
-	srv := &http.Server{Handler: h, BaseContext: func(net.Listener) context.Context { return ctx }}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	srv.RegisterOnShutdown(cancel)
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
