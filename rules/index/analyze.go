@@ -85,27 +85,87 @@ func analyze(n ast.Node) need {
 			// A comparison over every value of a field that a frame may
 			// carry several times: the predicate with # read as the
 			// field, whose atoms the index tests on every value.
-			f, ok := rules.EachField(n.Arguments[0])
 			pred, isPred := n.Arguments[1].(*ast.PredicateNode)
-			if ok && isPred {
-				return analyze(elemAs(pred.Node, f.Name))
+			if f, ok := rules.EachField(n.Arguments[0]); ok && isPred {
+				return analyze(elemAs(pred.Node, &ast.IdentifierNode{Value: f.Name}))
+			}
+			// any over constants (a list): the predicate holds for one of
+			// them, so the union of what each needs is needed.
+			if elems, ok := constElems(n.Arguments[0]); ok && isPred {
+				out := need{hasHdr: true, hasLit: true} // an empty list: never true
+				for _, e := range elems {
+					out = either(out, analyze(elemAs(pred.Node, e)))
+				}
+				return out
 			}
 		}
 	}
 	return need{}
 }
 
-// elemAs returns predicate n with # read as the field named path: a copy
-// of its binary nodes (the only ones analyze looks into) with # replaced.
-func elemAs(n ast.Node, path string) ast.Node {
+// constElems returns the elements of a constant list of strings and
+// integers, as written or as the optimizer folds it.
+func constElems(n ast.Node) ([]ast.Node, bool) {
+	var vals []any
+	switch n := n.(type) {
+	case *ast.ArrayNode:
+		for _, e := range n.Nodes {
+			switch e.(type) {
+			case *ast.StringNode, *ast.IntegerNode:
+			default:
+				return nil, false
+			}
+		}
+		return n.Nodes, true
+	case *ast.ConstantNode:
+		vs, ok := n.Value.([]any)
+		if !ok {
+			return nil, false
+		}
+		vals = vs
+	default:
+		return nil, false
+	}
+	out := make([]ast.Node, len(vals))
+	for i, v := range vals {
+		switch v := v.(type) {
+		case string:
+			out[i] = &ast.StringNode{Value: v}
+		case int:
+			out[i] = &ast.IntegerNode{Value: v}
+		default:
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// elemAs returns predicate n with # read as x: a copy of the nodes
+// analyze looks into (binary operators, calls, built-ins) with #
+// replaced.
+func elemAs(n, x ast.Node) ast.Node {
 	switch n := n.(type) {
 	case *ast.PointerNode:
 		if n.Name == "" {
-			return &ast.IdentifierNode{Value: path}
+			return x
 		}
 	case *ast.BinaryNode:
 		c := *n
-		c.Left, c.Right = elemAs(n.Left, path), elemAs(n.Right, path)
+		c.Left, c.Right = elemAs(n.Left, x), elemAs(n.Right, x)
+		return &c
+	case *ast.CallNode:
+		c := *n
+		c.Arguments = make([]ast.Node, len(n.Arguments))
+		for i, a := range n.Arguments {
+			c.Arguments[i] = elemAs(a, x)
+		}
+		return &c
+	case *ast.BuiltinNode:
+		c := *n
+		c.Arguments = make([]ast.Node, len(n.Arguments))
+		for i, a := range n.Arguments {
+			c.Arguments[i] = elemAs(a, x)
+		}
 		return &c
 	}
 	return n

@@ -264,7 +264,7 @@ func (g *gen) pick2(xs ...int) int { return xs[g.r.IntN(len(xs))] }
 // content returns a test of payload text.
 func (g *gen) content() string {
 	l := g.literal(1, 20)
-	switch g.r.IntN(23) {
+	switch g.r.IntN(24) {
 	case 0, 1, 2:
 		return "payload contains " + quote(l)
 	case 3:
@@ -304,6 +304,8 @@ func (g *gen) content() string {
 		return fmt.Sprintf("lower(http.request.method) in [%q, %q]", g.pick("get", "post", "GET"), g.pick("head", "put", ""))
 	case 19, 20:
 		return fmt.Sprintf("%s matches %q", g.pick("payload", "frame", "lower(payload)", "http.request.uri"), g.regex(l))
+	case 22:
+		return fmt.Sprintf("any([%s, %s], {%s})", quote(l), quote(g.literal(2, 8)), g.pick("payload contains #", "icontains(frame, #)", "http.request.uri startsWith #", "lower(payload) contains lower(#)"))
 	case 21:
 		if len(g.addrs) > 0 {
 			a := g.addrs[g.r.IntN(len(g.addrs))]

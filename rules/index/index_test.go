@@ -44,6 +44,10 @@ func TestExplain(t *testing.T) {
 		{cond: "!tcp", keys: "always", why: "negation only"},
 		{cond: `dns.qry.name contains "evil"`, keys: `dns.qry.name∋"evil"`, indexed: true},
 		{cond: `ip.src == "10.0.0.7"`, keys: `ip.src^="10.0.0.7"`, indexed: true},
+		{cond: `any(["evil.com", "bad.org"], {dns.qry.name endsWith #})`, keys: `(dns.qry.name∋"evil.com" || dns.qry.name∋"bad.org")`, indexed: true},
+		{cond: `any(["/etc/passwd", "/bin/sh"], {icontains(payload, #)})`, keys: `(payload∋i"/etc/passwd" || payload∋i"/bin/sh")`, indexed: true},
+		{cond: `any([22, 23], {tcp.dstport == #})`, keys: `(tcp.dstport==22 || tcp.dstport==23)`, indexed: true},
+		{cond: `any(["a", "b"], {len(#) > 3})`, keys: "always", why: "no equality, presence or literal test on an indexed field"},
 		{cond: `ip.dst in ["10.0.0.7", "10.0.0.9"] && tcp`, keys: `(ip.dst^="10.0.0.7" || ip.dst^="10.0.0.9") (then tcp.present)`, indexed: true},
 		// the forms users write: case mappings, slices, regexes
 		{cond: `lower(payload) contains "select"`, keys: `(payload∋i"select" || tcp.reassembled.data∋i"select")`, indexed: true},
