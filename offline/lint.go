@@ -41,7 +41,9 @@ var ErrProblems = errors.New("offline: lint found problems")
 // Lint is `vigil lint`: load errors first (inline tests need a set that
 // loads, so they do not run when any rule file has an error), then, with
 // List, the rules; with Explain, how the prefilter indexes each enabled
-// rule; then the inline tests. It returns the number of rules and of inline tests run, and
+// rule; unless List, a warning for each rule evaluated on every packet
+// (index.WriteWarnings; warnings are not problems); then the inline
+// tests. It returns the number of rules and of inline tests run, and
 // ErrProblems when it wrote any problem to Out.
 func Lint(ctx context.Context, cfg LintConfig) (n, tests int, err error) {
 	set, err := defaults.Load(cfg.DefaultRules, cfg.Paths...)
@@ -59,8 +61,10 @@ func Lint(ctx context.Context, cfg LintConfig) (n, tests int, err error) {
 			return 0, 0, err
 		}
 	}
-	if _, err := index.WriteWarnings(cfg.Out, set); err != nil {
-		return 0, 0, err
+	if !cfg.List { // a listing stays a table a script can read
+		if _, err := index.WriteWarnings(cfg.Out, set); err != nil {
+			return 0, 0, err
+		}
 	}
 	if !cfg.NoTests {
 		for _, r := range set.Rules {

@@ -261,6 +261,9 @@ rules:
 	if n := strings.Count(out, "built-in "); n < 10 {
 		t.Errorf("%d built-in rules listed", n)
 	}
+	if strings.Contains(out, "warning:") {
+		t.Errorf("the listing holds lint warnings, which scripts would read as rows:\n%s", out)
+	}
 	stdout, _, err := runCLI(t, "test", "--quiet", "--default-rules", "--rules", user, captures+"sv-telnet.pcap")
 	if err != nil {
 		t.Fatal(err)
