@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	neturl "net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -216,13 +218,40 @@ func (d *Daemon) connectNATS() error {
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return fmt.Errorf("connecting to NATS at %s: %w", url, err)
+		return fmt.Errorf("connecting to NATS at %s: %w", redactURLs(url), err)
 	}
 	d.nc = nc
+	if !nc.IsConnected() {
+		// Not an error: the daemon runs, as CommView's sensors expect,
+		// and alerts wait until the server is reachable.
+		d.log.Warn("NATS not reachable; retrying, alerts wait in memory and in the spill folder meanwhile (set --nats)",
+			"url", redactURLs(url), "spill", filepath.Join(cfg.DataDir, "spool"))
+	}
 	if cfg.JetStream && nc.IsConnected() {
 		d.ensureStream(nc)
 	}
 	return nil
+}
+
+// natsURL is what the daemon is connected to, or, while it is not, the
+// servers it tries, for the log.
+func (d *Daemon) natsURL() string {
+	if u := d.nc.ConnectedUrlRedacted(); u != "" {
+		return u
+	}
+	return redactURLs(strings.Join(d.nc.Servers(), ",")) + " (not connected)"
+}
+
+// redactURLs returns a comma-separated list of NATS URLs with their
+// passwords replaced by xxxxx.
+func redactURLs(list string) string {
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		if u, err := neturl.Parse(strings.TrimSpace(p)); err == nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // ensureStream creates or updates the alert stream. Failure is only
@@ -258,7 +287,7 @@ func (d *Daemon) Serve(ctx context.Context, l net.Listener, reload <-chan os.Sig
 	d.mu.Unlock()
 	served := make(chan error, 1)
 	go func() { served <- d.sensors.Serve(ctx, l) }()
-	d.log.Info("vigil running", "listen", l.Addr().String(), "rules", d.rules, "nats", d.nc.ConnectedUrlRedacted(), "workers", d.eng.Workers(), "overload", d.cfg.Overload, "version", Version())
+	d.log.Info("vigil running", "listen", l.Addr().String(), "rules", d.rules, "nats", d.natsURL(), "workers", d.eng.Workers(), "overload", d.cfg.Overload, "version", Version())
 	tick := time.NewTicker(d.cfg.StatsInterval)
 	defer tick.Stop()
 	for {

@@ -654,3 +654,23 @@ func TestWatch(t *testing.T) {
 		t.Errorf("a bad severity: %v", err)
 	}
 }
+
+// TestNATSUnreachable: a NATS server that is not there does not stop the
+// daemon (alerts wait), but the log says so, naming the URL without its
+// password and the flag.
+func TestNATSUnreachable(t *testing.T) {
+	url := fmt.Sprintf("nats://vigil:secret@127.0.0.1:%d", freePort(t))
+	r := start(t, func(c *daemon.Config) { c.NATS = url })
+	if !eventually(10*time.Second, func() bool { return strings.Contains(r.log.String(), "vigil running") }) {
+		t.Fatal("the daemon did not start")
+	}
+	log := r.log.String()
+	for _, want := range []string{"NATS not reachable", "--nats", "127.0.0.1", "(not connected)"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log does not say %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, "secret") {
+		t.Errorf("log shows the NATS password:\n%s", log)
+	}
+}
