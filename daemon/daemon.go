@@ -96,7 +96,7 @@ func New(cfg Config) (_ *Daemon, err error) {
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("daemon: --data-dir: %w", err)
 	}
 	if d.lock, err = lockDir(cfg.DataDir); err != nil {
 		return nil, err
@@ -139,7 +139,7 @@ func New(cfg Config) (_ *Daemon, err error) {
 	}
 	if cfg.Metrics != "" {
 		if d.metrics, err = d.serveMetrics(cfg.Metrics); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("daemon: --metrics: %w", err)
 		}
 	}
 	if cfg.UI != "" {

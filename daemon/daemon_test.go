@@ -437,7 +437,8 @@ func TestNewErrors(t *testing.T) {
 		{func(c *daemon.Config) { c.Allow = []string{"10.0.0.300"} }, "allow: "},
 		{func(c *daemon.Config) { c.Respond.Deny = []string{"x"} }, "respond.deny: "},
 		{func(c *daemon.Config) { c.Sensors = []daemon.Sensor{{Address: "lab"}} }, "sensors: address"},
-		{func(c *daemon.Config) { c.Metrics = "127.0.0.1:bad" }, "bad"},
+		{func(c *daemon.Config) { c.Metrics = "127.0.0.1:bad" }, "--metrics: "},
+		{func(c *daemon.Config) { c.DataDir = "/proc/nope" }, "--data-dir: "},
 		{func(c *daemon.Config) { c.UI = "0.0.0.0:0" }, "--ui: 0.0.0.0:0 is not a loopback address: set a token (--ui-token)"},
 	} {
 		cfg := daemon.Config{NATSListen: natsListen, DataDir: t.TempDir(), Log: io.Discard}

@@ -112,7 +112,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			eve, err = alerts.OpenFile(cfg.EveLog)
 		}
 		if err != nil {
-			return nil, errors.Join(err, closeInject(inj))
+			return nil, errors.Join(fmt.Errorf("--eve-log: %w", err), closeInject(inj))
 		}
 		sink = append(sink, eve)
 	}

@@ -249,8 +249,11 @@ func TestEveLog(t *testing.T) {
 	if err := os.WriteFile(input, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := run(t, Config{Rules: set, Files: []string{input}, EveLog: input}); err == nil {
-		t.Error("the input as the EVE file: no error")
+	if _, _, err := run(t, Config{Rules: set, Files: []string{input}, EveLog: input}); err == nil || !strings.HasPrefix(err.Error(), "--eve-log: ") {
+		t.Errorf("the input as the EVE file: %v, want an error naming --eve-log", err)
+	}
+	if _, _, err := run(t, Config{Rules: set, Files: []string{input}, EveLog: "/nonexistent/dir/eve.json"}); err == nil || !strings.HasPrefix(err.Error(), "--eve-log: ") {
+		t.Errorf("an EVE file in a missing folder: %v, want an error naming --eve-log", err)
 	}
 	if after, _ := os.ReadFile(input); !bytes.Equal(after, data) {
 		t.Error("the input was changed")
