@@ -43,6 +43,9 @@ func (h History) none() bool { return !h.All && h.Since.IsZero() && h.Last <= 0 
 // ("90m", "24h") or an RFC 3339 time ("2026-11-25T10:00:00Z").
 func ParseSince(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil {
+		if d < 0 {
+			return time.Time{}, fmt.Errorf("alerts: %q is a negative duration: give how long back (90m)", s)
+		}
 		return now.Add(-d), nil
 	}
 	t, err := time.Parse(time.RFC3339, s)

@@ -32,7 +32,7 @@ type WatchConfig struct {
 	Log     io.Writer // what alerts.Follow logs
 }
 
-// Watch checks cfg (the severity word and Since) before connecting, then
+// Watch checks cfg (the severity word, SID, Since and History.Last) before connecting, then
 // connects to NATS and prints alerts with alerts.Follow until ctx ends.
 // A connection that fails names the URL and the --nats flag.
 func Watch(ctx context.Context, cfg WatchConfig) error {
@@ -40,6 +40,12 @@ func Watch(ctx context.Context, cfg WatchConfig) error {
 		if err := rules.CheckSeverity(cfg.Severity); err != nil {
 			return fmt.Errorf("--severity: %w", err)
 		}
+	}
+	if cfg.SID < 0 {
+		return fmt.Errorf("--sid: %d is not a sid (0 for every rule)", cfg.SID)
+	}
+	if cfg.History.Last < 0 {
+		return fmt.Errorf("--last: %d is not a number of alerts", cfg.History.Last)
 	}
 	if cfg.Since != "" {
 		t, err := alerts.ParseSince(cfg.Since, time.Now())

@@ -47,7 +47,11 @@ func TestExitCodes(t *testing.T) {
 		tc{[]string{"alerts", "--nats", "nats://127.0.0.1:1", "--severity", "hgih"}, 1, nil,
 			regexp.MustCompile(`^vigil: --severity: unknown severity "hgih" \(valid: critical, high, medium, low, info\)\n$`)},
 		tc{[]string{"alerts", "--nats", "nats://127.0.0.1:1", "--since", "yesterday"}, 1, nil, regexp.MustCompile(`^vigil: --since: .*"yesterday" is neither a duration`)},
-		tc{[]string{"replay", "--to", "localhost", captures + "sv-telnet.pcap"}, 1, nil, regexp.MustCompile(`^vigil: replay: Vigil's address "localhost" is not HOST:PORT \(e\.g\. 127\.0\.0\.1:5555\)\n$`)},
+		tc{[]string{"alerts", "--nats", "nats://127.0.0.1:1", "--since", "-5m"}, 1, nil, regexp.MustCompile(`^vigil: --since: .*"-5m" is a negative duration`)},
+		tc{[]string{"alerts", "--nats", "nats://127.0.0.1:1", "--sid", "-5"}, 1, nil, regexp.MustCompile(`^vigil: --sid: -5 is not a sid`)},
+		tc{[]string{"alerts", "--nats", "nats://127.0.0.1:1", "--last", "-3"}, 1, nil, regexp.MustCompile(`^vigil: --last: -3 is not a number of alerts`)},
+		tc{[]string{"replay", "--to", "localhost", captures + "sv-telnet.pcap"}, 1, nil, regexp.MustCompile(`^vigil: replay: Vigil's address "localhost" is not HOST:PORT with a port from 1 to 65535 \(e\.g\. 127\.0\.0\.1:5555\)\n$`)},
+		tc{[]string{"replay", "--to", "127.0.0.1:99999", captures + "sv-telnet.pcap"}, 1, nil, regexp.MustCompile(`^vigil: replay: Vigil's address "127\.0\.0\.1:99999" is not HOST:PORT`)},
 		tc{[]string{"replay", "--to", "127.0.0.1:1", filepath.Join(dir, "nope.pcap")}, 1, nil, regexp.MustCompile(`^vigil: replay: .*nope\.pcap.*\n$`)},
 	)
 	for _, c := range commands {

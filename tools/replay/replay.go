@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/vigil-ids/vigil/capture"
@@ -104,8 +105,9 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 
 // check validates cfg and fills in its defaults.
 func check(cfg *Config) error {
-	if _, port, err := net.SplitHostPort(cfg.Addr); err != nil || port == "" {
-		return fmt.Errorf("replay: Vigil's address %q is not HOST:PORT (e.g. 127.0.0.1:5555)", cfg.Addr)
+	_, port, err := net.SplitHostPort(cfg.Addr)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("replay: Vigil's address %q is not HOST:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:5555)", cfg.Addr)
 	}
 	if cfg.Retry <= 0 {
 		cfg.Retry = 15 * time.Second
