@@ -209,7 +209,8 @@ func TestMetrics(t *testing.T) {
 		`vigil_sensor_connections_dropped_total{reason="idle"} 0`, `vigil_sensor_connections_refused_total{reason="max_conns"} 0`,
 		`vigil_responses_total{outcome="queued"} 0`, `vigil_responses_total{outcome="sent"} 0`, "vigil_records_compressed_total 0",
 		"vigil_stream_segments_total ", `vigil_stream_events_total{kind="gap"} `, "vigil_stream_memory_bytes ",
-		"vigil_defrag_fragments_total 0", `vigil_defrag_anomalies_total{kind="overlap"} 0`} {
+		"vigil_defrag_fragments_total 0", `vigil_defrag_anomalies_total{kind="overlap"} 0`, "vigil_clock_steps_total 0",
+		"vigil_flows 1\n", `vigil_flow_events_total{event="created"} 1`, `vigil_flow_events_total{event="evicted"} 0`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
 		}

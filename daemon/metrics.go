@@ -45,6 +45,8 @@ var (
 	descStreamSegs = prometheus.NewDesc("vigil_stream_segments_total", "TCP segments with data taken in by stream reassembly.", nil, nil)
 	descStreamByte = prometheus.NewDesc("vigil_stream_bytes_total", "TCP stream bytes delivered in order.", nil, nil)
 	descStreamAnom = prometheus.NewDesc("vigil_stream_events_total", "TCP reassembly events and anomalies, by kind.", []string{"kind"}, nil)
+	descFlows      = prometheus.NewDesc("vigil_flows", "Flows held in the flow tables.", nil, nil)
+	descFlowEvents = prometheus.NewDesc("vigil_flow_events_total", "Flows by event: created, evicted (to make room in a full table), expired (idle).", []string{"event"}, nil)
 	descStreamMem  = prometheus.NewDesc("vigil_stream_memory_bytes", "Bytes held in TCP reassembly buffers.", nil, nil)
 	descFragments  = prometheus.NewDesc("vigil_defrag_fragments_total", "IP fragments taken by the defragmenters.", nil, nil)
 	descReassembly = prometheus.NewDesc("vigil_defrag_reassembled_total", "IP datagrams reassembled.", nil, nil)
@@ -111,6 +113,11 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descStreamAnom, e.n, e.kind)
 	}
 	ch <- prometheus.MustNewConstMetric(descStreamMem, prometheus.GaugeValue, float64(st.MemUsed))
+	fl := s.Engine.Flows
+	ch <- prometheus.MustNewConstMetric(descFlows, prometheus.GaugeValue, float64(fl.Active))
+	counter(descFlowEvents, fl.Created, "created")
+	counter(descFlowEvents, fl.Evicted, "evicted")
+	counter(descFlowEvents, fl.Expired, "expired")
 	df := s.Engine.Defrag
 	counter(descFragments, df.Fragments)
 	counter(descReassembly, df.Reassembled)

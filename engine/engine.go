@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/decode"
 	"github.com/vigil-ids/vigil/decode/defrag"
+	"github.com/vigil-ids/vigil/engine/flow"
 	"github.com/vigil-ids/vigil/engine/stream"
 	"github.com/vigil-ids/vigil/rules"
 )
@@ -210,6 +211,8 @@ type Stats struct {
 	Responses ResponseStats `json:"responses"`
 	// NotAlerted counts matches that did not become alerts, by reason.
 	NotAlerted AlertStats `json:"not_alerted"`
+	// Flows counts the flow tables' flows, over all workers.
+	Flows flow.Stats `json:"flows"`
 	// Stream counts TCP reassembly work and anomalies, over all workers.
 	Stream stream.Stats `json:"stream"`
 	// Defrag counts IP fragments, reassembled datagrams and
@@ -235,6 +238,7 @@ func (e *Engine) Stats() Stats {
 	s.Responses, s.NotAlerted = e.shared.stats()
 	s.Responses.Sent, s.Responses.Failed = e.respSent.Load(), e.respFailed.Load()
 	s.Stream = e.streamStats()
+	s.Flows = e.flowStats()
 	return s
 }
 

@@ -118,6 +118,30 @@ type statefulWorker struct {
 	flows  *flow.Table
 	stream *workerStream
 	flowID uint64 // the current packet's flow
+
+	mu        sync.Mutex
+	flowStats flow.Stats // the flow table's counters, for Engine.Stats
+}
+
+// publish makes the worker's flow and stream counters so far visible to
+// Engine.Stats, which runs on another goroutine.
+func (sw *statefulWorker) publish() {
+	sw.stream.publish()
+	st := sw.flows.Stats()
+	sw.mu.Lock()
+	sw.flowStats = st
+	sw.mu.Unlock()
+}
+
+// flowStats sums the workers' flow table counters.
+func (e *Engine) flowStats() flow.Stats {
+	var t flow.Stats
+	for _, w := range e.workers {
+		w.state.mu.Lock()
+		t.Add(w.state.flowStats)
+		w.state.mu.Unlock()
+	}
+	return t
 }
 
 func newStatefulWorker(cfg StatefulConfig, shard, workers int) *statefulWorker {

@@ -50,7 +50,7 @@ func (w *worker) run() {
 			bytes += uint64(len(it.data))
 			w.process(rs, b, it)
 		}
-		w.state.stream.publish()
+		w.state.publish()
 		w.e.packets.Add(uint64(len(b.items)))
 		w.e.bytes.Add(bytes)
 		counts := w.dec.TakeCounts()

@@ -56,10 +56,18 @@ func Slot(id uint64) int { return int(uint32(id) - 1) }
 
 // Stats are a Table's counters.
 type Stats struct {
-	Active  int    // flows held now
-	Created uint64 // flows created
-	Evicted uint64 // flows removed to make room in a full table
-	Expired uint64 // flows removed after their idle timeout, or ended by a new SYN on a closed TCP flow
+	Active  int    `json:"active"`  // flows held now
+	Created uint64 `json:"created"` // flows created
+	Evicted uint64 `json:"evicted"` // flows removed to make room in a full table
+	Expired uint64 `json:"expired"` // flows removed after their idle timeout, or ended by a new SYN on a closed TCP flow
+}
+
+// Add adds o's counters to s (the engine sums its workers' tables).
+func (s *Stats) Add(o Stats) {
+	s.Active += o.Active
+	s.Created += o.Created
+	s.Evicted += o.Evicted
+	s.Expired += o.Expired
 }
 
 // Flow states.
