@@ -46,10 +46,10 @@ seconds() {
 	t1=$(date +%s.%N)
 	calc "$t1 - $t0"
 }
-vigil() { # vigil CPULIST WORKERS RULES
+run_vigil() { # run_vigil CPULIST WORKERS RULES
 	GOMAXPROCS=$2 pin "$1" "$VIGIL" test --quiet --workers "$2" --rules "$3" "$tmp/gen.pcap" >"$tmp/vigil.json"
 }
-suricata() { # suricata CPULIST RUNMODE RULES
+run_suricata() { # run_suricata CPULIST RUNMODE RULES
 	rm -rf "$tmp/log" && mkdir "$tmp/log"
 	# threads: 2 workers for autofp however many CPUs the machine has
 	pin "$1" "$SURICATA" -c "$SURICATA_CONF" -r "$tmp/gen.pcap" -S "$3" -l "$tmp/log" -k none --runmode "$2" \
@@ -77,8 +77,8 @@ for form in $FORMS; do
 		r=testdata/peer/$form-$n
 		vb= sb=
 		for _ in $(seq "$ROUNDS"); do # interleaved
-			v=$(seconds vigil "$one" 1 "$r.yaml")
-			s=$(seconds suricata "$one" single "$r.rules")
+			v=$(seconds run_vigil "$one" 1 "$r.yaml")
+			s=$(seconds run_suricata "$one" single "$r.rules")
 			if [ -z "$vb" ] || less "$v" "$vb"; then vb=$v; fi
 			if [ -z "$sb" ] || less "$s" "$sb"; then sb=$s; fi
 		done
@@ -86,10 +86,10 @@ for form in $FORMS; do
 	done
 done
 r=testdata/peer/icontains-100
-v1=$(best vigil "$one" 1 "$r.yaml")
-v2=$(best vigil "$two" 2 "$r.yaml")
-s1=$(best suricata "$one" single "$r.rules")
-s2=$(best suricata "$two" autofp "$r.rules")
+v1=$(best run_vigil "$one" 1 "$r.yaml")
+v2=$(best run_vigil "$two" 2 "$r.yaml")
+s1=$(best run_suricata "$one" single "$r.rules")
+s2=$(best run_suricata "$two" autofp "$r.rules")
 row icontains 100 2 "$v2" "$s2"
 printf 'scaling, 1 to 2 cores (icontains, 100 rules): Vigil %.2fx (--workers 2), Suricata %.2fx (--runmode autofp)\n' \
 	"$(calc "$v1 / $v2")" "$(calc "$s1 / $s2")"
