@@ -41,6 +41,11 @@ type Config struct {
 	// NATSListen is the embedded server's client address (default
 	// 127.0.0.1:4222; port 0 picks a free one).
 	NATSListen string `yaml:"nats-listen" usage:"address of the embedded NATS server"`
+	// NATSMaxMemory and NATSMaxStore cap the embedded server's JetStream
+	// memory and disk, in bytes (natsserver.DefaultMaxMemory, 256 MiB,
+	// and DefaultMaxStore, 4 GiB); StreamMaxBytes must fit the store.
+	NATSMaxMemory int64 `yaml:"nats-max-memory" usage:"memory the embedded NATS server's JetStream may use, in bytes"`
+	NATSMaxStore  int64 `yaml:"nats-max-store" usage:"disk the embedded NATS server's JetStream store may use, in bytes (at least --stream-max-bytes)"`
 	// DataDir holds the JetStream store (jetstream/) of the embedded
 	// server and the alert spool (spool/); default "vigil-data", created
 	// if missing.
@@ -182,6 +187,8 @@ func DefaultConfig() Config {
 		Listen:         "127.0.0.1:5555",
 		NATS:           "embedded",
 		NATSListen:     natsserver.DefaultListen,
+		NATSMaxMemory:  natsserver.DefaultMaxMemory,
+		NATSMaxStore:   natsserver.DefaultMaxStore,
 		DataDir:        "vigil-data",
 		Prefix:         alerts.DefaultPrefix,
 		JetStream:      true,

@@ -172,7 +172,11 @@ func (d *Daemon) connectNATS() error {
 	cfg := d.cfg
 	url := cfg.NATS
 	if url == "" || url == "embedded" {
-		ns, err := natsserver.StartServer(natsserver.ServerConfig{Listen: cfg.NATSListen, DataDir: filepath.Join(cfg.DataDir, "jetstream")})
+		if cfg.NATSMaxStore > 0 && cfg.JetStream && (cfg.StreamMaxBytes <= 0 || cfg.StreamMaxBytes > cfg.NATSMaxStore) {
+			return fmt.Errorf("the alert stream's --stream-max-bytes (%d; 0 or less: no limit) must fit the embedded server's --nats-max-store (%d)", cfg.StreamMaxBytes, cfg.NATSMaxStore)
+		}
+		ns, err := natsserver.StartServer(natsserver.ServerConfig{Listen: cfg.NATSListen, DataDir: filepath.Join(cfg.DataDir, "jetstream"),
+			MaxMemory: cfg.NATSMaxMemory, MaxStore: cfg.NATSMaxStore})
 		if err != nil {
 			return fmt.Errorf("embedded NATS server: %w (give it another address with --nats-listen, or use the running server with --nats nats://HOST:PORT)", err)
 		}

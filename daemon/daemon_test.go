@@ -440,6 +440,7 @@ func TestNewErrors(t *testing.T) {
 		{func(c *daemon.Config) { c.Sensors = []daemon.Sensor{{Address: "lab"}} }, "sensors: address"},
 		{func(c *daemon.Config) { c.Metrics = "127.0.0.1:bad" }, "--metrics: "},
 		{func(c *daemon.Config) { c.DataDir = "/proc/nope" }, "--data-dir: "},
+		{func(c *daemon.Config) { c.JetStream, c.StreamMaxBytes, c.NATSMaxStore = true, 1<<30, 1<<20 }, "--stream-max-bytes (1073741824; 0 or less: no limit) must fit the embedded server's --nats-max-store (1048576)"},
 		{func(c *daemon.Config) { c.UI = "0.0.0.0:0" }, "--ui: 0.0.0.0:0 is not a loopback address: set a token (--ui-token)"},
 	} {
 		cfg := daemon.Config{NATSListen: natsListen, DataDir: t.TempDir(), Log: io.Discard}

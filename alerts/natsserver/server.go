@@ -5,6 +5,7 @@
 package natsserver
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -17,6 +18,15 @@ import (
 // DefaultListen is the client address of the embedded server when none is
 // configured: loopback only.
 const DefaultListen = "127.0.0.1:4222"
+
+// Default JetStream limits of the embedded server: the alert stream is
+// file-stored and capped at 1 GiB by default (alerts.DefaultRetention),
+// so the store leaves room for four times that; memory storage is not
+// used by Vigil.
+const (
+	DefaultMaxMemory = 256 << 20
+	DefaultMaxStore  = 4 << 30
+)
 
 // readyTimeout bounds the wait for the server to accept connections.
 const readyTimeout = 10 * time.Second
@@ -34,6 +44,11 @@ type ServerConfig struct {
 	// DataDir is the JetStream store folder (file storage). Empty lets the
 	// server choose a folder under the system temporary directory.
 	DataDir string
+	// MaxMemory and MaxStore cap, in bytes, the memory and the disk
+	// JetStream may use for streams (0: DefaultMaxMemory,
+	// DefaultMaxStore). A stream that would need more is refused, and a
+	// full store refuses new messages.
+	MaxMemory, MaxStore int64
 	// Log sends the server's own log lines to stderr; off by default.
 	Log bool
 	// Debug adds debug lines to that log.
@@ -67,14 +82,16 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 		l.Close()
 	}
 	opts := &server.Options{
-		ServerName: "vigil",
-		Host:       host,
-		Port:       port,
-		JetStream:  true,
-		StoreDir:   cfg.DataDir,
-		NoLog:      !cfg.Log,
-		NoSigs:     true,
-		Debug:      cfg.Debug,
+		ServerName:         "vigil",
+		Host:               host,
+		Port:               port,
+		JetStream:          true,
+		StoreDir:           cfg.DataDir,
+		JetStreamMaxMemory: cmp.Or(cfg.MaxMemory, DefaultMaxMemory),
+		JetStreamMaxStore:  cmp.Or(cfg.MaxStore, DefaultMaxStore),
+		NoLog:              !cfg.Log,
+		NoSigs:             true,
+		Debug:              cfg.Debug,
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {

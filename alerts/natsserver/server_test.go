@@ -55,3 +55,37 @@ func TestStartServerBadListen(t *testing.T) {
 		}
 	}
 }
+
+// TestStartServerLimits: JetStream's memory and store limits are set, by
+// default and as given, and a stream asking for more store than allowed
+// is refused.
+func TestStartServerLimits(t *testing.T) {
+	s, err := StartServer(ServerConfig{Listen: "127.0.0.1:0", DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := s.JetStreamConfig(); c == nil || c.MaxMemory != DefaultMaxMemory || c.MaxStore != DefaultMaxStore {
+		t.Errorf("default limits %+v, want %d and %d", c, DefaultMaxMemory, DefaultMaxStore)
+	}
+	s.Shutdown()
+
+	s, err = StartServer(ServerConfig{Listen: "127.0.0.1:0", DataDir: t.TempDir(), MaxStore: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "BIG", Subjects: []string{"big"}, Storage: jetstream.FileStorage, MaxBytes: 2 << 20}); err == nil {
+		t.Error("a 2 MiB stream was created in a 1 MiB store")
+	}
+}
