@@ -19,7 +19,7 @@ var tsharkFilters = []string{
 	"ip.addr != 192.168.0.0/16", "ip.addr !== 192.168.0.0/16", "ip.addr == 192.168.0.0/16 and not ip.src == 192.168.0.0/16",
 	"tcp.port == 80", "tcp.port != 80", "udp.port === 53", "tcp.port !== 80", "tcp.port eq 443 || udp.port ne 53",
 	"tcp.port in {80, 443, 8080}", "tcp.dstport in {1024..65535}", "tcp.srcport in {80, 440..450}",
-	"tcp.flags.syn == 1 && tcp.flags.ack == 0", "tcp.flags & 0x12", "tcp.flags.reset == True",
+	"tcp.flags.syn == 1 && tcp.flags.ack == 0", "tcp.flags & 0x12", "tcp.flags & 0x12 == 0x12", "tcp.flags & 0x02 != 0", "tcp.flags.reset == True",
 	"ip.ttl ge 64 and ip.ttl le 128", "ip.ttl gt 100 or ip.ttl lt 50", "ip.ttl == 0x40", "ip.ttl == 0100",
 	"ip.flags.df == 0", "ip.flags.mf", "ip.frag_offset > 0", "ip.proto == 17",
 	"eth.addr == ff:ff:ff:ff:ff:ff", "eth.dst ne ff:ff:ff:ff:ff:ff", "eth.type == 0x86dd",

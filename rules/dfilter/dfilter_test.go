@@ -56,6 +56,8 @@ func TestTranslate(t *testing.T) {
 		// numbers and fields
 		{"ip.ttl == 0100 || ip.ttl == 0b1 || frame.len > 'A'", "(((ip && ip.ttl == 64) || (ip && ip.ttl == 1)) || frame.len > 65)"},
 		{"tcp.flags & 0x12", "(tcp && bitand(tcp.flags.raw, 18) != 0)"},
+		{"tcp.flags & 0x12 == 0x12", "(tcp && bitand(tcp.flags.raw, 18) == 18)"},
+		{"tcp.flags & 0x02 != 0", "(tcp && bitand(tcp.flags.raw, 2) != 0)"},
 		{"tcp.srcport > tcp.dstport", "(tcp && tcp.srcport > tcp.dstport)"},
 		{"ncf.rate >= 5.5", "ncf.rate >= 5.5"},
 	} {

@@ -23,6 +23,10 @@ type (
 		at  int    // the operator's offset
 		rhs *operand
 		set []member // op in
+		// masked: for op &, the comparison of lhs & rhs with a value
+		// (tcp.flags & 0x12 == 0x12); nil for the bare bitwise test
+		// (lhs & rhs != 0).
+		masked *test
 	}
 
 	// operand is a field or a literal (tok), or a function of one
@@ -51,7 +55,7 @@ type parser struct {
 //	xor     = and { "^^" and }
 //	and     = unary { "&&" unary }
 //	unary   = "!" unary | "(" or ")" | test
-//	test    = operand [ relop operand | "in" set | "contains" operand | "matches" operand | "&" operand ]
+//	test    = operand [ relop operand | "in" set | "contains" operand | "matches" operand | "&" operand [ relop operand ] ]
 //	set     = "{" member { [","] member } "}"
 //	member  = operand [ ".." operand ]
 //	operand = ( word | string | char | word "(" operand ")" ) [ slice ]
@@ -163,7 +167,16 @@ func (p *parser) test() (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &test{lhs: lhs, op: t.text, at: t.at, rhs: rhs}, nil
+	n := &test{lhs: lhs, op: t.text, at: t.at, rhs: rhs}
+	if c := p.peek(); t.text == "&" && c.kind == tOp && relops[c.text] && !strings.ContainsAny(c.text[:1], "&cm") {
+		p.next()
+		v, err := p.operand()
+		if err != nil {
+			return nil, err
+		}
+		n.masked = &test{op: c.text, at: c.at, rhs: v}
+	}
+	return n, nil
 }
 
 func (p *parser) set() ([]member, error) {

@@ -358,6 +358,16 @@ func (t *translator) compare(n *test, v *val, i int, o *operand) (string, error)
 		return fmt.Sprintf("!cidr(%s, %s)", r, lit), nil
 	case prefix:
 		return "", t.errorf(n.at, "an address prefix is compared with == or !=, not %s", op)
+	case op == "&" && n.masked != nil:
+		m := n.masked
+		if m.op == "===" || m.op == "!==" {
+			m.op = m.op[:2]
+		}
+		want, _, err := t.literal(m.rhs, kInt)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("bitand(%s, %s) %s %s", r, lit, m.op, want), nil
 	case op == "&":
 		return fmt.Sprintf("bitand(%s, %s) != 0", r, lit), nil
 	case v.ref.multi && op == "===": // no value differs
