@@ -2,7 +2,6 @@ package alerts
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -117,17 +116,10 @@ func followStream(ctx context.Context, nc *nats.Conn, cfg FollowConfig, write fu
 	}
 	var last []held // with Last: the latest alerts until the stored ones are read
 	keep := cfg.History.Last > 0
-	for {
-		m, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return nil
-			}
-			return err
-		}
+	return eachMsg(ctx, it, func(m jetstream.Msg) error {
 		if !keep {
 			write(m.Subject(), m.Data())
-			continue
+			return nil
 		}
 		last = append(last, held{m.Subject(), m.Data()})
 		if len(last) > cfg.History.Last {
@@ -139,5 +131,6 @@ func followStream(ctx context.Context, nc *nats.Conn, cfg FollowConfig, write fu
 			}
 			keep, last = false, nil
 		}
-	}
+		return nil
+	})
 }

@@ -61,6 +61,18 @@ func Tail(ctx context.Context, js jetstream.JetStream, subject string, after uin
 	if err != nil {
 		return err
 	}
+	return eachMsg(ctx, it, func(m jetstream.Msg) error {
+		s, err := storedOf(m)
+		if err == nil {
+			err = fn(s)
+		}
+		return err
+	})
+}
+
+// eachMsg calls fn with every message of it until ctx ends or it is
+// stopped (it then returns nil), or it or fn fails (that error).
+func eachMsg(ctx context.Context, it jetstream.MessagesContext, fn func(jetstream.Msg) error) error {
 	for {
 		m, err := it.Next()
 		if err != nil {
@@ -69,11 +81,7 @@ func Tail(ctx context.Context, js jetstream.JetStream, subject string, after uin
 			}
 			return err
 		}
-		s, err := storedOf(m)
-		if err == nil {
-			err = fn(s)
-		}
-		if err != nil {
+		if err := fn(m); err != nil {
 			return err
 		}
 	}

@@ -7,26 +7,36 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-func TestStartServerJetStreamFileStore(t *testing.T) {
-	dir := t.TempDir()
-	s, err := StartServer(ServerConfig{Listen: "127.0.0.1:0", DataDir: dir})
+// startJS starts a server with cfg (on a free loopback port) and returns
+// it and a JetStream client of it; both end with the test.
+func startJS(t *testing.T, cfg ServerConfig) (*server.Server, jetstream.JetStream) {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
+	s, err := StartServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Shutdown()
+	t.Cleanup(s.Shutdown)
 	nc, err := nats.Connect(s.ClientURL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
+	t.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, js
+}
+
+func TestStartServerJetStreamFileStore(t *testing.T) {
+	dir := t.TempDir()
+	_, js := startJS(t, ServerConfig{DataDir: dir})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}, Storage: jetstream.FileStorage}); err != nil {
@@ -60,29 +70,11 @@ func TestStartServerBadListen(t *testing.T) {
 // default and as given, and a stream asking for more store than allowed
 // is refused.
 func TestStartServerLimits(t *testing.T) {
-	s, err := StartServer(ServerConfig{Listen: "127.0.0.1:0", DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := startJS(t, ServerConfig{DataDir: t.TempDir()})
 	if c := s.JetStreamConfig(); c == nil || c.MaxMemory != DefaultMaxMemory || c.MaxStore != DefaultMaxStore {
 		t.Errorf("default limits %+v, want %d and %d", c, DefaultMaxMemory, DefaultMaxStore)
 	}
-	s.Shutdown()
-
-	s, err = StartServer(ServerConfig{Listen: "127.0.0.1:0", DataDir: t.TempDir(), MaxStore: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown()
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := startJS(t, ServerConfig{DataDir: t.TempDir(), MaxStore: 1 << 20})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "BIG", Subjects: []string{"big"}, Storage: jetstream.FileStorage, MaxBytes: 2 << 20}); err == nil {
