@@ -237,8 +237,7 @@ func (e *Engine) Stats() Stats {
 	}
 	s.Responses, s.NotAlerted = e.shared.stats()
 	s.Responses.Sent, s.Responses.Failed = e.respSent.Load(), e.respFailed.Load()
-	s.Stream = e.streamStats()
-	s.Flows = e.flowStats()
+	s.Flows, s.Stream = e.stateStats()
 	return s
 }
 

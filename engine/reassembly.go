@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"sync"
 	"unsafe"
 
 	"github.com/vigil-ids/vigil/engine/flow"
@@ -9,13 +8,9 @@ import (
 	"github.com/vigil-ids/vigil/rules/field"
 )
 
-// workerStream is a worker's TCP reassembler and the last snapshot of its
-// counters, which Engine.Stats reads from another goroutine.
+// workerStream is a worker's TCP reassembler.
 type workerStream struct {
 	r *stream.Reassembler
-
-	mu    sync.Mutex
-	stats stream.Stats
 }
 
 // newWorkerStream makes a worker's reassembler: cfg's Memcap is the
@@ -62,24 +57,4 @@ func (ws *workerStream) add(p *field.Packet, id uint64) {
 	data := unsafe.String(&v.Data[0], len(v.Data))
 	p.TCP.Reassembled = field.TCPReassembled{Data: data, NewLength: v.New}
 	p.Meta.Stream = data
-}
-
-// publish makes the counters so far visible to Engine.Stats.
-func (ws *workerStream) publish() {
-	st := ws.r.Stats()
-	ws.mu.Lock()
-	ws.stats = st
-	ws.mu.Unlock()
-}
-
-// streamStats sums the workers' reassembly counters.
-func (e *Engine) streamStats() stream.Stats {
-	var t stream.Stats
-	for _, w := range e.workers {
-		ws := w.state.stream
-		ws.mu.Lock()
-		t.Add(ws.stats)
-		ws.mu.Unlock()
-	}
-	return t
 }

@@ -119,29 +119,34 @@ type statefulWorker struct {
 	stream *workerStream
 	flowID uint64 // the current packet's flow
 
-	mu        sync.Mutex
-	flowStats flow.Stats // the flow table's counters, for Engine.Stats
+	// mu guards the snapshot of the worker's counters that Engine.Stats
+	// reads from another goroutine.
+	mu          sync.Mutex
+	flowStats   flow.Stats
+	streamStats stream.Stats
 }
 
 // publish makes the worker's flow and stream counters so far visible to
-// Engine.Stats, which runs on another goroutine.
+// Engine.Stats.
 func (sw *statefulWorker) publish() {
-	sw.stream.publish()
-	st := sw.flows.Stats()
+	fs, ss := sw.flows.Stats(), sw.stream.r.Stats()
 	sw.mu.Lock()
-	sw.flowStats = st
+	sw.flowStats, sw.streamStats = fs, ss
 	sw.mu.Unlock()
 }
 
-// flowStats sums the workers' flow table counters.
-func (e *Engine) flowStats() flow.Stats {
-	var t flow.Stats
+// stateStats sums the workers' flow table and reassembly counters.
+func (e *Engine) stateStats() (flow.Stats, stream.Stats) {
+	var fs flow.Stats
+	var ss stream.Stats
 	for _, w := range e.workers {
-		w.state.mu.Lock()
-		t.Add(w.state.flowStats)
-		w.state.mu.Unlock()
+		sw := w.state
+		sw.mu.Lock()
+		fs.Add(sw.flowStats)
+		ss.Add(sw.streamStats)
+		sw.mu.Unlock()
 	}
-	return t
+	return fs, ss
 }
 
 func newStatefulWorker(cfg StatefulConfig, shard, workers int) *statefulWorker {
