@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -146,5 +148,29 @@ func TestInjectFileRefusesAnInput(t *testing.T) {
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCreatedFileMode: an output gets the mode of a new file (0666 less
+// the umask, as tshark -w gives it), not a temporary file's 0600; a
+// folder that does not exist is named by the output path, not the
+// temporary one.
+func TestCreatedFileMode(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	out := filepath.Join(t.TempDir(), "out.pcap")
+	w, err := Create(out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("output mode %v (%v), want -rw-r--r--", fi.Mode(), err)
+	}
+	missing := filepath.Join(t.TempDir(), "no", "out.pcap")
+	if _, err := Create(missing, nil); err == nil || !strings.Contains(err.Error(), "cannot create "+missing+": ") || strings.Contains(err.Error(), ".tmp") {
+		t.Errorf("error %v, want it to name %s and not the temporary file", err, missing)
 	}
 }

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -47,9 +50,9 @@ func create(path string, loc *time.Location) (*fileWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := createTemp(path)
 	if err != nil {
-		return nil, fmt.Errorf("capture: %w", err)
+		return nil, err
 	}
 	w, err := newWriter(tmp, f, loc, nil)
 	if err != nil {
@@ -58,6 +61,30 @@ func create(path string, loc *time.Location) (*fileWriter, error) {
 		return nil, err
 	}
 	return &fileWriter{Writer: w, tmp: tmp, path: path}, nil
+}
+
+// createTemp creates the temporary file for path beside it, with the mode
+// a new file gets (0666 less the umask, as tshark -w and cp give), not
+// os.CreateTemp's 0600, since it becomes path. An error names path, not
+// the temporary name.
+func createTemp(path string) (*os.File, error) {
+	dir, base := filepath.Split(path)
+	for range 100 {
+		name := filepath.Join(dir, "."+base+".tmp"+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, fmt.Errorf("capture: cannot create %s: %w", path, err)
+		}
+		return f, nil
+	}
+	return nil, fmt.Errorf("capture: cannot create %s: no free temporary name beside it", path)
 }
 
 // fileWriter is a Writer on a temporary file that Close renames to path.
