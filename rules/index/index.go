@@ -338,17 +338,24 @@ func filedPart(lit string, anchored bool) string {
 	if anchored || len(lit) <= maxPattern {
 		return lit
 	}
+	best := rarestWindow(lit, maxPattern)
+	return lit[best : best+maxPattern]
+}
+
+// rarestWindow returns where the n bytes of s (len(s) >= n) that rarity
+// scores highest start; ties go to the later window.
+func rarestWindow(s string, n int) int {
 	best, bestScore := 0, -1
-	for i := 0; i+maxPattern <= len(lit); i++ {
+	for i := 0; i+n <= len(s); i++ {
 		score := 0
-		for j := i; j < i+maxPattern; j++ {
-			score += rarity(lit[j])
+		for j := i; j < i+n; j++ {
+			score += rarity(s[j])
 		}
-		if score >= bestScore { // ties go to the later part
+		if score >= bestScore {
 			best, bestScore = i, score
 		}
 	}
-	return lit[best : best+maxPattern]
+	return best
 }
 
 // rarity scores how unusual a byte is in typical payloads (text

@@ -52,7 +52,7 @@ func newQgram(pats []string) *qgram {
 			q.twoB[v>>6] |= 1 << (v & 63)
 			q.short = true
 		default:
-			q.off[id] = keyGram(p)
+			q.off[id] = rarestWindow(p, 3)
 			o := q.off[id]
 			h, h2 := q3(gram(p[o], p[o+1], p[o+2]))
 			q.bits[h>>6] |= 1 << (h & 63)
@@ -74,17 +74,6 @@ func newQgram(pats []string) *qgram {
 		}
 	}
 	return q
-}
-
-// keyGram returns where the rarest three bytes of p start.
-func keyGram(p string) int {
-	best, bestScore := 0, -1
-	for i := 0; i+3 <= len(p); i++ {
-		if s := rarity(p[i]) + rarity(p[i+1]) + rarity(p[i+2]); s > bestScore {
-			best, bestScore = i, s
-		}
-	}
-	return best
 }
 
 // has reports whether the folded pattern p occurs at text[i:], within
