@@ -41,8 +41,9 @@ var rooms = []room{
 	{Folder: "tools/gen", Code: []string{"ncf", "capture"}, Tests: []string{"decode", "rules/field"}},
 	{Folder: "tools/replay", Code: []string{"ncf", "capture"}},
 	{Folder: "offline", Code: []string{"capture", "rules", "alerts", "engine"}},
+	{Folder: "cluster", Code: []string{"ncf", "decode", "rules/field", "engine", "alerts"}, Tests: []string{"rules", "tools/gen"}},
 	{Folder: "daemon/ui", Code: []string{"alerts", "rules"}},
-	{Folder: "daemon", Code: []string{"ncf", "rules", "alerts", "engine"}, Tests: []string{"tools/replay"}},
+	{Folder: "daemon", Code: []string{"ncf", "rules", "alerts", "engine", "cluster"}, Tests: []string{"tools/replay"}},
 	{Folder: "cmd", Code: []string{""}},
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/alerts/natsserver"
+	"github.com/vigil-ids/vigil/cluster"
 	"github.com/vigil-ids/vigil/engine"
 	"github.com/vigil-ids/vigil/engine/respond"
 	"github.com/vigil-ids/vigil/engine/sensor"
@@ -26,6 +27,15 @@ import (
 // A zero field the Daemon reads takes the default DefaultConfig gives,
 // except JetStream, which is off when false.
 type Config struct {
+	// Role is "all" (the default, also when empty: one process does
+	// everything), "ingest" (hold the sensor connections and publish
+	// their packets on the packet stream) or "evaluate" (claim a share of
+	// the partitions and evaluate their packets); see package cluster.
+	// Both cluster roles need JetStream, and an evaluator needs NATS.
+	Role string `yaml:"role" usage:"\"all\" (one process), \"ingest\" (hold the sensors, publish their packets to NATS) or \"evaluate\" (evaluate a share of the published packets)"`
+	// Partitions is the number of packet partitions of a cluster
+	// (cluster.DefaultPartitions, 16); every process must agree.
+	Partitions int `yaml:"partitions" usage:"packet partitions of a cluster (the same in every ingest and evaluate process)"`
 	// Listen is the CommView sensor address (DefaultConfig: 127.0.0.1:5555).
 	// The Daemon does not read it: the caller listens on it and hands the
 	// listener to Serve.
@@ -184,6 +194,8 @@ type Defrag struct {
 // DefaultConfig returns the defaults of every field, JetStream on.
 func DefaultConfig() Config {
 	return Config{
+		Role:           RoleAll,
+		Partitions:     cluster.DefaultPartitions,
 		Listen:         "127.0.0.1:5555",
 		NATS:           "embedded",
 		NATSListen:     natsserver.DefaultListen,
@@ -244,6 +256,9 @@ func LoadConfig(path string) (Config, error) {
 // withDefaults fills the zero fields the Daemon reads with the defaults.
 func (cfg Config) withDefaults() Config {
 	def := DefaultConfig()
+	if cfg.Role == "" {
+		cfg.Role = def.Role
+	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = def.DataDir
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/vigil-ids/vigil/alerts"
 	"github.com/vigil-ids/vigil/alerts/natsserver"
+	"github.com/vigil-ids/vigil/cluster"
 	"github.com/vigil-ids/vigil/daemon/ui"
 	"github.com/vigil-ids/vigil/engine"
 	"github.com/vigil-ids/vigil/engine/sensor"
@@ -40,10 +41,16 @@ type Daemon struct {
 	eve     *alerts.File // nil without Config.EveLog
 	eng     *engine.Engine
 	sensors *sensor.Server
-	metrics func(context.Context) error // shuts the metrics server down
-	ui      *ui.Server                  // nil without Config.UI
-	stopUI  func(context.Context) error // shuts the console's server down
-	lock    *os.File                    // holds the data folder's lock
+	ingest  *cluster.Ingest    // --role ingest
+	eval    *cluster.Evaluator // --role evaluate
+	// stopEval ends the evaluator's Run; evalDone is closed when it has
+	// given its partitions up.
+	stopEval context.CancelFunc
+	evalDone chan struct{}
+	metrics  func(context.Context) error // shuts the metrics server down
+	ui       *ui.Server                  // nil without Config.UI
+	stopUI   func(context.Context) error // shuts the console's server down
+	lock     *os.File                    // holds the data folder's lock
 
 	mu          sync.Mutex
 	cancelServe context.CancelFunc // ends a running Serve
@@ -63,6 +70,9 @@ func New(cfg Config) (_ *Daemon, err error) {
 		handler = slog.NewJSONHandler(cfg.Log, nil)
 	}
 	d := &Daemon{cfg: cfg, log: slog.New(handler)}
+	if err := checkRole(cfg); err != nil {
+		return nil, err
+	}
 	defer func() {
 		// d, not the named result: a failed start returns nil, and what
 		// was started so far must still be stopped.
@@ -129,8 +139,12 @@ func New(cfg Config) (_ *Daemon, err error) {
 		return nil, err
 	}
 	d.eng.Start()
+	pipeline, err := d.startRole(overload)
+	if err != nil {
+		return nil, err
+	}
 	d.sensors, err = sensor.New(sensor.Config{
-		Engine: d.eng, Allow: allow, MaxConns: cfg.MaxSensors,
+		Engine: d.eng, Pipeline: pipeline, Allow: allow, MaxConns: cfg.MaxSensors,
 		Names: names, Zones: zones, Zone: zone, Logger: d.log,
 		IdleTimeout: cfg.SensorIdleTimeout, RecordTimeout: cfg.SensorRecordTimeout, WriteTimeout: cfg.SensorWriteTimeout,
 	})
@@ -150,6 +164,59 @@ func New(cfg Config) (_ *Daemon, err error) {
 	return d, nil
 }
 
+// checkRole checks that the settings fit Config.Role.
+func checkRole(cfg Config) error {
+	switch cfg.Role {
+	case RoleAll:
+		return nil
+	case RoleIngest, RoleEvaluate:
+	default:
+		return fmt.Errorf("daemon: --role %q: want %q, %q or %q", cfg.Role, RoleAll, RoleIngest, RoleEvaluate)
+	}
+	if !cfg.JetStream {
+		return fmt.Errorf("daemon: --role %s needs --jetstream (packets and alert de-duplication go through JetStream)", cfg.Role)
+	}
+	if cfg.Role == RoleEvaluate && (cfg.NATS == "" || cfg.NATS == "embedded") {
+		return fmt.Errorf("daemon: --role evaluate needs --nats: the URL(s) of the cluster the ingest process publishes to")
+	}
+	return nil
+}
+
+// Roles of a process (Config.Role).
+const (
+	RoleAll      = "all"
+	RoleIngest   = "ingest"
+	RoleEvaluate = "evaluate"
+)
+
+// startRole starts the cluster part of Config.Role: for ingest, the
+// pipeline the sensors feed (nil: the engine); for evaluate, the
+// evaluator, at once.
+func (d *Daemon) startRole(overload engine.Overload) (sensor.Pipeline, error) {
+	switch d.cfg.Role {
+	case RoleIngest:
+		in, err := cluster.NewIngest(cluster.IngestConfig{Conn: d.nc, Partitions: d.cfg.Partitions, Overload: overload, Logger: d.log})
+		if err != nil {
+			return nil, err
+		}
+		d.ingest = in
+		return in, nil
+	case RoleEvaluate:
+		ev, err := cluster.NewEvaluator(cluster.EvaluatorConfig{Conn: d.nc, Engine: d.eng, Partitions: d.cfg.Partitions, Logger: d.log,
+			Pending: func() uint64 { return d.pub.Stats().Pending }})
+		if err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		d.eval, d.stopEval, d.evalDone = ev, cancel, make(chan struct{})
+		go func() {
+			defer close(d.evalDone)
+			ev.Run(ctx)
+		}()
+	}
+	return nil, nil
+}
+
 // serveUI serves the web console on Config.UI, reading the alert stream
 // on the daemon's NATS connection.
 func (d *Daemon) serveUI() error {
@@ -162,7 +229,7 @@ func (d *Daemon) serveUI() error {
 		l.Close()
 		return err
 	}
-	d.ui = ui.New(ui.Config{JetStream: js, Prefix: d.cfg.Prefix, Token: d.cfg.UIToken, Stats: func() ui.Stats { return d.snapshot() }})
+	d.ui = ui.New(ui.Config{JetStream: js, Prefix: d.cfg.Prefix, Token: d.cfg.UIToken, Stats: func() ui.Stats { return d.Stats() }})
 	d.stopUI = d.serveHTTP("console", l, "/", d.ui)
 	return nil
 }
@@ -275,7 +342,8 @@ func (d *Daemon) ensureStream(nc *nats.Conn) {
 // engine until ctx ends or Shutdown is called; meanwhile it publishes
 // stats every Config.StatsInterval and, for each value received on reload
 // (SIGHUP for `vigil run`; nil never reloads), reloads the rules (see
-// ReloadEvent) and reopens the EVE log file. It closes l. It returns nil once it stops (at once after
+// ReloadEvent) and reopens the EVE log file. It closes l; a nil l (for
+// --role evaluate) serves no sensors. It returns nil once it stops (at once after
 // Shutdown), or the error that stopped the sensor listener; either way
 // the caller then calls Shutdown. Call it once.
 func (d *Daemon) Serve(ctx context.Context, l net.Listener, reload <-chan os.Signal) error {
@@ -290,8 +358,15 @@ func (d *Daemon) Serve(ctx context.Context, l net.Listener, reload <-chan os.Sig
 	d.cancelServe = cancel
 	d.mu.Unlock()
 	served := make(chan error, 1)
-	go func() { served <- d.sensors.Serve(ctx, l) }()
-	d.log.Info("vigil running", "listen", l.Addr().String(), "rules", d.rules, "nats", d.natsURL(), "workers", d.eng.Workers(), "overload", d.cfg.Overload, "version", Version())
+	listen := "none (evaluate)"
+	if l != nil {
+		go func() { served <- d.sensors.Serve(ctx, l) }()
+		listen = l.Addr().String()
+	} else {
+		// No listener (--role evaluate): the sensors' part ends with ctx.
+		go func() { <-ctx.Done(); served <- nil }()
+	}
+	d.log.Info("vigil running", "role", d.cfg.Role, "listen", listen, "rules", d.rules, "nats", d.natsURL(), "workers", d.eng.Workers(), "overload", d.cfg.Overload, "version", Version())
 	tick := time.NewTicker(d.cfg.StatsInterval)
 	defer tick.Stop()
 	for {
@@ -332,6 +407,17 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	var errs []error
 	if d.sensors != nil {
 		errs = append(errs, d.sensors.Shutdown(ctx))
+	}
+	if d.ingest != nil {
+		errs = append(errs, d.ingest.Close(ctx))
+	}
+	if d.stopEval != nil {
+		d.stopEval()
+		select {
+		case <-d.evalDone:
+		case <-ctx.Done():
+			errs = append(errs, ctx.Err())
+		}
 	}
 	if d.eng != nil {
 		errs = append(errs, d.eng.Stop(ctx))
@@ -401,7 +487,10 @@ func Run(ctx context.Context, cfg Config, reload <-chan os.Signal) error {
 	if err != nil {
 		return err
 	}
-	l, err := net.Listen("tcp", cfg.Listen)
+	var l net.Listener
+	if cfg.Role != RoleEvaluate {
+		l, err = net.Listen("tcp", cfg.Listen)
+	}
 	if err != nil {
 		err = fmt.Errorf("daemon: cannot listen for sensors on %s (set --listen): %w", cfg.Listen, err)
 	} else {

@@ -22,6 +22,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/vigil-ids/vigil/alerts"
+	"github.com/vigil-ids/vigil/cluster"
 	"github.com/vigil-ids/vigil/daemon"
 	"github.com/vigil-ids/vigil/rules"
 	"github.com/vigil-ids/vigil/tools/replay"
@@ -442,6 +443,9 @@ func TestNewErrors(t *testing.T) {
 		{func(c *daemon.Config) { c.DataDir = "/proc/nope" }, "--data-dir: "},
 		{func(c *daemon.Config) { c.JetStream, c.StreamMaxBytes, c.NATSMaxStore = true, 1<<30, 1<<20 }, "--stream-max-bytes (1073741824; 0 or less: no limit) must fit the embedded server's --nats-max-store (1048576)"},
 		{func(c *daemon.Config) { c.UI = "0.0.0.0:0" }, "--ui: 0.0.0.0:0 is not a loopback address: set a token (--ui-token)"},
+		{func(c *daemon.Config) { c.Role = "relay" }, `--role "relay": want "all", "ingest" or "evaluate"`},
+		{func(c *daemon.Config) { c.Role = "ingest" }, "--role ingest needs --jetstream"},
+		{func(c *daemon.Config) { c.Role, c.JetStream = "evaluate", true }, "--role evaluate needs --nats"},
 	} {
 		cfg := daemon.Config{NATSListen: natsListen, DataDir: t.TempDir(), Log: io.Discard}
 		tc.edit(&cfg)
@@ -676,4 +680,66 @@ func TestNATSUnreachable(t *testing.T) {
 	if strings.Contains(log, "secret") {
 		t.Errorf("log shows the NATS password:\n%s", log)
 	}
+}
+
+// TestRoles runs `vigil run --role ingest` (with the embedded NATS
+// server) and `--role evaluate` as two daemons: a capture replayed to
+// the ingest daemon is evaluated by the other, whose alerts reach the
+// alert subject, and each role's counters are in its stats and metrics.
+func TestRoles(t *testing.T) {
+	rulesFile := filepath.Join(t.TempDir(), "every.yaml")
+	if err := os.WriteFile(rulesFile, []byte(everyPacket), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ingest := start(t, func(c *daemon.Config) { c.Role, c.Rules = daemon.RoleIngest, []string{rulesFile} })
+	metrics := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ev, err := daemon.New(daemon.Config{Role: daemon.RoleEvaluate, NATS: ingest.natsURL, JetStream: true, DataDir: t.TempDir(),
+		Rules: []string{rulesFile}, Metrics: metrics, Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- ev.Serve(ctx, nil, nil) }()
+	defer func() {
+		cancel()
+		<-served
+		ctx, c2 := context.WithTimeout(context.Background(), 30*time.Second)
+		defer c2()
+		if err := ev.Shutdown(ctx); err != nil {
+			t.Errorf("evaluator Shutdown: %v", err)
+		}
+	}()
+	alertsCh := subscribe(t, ingest.natsURL, "vigil.alert.>")
+	if !eventually(10*time.Second, func() bool { return len(ev.Stats().Evaluator.Partitions) == cluster.DefaultPartitions }) {
+		t.Fatalf("the evaluator owns %d partitions", len(ev.Stats().Evaluator.Partitions))
+	}
+	n := replayOnce(t, ingest.listen, "../testdata/captures/sv-http-testmyids.ncf")
+	if !eventually(30*time.Second, func() bool { return ev.Stats().Evaluator.Packets == uint64(n) && len(alertsCh) == n }) {
+		t.Fatalf("evaluated %d packets, %d alerts; want %d of each", ev.Stats().Evaluator.Packets, len(alertsCh), n)
+	}
+	if in := ingest.d.Stats().Ingest; in == nil || in.Packets != uint64(n) || ingest.d.Stats().Engine.Packets != 0 {
+		t.Errorf("ingest stats %+v, engine %+v: want %d packets published, none evaluated", in, ingest.d.Stats().Engine, n)
+	}
+	body := scrape(t, metrics)
+	for _, want := range []string{"vigil_cluster_partitions_owned 16", fmt.Sprintf("vigil_packets_total %d", n), `vigil_cluster_partition_lag{partition="0"}`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("evaluator metrics lack %q", want)
+		}
+	}
+}
+
+// scrape returns the body of addr's /metrics.
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

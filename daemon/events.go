@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-ids/vigil/alerts"
+	"github.com/vigil-ids/vigil/cluster"
 	"github.com/vigil-ids/vigil/engine"
 	"github.com/vigil-ids/vigil/engine/sensor"
 	"github.com/vigil-ids/vigil/rules"
@@ -49,6 +50,10 @@ type Stats struct {
 	Rules     []engine.RuleStats    `json:"rules"`
 	// Reload is the report of the last reload; nil before the first.
 	Reload *ReloadEvent `json:"reload,omitempty"`
+	// Ingest and Evaluator are the cluster role's counters, for
+	// --role ingest and evaluate.
+	Ingest    *cluster.IngestStats    `json:"ingest,omitempty"`
+	Evaluator *cluster.EvaluatorStats `json:"evaluator,omitempty"`
 }
 
 // Counters returns the packets evaluated and the alerts raised: the
@@ -119,20 +124,30 @@ func diffRules(old, cur *rules.Set) (added, removed, changed []int) {
 	return added, removed, changed
 }
 
-func (d *Daemon) snapshot() Stats {
+// Stats returns a snapshot of the counters, as published on StatsSubject.
+func (d *Daemon) Stats() Stats {
 	d.mu.Lock()
 	reload := d.lastReload
 	d.mu.Unlock()
-	return Stats{
+	st := Stats{
 		Time: time.Now().UTC(), Engine: d.eng.Stats(), Sensors: d.sensors.Stats(),
 		Publisher: d.pub.Stats(), Rules: d.eng.RuleStats(), Reload: reload,
 	}
+	if d.ingest != nil {
+		in := d.ingest.Stats()
+		st.Ingest = &in
+	}
+	if d.eval != nil {
+		ev := d.eval.Stats()
+		st.Evaluator = &ev
+	}
+	return st
 }
 
 // publishStats publishes a snapshot on StatsSubject and gives it to the
 // console's plots.
 func (d *Daemon) publishStats() {
-	st := d.snapshot()
+	st := d.Stats()
 	if d.ui != nil {
 		d.ui.Sample(st)
 	}

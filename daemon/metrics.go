@@ -50,13 +50,18 @@ var (
 	descStreamMem  = prometheus.NewDesc("vigil_stream_memory_bytes", "Bytes held in TCP reassembly buffers.", nil, nil)
 	descFragments  = prometheus.NewDesc("vigil_defrag_fragments_total", "IP fragments taken by the defragmenters.", nil, nil)
 	descReassembly = prometheus.NewDesc("vigil_defrag_reassembled_total", "IP datagrams reassembled.", nil, nil)
+	descPublishPkt = prometheus.NewDesc("vigil_cluster_packets_published_total", "Packets an ingest process published for evaluators.", nil, nil)
+	descUnpublish  = prometheus.NewDesc("vigil_cluster_packets_unpublished_total", "Packets an ingest process could not publish, by reason (dropped: overload policy; lost: not stored by JetStream).", []string{"reason"}, nil)
+	descPartitions = prometheus.NewDesc("vigil_cluster_partitions_owned", "Partitions this evaluator owns.", nil, nil)
+	descPartLag    = prometheus.NewDesc("vigil_cluster_partition_lag", "Batches of a partition stored and not yet evaluated and acknowledged.", []string{"partition"}, nil)
+	descPartGaps   = prometheus.NewDesc("vigil_cluster_partition_gaps_total", "Batches missing from a sensor connection's sequence on a partition, since this evaluator claimed it.", []string{"partition"}, nil)
 	descDefragOdd  = prometheus.NewDesc("vigil_defrag_anomalies_total", "Defragmentation anomalies, by kind (invalid, overlap, tiny_first, too_many_fragments, oversize, timeout, memcap).", []string{"kind"}, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
-	s := c.d.snapshot()
+	s := c.d.Stats()
 	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
@@ -128,6 +133,18 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descDefragOdd, df.Oversize, "oversize")
 	counter(descDefragOdd, df.Timeouts, "timeout")
 	counter(descDefragOdd, df.Memcap, "memcap")
+	if in := s.Ingest; in != nil {
+		counter(descPublishPkt, in.Packets)
+		counter(descUnpublish, in.Dropped, "dropped")
+		counter(descUnpublish, in.Lost, "lost")
+	}
+	if ev := s.Evaluator; ev != nil {
+		ch <- prometheus.MustNewConstMetric(descPartitions, prometheus.GaugeValue, float64(len(ev.Partitions)))
+		for n, p := range ev.Partitions {
+			ch <- prometheus.MustNewConstMetric(descPartLag, prometheus.GaugeValue, float64(p.Lag), strconv.Itoa(n))
+			counter(descPartGaps, p.Gaps, strconv.Itoa(n))
+		}
+	}
 	counter(descPublished, s.Publisher.Published)
 	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(s.Publisher.Pending))
 	counter(descDropped, s.Publisher.Dropped)

@@ -36,7 +36,7 @@ func newAlert(r *rules.Rule, p *field.Packet, src *Source, flowID uint64, flowAp
 		Severity:     r.Severity.EVE(),
 		SeverityWord: r.Severity.String(),
 		Tags:         r.Tags,
-		ID:           alerts.ID(src.e.instance, uint64(src.id), p.Frame.Number, r.SID),
+		ID:           alerts.ID(src.cfg.Origin.Instance, src.cfg.Origin.Source, p.Frame.Number, r.SID),
 	}
 	if r.Message != nil {
 		a.Message = r.Message.Render(p)

@@ -74,7 +74,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		it := &items[i%len(items)]
-		w.dec.Decode(&w.pkt, linkOf(it.hdr.Medium), it.data)
+		w.dec.Decode(&w.pkt, LinkOf(it.hdr.Medium), it.data)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 }

@@ -35,6 +35,21 @@ type SourceConfig struct {
 	// reports later, with Engine.RecordDelivery, which it wrote. Otherwise
 	// a frame Inject takes counts as sent at once.
 	InjectorQueues bool
+	// Origin, when its Instance is set, names the packets' producer in
+	// alert IDs in place of the engine's instance and the Source's own
+	// number: alerts.ID(Origin.Instance, Origin.Source, packet, sid). A
+	// cluster evaluator gives the ingest process's, so any evaluator
+	// gives an alert the same ID (Nats-Msg-Id) and a re-evaluated packet
+	// raises no second alert.
+	Origin Origin
+}
+
+// Origin is the producer of a Source's packets, as alert IDs name it.
+type Origin struct {
+	// Instance names the producer's run; Source numbers the packet
+	// source within it.
+	Instance string
+	Source   uint64
 }
 
 // Source feeds the records of one sensor connection or capture file into
@@ -53,8 +68,9 @@ type Source struct {
 	// ord releases the source's matches in packet order.
 	ord order
 
-	// number is the number of the last record pushed or skipped.
-	number int
+	// number is the number of the last record pushed or skipped;
+	// checked the number of the last check for stale batches.
+	number, checked int
 
 	packets, bytes, drops, skipped, compressed atomic.Uint64
 }
@@ -69,6 +85,9 @@ func (e *Engine) NewSource(cfg SourceConfig) *Source {
 		pending: make([]*batch, len(e.workers))}
 	if !cfg.InjectorQueues {
 		s.cfg.Injector = syncInjector{e: e, inj: cfg.Injector}
+	}
+	if cfg.Origin.Instance == "" {
+		s.cfg.Origin = Origin{Instance: e.instance, Source: uint64(id)}
 	}
 	return s
 }
@@ -140,9 +159,14 @@ func (s *Source) Skip() {
 // datagram, to the worker that owns the datagram's flow (ports included).
 // With one worker, which sees every packet in order, Push decodes nothing
 // and the worker reassembles (worker.process).
-func (s *Source) Push(rec *ncf.Record) {
-	s.number++
-	number := s.number
+func (s *Source) Push(rec *ncf.Record) { s.PushNumbered(rec, s.number+1) }
+
+// PushNumbered is Push for a record whose number (frame.number, pcap_cnt)
+// was given by its producer: a cluster evaluator receives a share of a
+// sensor's records, numbered by the ingest process. Numbers must grow
+// from one call to the next; gaps are the records other Sources take.
+func (s *Source) PushNumbered(rec *ncf.Record, number int) {
+	s.number = number
 	s.packets.Add(1)
 	s.bytes.Add(uint64(len(rec.Data)))
 	if rec.Compressed {
@@ -152,7 +176,7 @@ func (s *Source) Push(rec *ncf.Record) {
 	w := 0
 	var fr fragInfo
 	if n := len(s.pending); n > 1 && !rec.Compressed {
-		link, p := linkOf(rec.Medium), &s.pkt
+		link, p := LinkOf(rec.Medium), &s.pkt
 		s.dec.DecodeHeaders(p, link, rec.Data)
 		if decode.Fragmented(p) {
 			if fr = s.reassemble(p, rec.Data, rec.Time); fr.payload != nil {
@@ -172,7 +196,8 @@ func (s *Source) Push(rec *ncf.Record) {
 	if len(b.items) == BatchSize || len(b.arena) >= batchArenaFlush {
 		s.send(w)
 	}
-	if number%holdCheck == 0 {
+	if number-s.checked >= holdCheck {
+		s.checked = number
 		s.sendStale(number)
 	}
 }
@@ -228,13 +253,18 @@ func (s *Source) Flush() {
 	}
 }
 
-// Close flushes the source and waits until the workers have evaluated all
-// of its packets, so responses to them have been handed to the Injector.
-// The Source must not be used afterwards.
-func (s *Source) Close() {
+// Wait flushes the source and waits until the workers have evaluated all
+// of its packets and its matches have been released to the Sink, so
+// responses to them have been handed to the Injector. The Source stays
+// usable.
+func (s *Source) Wait() {
 	s.Flush()
 	s.inflight.Wait()
 }
+
+// Close is Wait for a source whose input ended: it must not be used
+// afterwards.
+func (s *Source) Close() { s.Wait() }
 
 func (s *Source) send(w int) {
 	b := s.pending[w]
@@ -264,11 +294,12 @@ func decodeRecord(dec *decode.Decoder, p *field.Packet, h *ncf.Header, frame []b
 		p.Reset()
 		return nil
 	}
-	return dec.Decode(p, linkOf(h.Medium), frame)
+	return dec.Decode(p, LinkOf(h.Medium), frame)
 }
 
-// linkOf maps an NCF medium to the decoder's link type.
-func linkOf(m ncf.Medium) decode.Link {
+// LinkOf maps an NCF medium to the decoder's link type: Wi-Fi, Token
+// Ring, and Ethernet for every other.
+func LinkOf(m ncf.Medium) decode.Link {
 	switch m {
 	case ncf.WiFi:
 		return decode.WiFi

@@ -67,7 +67,7 @@ func (w *worker) run() {
 func (w *worker) process(rs *ruleState, b *batch, it *item) {
 	src := b.src
 	p := &w.pkt
-	link := linkOf(it.hdr.Medium)
+	link := LinkOf(it.hdr.Medium)
 	var err error
 	if fr := &it.frag; fr.frag {
 		err = w.dec.DecodeFragment(p, link, it.data, int(fr.proto), fr.payload)

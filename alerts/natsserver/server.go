@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -53,6 +54,21 @@ type ServerConfig struct {
 	Log bool
 	// Debug adds debug lines to that log.
 	Debug bool
+	// Cluster, when its Listen is set, makes the server a node of a NATS
+	// cluster (JetStream clustered, RAFT over the routes).
+	Cluster Cluster
+}
+
+// Cluster is a node's part in a NATS cluster.
+type Cluster struct {
+	// Name is the cluster's name, the same on every node.
+	Name string
+	// Node is this server's name, unique in the cluster.
+	Node string
+	// Listen is the route address, host:port (port 0: a free port).
+	Listen string
+	// Routes are the other nodes' route URLs, nats://host:port.
+	Routes []string
 }
 
 // StartServer starts an embedded NATS server with JetStream enabled and
@@ -93,6 +109,11 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 		NoSigs:             true,
 		Debug:              cfg.Debug,
 	}
+	if c := cfg.Cluster; c.Listen != "" {
+		if err := cluster(opts, c); err != nil {
+			return nil, err
+		}
+	}
 	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("natsserver: %w", err)
@@ -106,4 +127,23 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 		return nil, ErrNotReady
 	}
 	return s, nil
+}
+
+// cluster sets opts for node c of a cluster.
+func cluster(opts *server.Options, c Cluster) error {
+	host, portText, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("natsserver: route address %q: %w", c.Listen, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port < 0 || port > 65535 {
+		return fmt.Errorf("natsserver: route port %q: invalid", portText)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	opts.ServerName = c.Node
+	opts.Cluster = server.ClusterOpts{Name: c.Name, Host: host, Port: port}
+	opts.Routes = server.RoutesFromStr(strings.Join(c.Routes, ","))
+	return nil
 }

@@ -46,7 +46,15 @@ func endpointHash(a *[16]byte, port uint16) uint64 {
 // A packet without IP hashes by its Ethernet address pair (also
 // symmetric) when p.Eth is present and p.Meta.Raw holds the Ethernet
 // header, and to 0 otherwise. Hash does not allocate.
-func Hash(p *field.Packet) uint64 {
+func Hash(p *field.Packet) uint64 { return hash(p, true) }
+
+// PairHash is Hash without the ports and the IP protocol: every packet
+// between two hosts (in one VLAN set) gives the same value, whatever the
+// flow, so IP fragments, which carry no ports, go with the rest of their
+// flow. A cluster ingest process partitions packets by it.
+func PairHash(p *field.Packet) uint64 { return hash(p, false) }
+
+func hash(p *field.Packet, ports bool) uint64 {
 	k := p.VLANKey()
 	vlan := uint64(k[0]&0xfff) | uint64(k[1]&0xfff)<<12 | uint64(k[2]&0xfff)<<24
 	if !p.Meta.Src.IsValid() || !p.Meta.Dst.IsValid() {
@@ -60,6 +68,9 @@ func Hash(p *field.Packet) uint64 {
 	}
 	a := p.Meta.Src.As16()
 	b := p.Meta.Dst.As16()
+	if !ports {
+		return combine(endpointHash(&a, 0), endpointHash(&b, 0), vlan<<16)
+	}
 	return combine(endpointHash(&a, uint16(p.SrcPort)), endpointHash(&b, uint16(p.DestPort)),
 		vlan<<16|uint64(uint8(p.Meta.IPProto)))
 }

@@ -63,7 +63,7 @@ func (j *injector) Inject(frame []byte, _ time.Time) bool {
 // failed.
 func (j *injector) run() {
 	defer close(j.done)
-	eng := j.c.s.cfg.Engine
+	eng := j.c.s.cfg.Pipeline
 	var batch []byte
 	broken := false
 	for msg := range j.ch {

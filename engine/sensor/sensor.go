@@ -78,8 +78,12 @@ var (
 
 // Config configures a Server. Zero fields take the documented defaults.
 type Config struct {
-	// Engine receives the packets. Required.
+	// Engine receives the packets, unless Pipeline is set: one of the
+	// two is required.
 	Engine *engine.Engine
+	// Pipeline, when set, receives the packets in place of Engine: a
+	// cluster ingest process publishes them for evaluators elsewhere.
+	Pipeline Pipeline
 	// Allow lists the addresses that may connect; empty allows any.
 	Allow []netip.Prefix
 	// MaxConns caps concurrent sensors (default DefaultMaxConns).
@@ -110,6 +114,32 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// Pipeline takes the records of each sensor connection.
+type Pipeline interface {
+	// Open starts the records of one connection; cfg's Injector writes
+	// frames back to it.
+	Open(cfg engine.SourceConfig) Feed
+	// RecordDelivery counts the injected frames written and failed
+	// (engine.Engine.RecordDelivery).
+	RecordDelivery(sent, failed int)
+}
+
+// Feed takes one connection's records, as *engine.Source does: Push
+// (rec is reused after the call), Flush when no more input is buffered,
+// Close when the connection ends.
+type Feed interface {
+	Name() string
+	Push(rec *ncf.Record)
+	Flush()
+	Close()
+	Stats() engine.SourceStats
+}
+
+// enginePipeline evaluates the records in the process.
+type enginePipeline struct{ *engine.Engine }
+
+func (p enginePipeline) Open(cfg engine.SourceConfig) Feed { return p.NewSource(cfg) }
+
 // Server accepts sensors on a listener.
 type Server struct {
 	cfg Config
@@ -128,8 +158,11 @@ type Server struct {
 
 // New checks cfg and returns a Server.
 func New(cfg Config) (*Server, error) {
-	if cfg.Engine == nil {
-		return nil, errors.New("sensor: no engine")
+	if cfg.Pipeline == nil {
+		if cfg.Engine == nil {
+			return nil, errors.New("sensor: no engine")
+		}
+		cfg.Pipeline = enginePipeline{cfg.Engine}
 	}
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
@@ -360,7 +393,7 @@ func (s *Server) Stats() Stats {
 type conn struct {
 	s     *Server
 	nc    net.Conn
-	src   *engine.Source
+	src   Feed
 	inj   *injector
 	zone  *time.Location
 	since time.Time
@@ -387,7 +420,7 @@ func (s *Server) newConn(nc net.Conn, remote netip.Addr) *conn {
 	}
 	c := &conn{s: s, nc: nc, zone: zone, since: time.Now()}
 	c.inj = newInjector(c, s.cfg.InjectQueue)
-	c.src = s.cfg.Engine.NewSource(engine.SourceConfig{Name: name, Injector: c.inj, InjectorQueues: true})
+	c.src = s.cfg.Pipeline.Open(engine.SourceConfig{Name: name, Injector: c.inj, InjectorQueues: true})
 	return c
 }
 
