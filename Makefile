@@ -4,7 +4,7 @@ PKGS      := ./...
 BIN       := bin/vigil
 FUZZTIME  ?= 20s
 
-.PHONY: build run test bench soak fuzz lint clean
+.PHONY: build run test bench soak cluster cluster-bench fuzz lint clean
 
 build: ## build bin/vigil
 	$(GO) build -o $(BIN) ./cmd/vigil
@@ -20,6 +20,12 @@ bench: ## performance table (PRODUCT.md §5): decode, 10..10,000 rules at GOMAXP
 
 soak: ## 10 minutes of vigil run against nats-server: 3 looping sensors, a reload every minute, one NATS restart; heap, goroutines and counters that must add up
 	GO=$(GO) sh tools/soak.sh
+
+cluster: ## a 3-node NATS cluster (embedded servers routed on loopback), one ingest and three evaluators: the alerts of one process, a reset back to its sensor, an evaluator killed mid-replay
+	$(GO) test -count=1 -v -run 'TestSameAlerts|TestEvaluatorLost' ./cluster
+
+cluster-bench: ## vigil run --role ingest and 1, 2, 4 --role evaluate processes on this machine: packets/s and the ratio to one
+	GO=$(GO) sh tools/cluster.sh
 
 fuzz: ## a short run of every fuzz target
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \

@@ -10,8 +10,9 @@
 //	rules/dfilter  Wireshark display filters translated into conditions (imports rules/field)
 //	alerts         EVE JSON alerts, NATS subjects, the publisher, the embedded server (imports nothing of Vigil)
 //	engine         the pipeline: sources, workers, flows, TCP streams, thresholds, responses, the CommView listener
+//	cluster        the ingest and evaluate roles over NATS: packet batches, partitions, claims (imports engine, decode, alerts, ncf)
 //	offline        rules over capture files: `vigil test` (imports engine, alerts, rules, capture)
-//	daemon         `vigil run`: sensors, NATS, reloads, stats and metrics around the engine
+//	daemon         `vigil run`: its roles, sensors, NATS, reloads, stats and metrics around the engine
 //	daemon/ui      the web console of `vigil run --ui`: the page and its JSON API (imports alerts, rules)
 //	tools          the traffic generator and the CommView stand-in (import ncf and capture)
 //	cmd/vigil      the command line: flags, then one call
