@@ -88,6 +88,8 @@ type Ingest struct {
 	seq   uint64
 
 	packets, batches, dropped, lost, injected, injectFailed atomic.Uint64
+	// warned is when the last warning was logged (Unix nanoseconds).
+	warned atomic.Int64
 }
 
 // NewIngest makes sure of the packet stream and the partition count
@@ -172,26 +174,49 @@ func (in *Ingest) inject(m *nats.Msg) {
 	}
 }
 
-// publish sends one batch of n records, retrying under Block while the
-// client's window of unacknowledged batches is full.
-func (in *Ingest) publish(subject, id string, data []byte, n int) bool {
+// publish sends one batch of n records. Under Block a batch the client
+// cannot take (its window of unacknowledged batches full, NATS
+// unreachable) is retried until it can, which holds the sensor back;
+// under Drop it is counted as dropped.
+func (in *Ingest) publish(subject, id string, data []byte, n int) {
 	msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{jetstream.MsgIDHeader: []string{id}}}
 	for {
 		_, err := in.js.PublishMsgAsync(msg)
 		if err == nil {
 			in.packets.Add(uint64(n))
 			in.batches.Add(1)
-			return true
+			return
 		}
-		if in.cfg.Overload == engine.Drop || !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+		stalled := errors.Is(err, jetstream.ErrTooManyStalledMsgs)
+		if in.cfg.Overload == engine.Drop || errors.Is(err, nats.ErrConnectionClosed) {
 			in.dropped.Add(uint64(n))
-			if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
-				in.log.Warn("cluster: packet batch not published", "subject", subject, "err", err)
+			putBuf(data)
+			if !stalled {
+				in.warn("cluster: packet batch not published", "subject", subject, "err", err)
 			}
-			return false
+			return
+		}
+		if !stalled {
+			in.warn("cluster: packet batch not published yet; holding the sensor back", "subject", subject, "err", err)
+			time.Sleep(retryWait)
 		}
 	}
 }
+
+// retryWait is the pause before a batch is offered again under Block.
+const retryWait = 100 * time.Millisecond
+
+// warn logs at most one line every logEvery.
+func (in *Ingest) warn(msg string, args ...any) {
+	now := time.Now().UnixNano()
+	if last := in.warned.Load(); now-last < int64(logEvery) || !in.warned.CompareAndSwap(last, now) {
+		return
+	}
+	in.log.Warn(msg, args...)
+}
+
+// logEvery spaces the ingest process's warnings.
+const logEvery = 5 * time.Second
 
 // onAck recycles an acknowledged batch's buffer.
 func (in *Ingest) onAck(_ jetstream.JetStream, m *nats.Msg, _ *jetstream.PubAck) {
@@ -208,7 +233,7 @@ func (in *Ingest) onErr(_ jetstream.JetStream, m *nats.Msg, err error) {
 		}
 	}
 	in.lost.Add(uint64(n))
-	in.log.Warn("cluster: packet batch not stored", "subject", m.Subject, "records", n, "err", err)
+	in.warn("cluster: packet batch not stored", "subject", m.Subject, "records", n, "err", err)
 }
 
 // feed is one sensor connection's records on their way to the
