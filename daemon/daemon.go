@@ -366,7 +366,7 @@ func (d *Daemon) Serve(ctx context.Context, l net.Listener, reload <-chan os.Sig
 		// No listener (--role evaluate): the sensors' part ends with ctx.
 		go func() { <-ctx.Done(); served <- nil }()
 	}
-	d.log.Info("vigil running", "role", d.cfg.Role, "listen", listen, "rules", d.rules, "nats", d.natsURL(), "workers", d.eng.Workers(), "overload", d.cfg.Overload, "version", Version())
+	d.log.Info("vigil running", "listen", listen, "rules", d.rules, "nats", d.natsURL(), "workers", d.eng.Workers(), "overload", d.cfg.Overload, "role", d.cfg.Role, "version", Version())
 	tick := time.NewTicker(d.cfg.StatsInterval)
 	defer tick.Stop()
 	for {
