@@ -2,6 +2,8 @@ package index
 
 import (
 	"fmt"
+	"os"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -199,5 +201,97 @@ func BenchmarkBuild(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		Build(rs)
+	}
+}
+
+// peerSet returns the rules of testdata/peer/NAME.yaml, the rule sets
+// tools/peer.sh runs Vigil and Suricata on.
+func peerSet(b testing.TB, name string) []*rules.Rule {
+	b.Helper()
+	data, err := os.ReadFile("../../testdata/peer/" + name + ".yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	set, err := rules.Parse(name+".yaml", data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return set.Rules
+}
+
+// BenchmarkPeerCandidates: one op is one packet's candidate lookup with
+// the peer rule sets, whose content rules need the literal pass on every
+// TCP packet; the bytes are the frames'.
+func BenchmarkPeerCandidates(b *testing.B) {
+	for _, name := range []string{"icontains-100", "icontains-1000", "startswith-100", "regex-1000"} {
+		b.Run(name, func(b *testing.B) {
+			if benchPkts == nil {
+				benchPkts = loadPackets(b, benchCaptures...)
+			}
+			pkts := benchPkts
+			rs := peerSet(b, name)
+			ix := Build(rs)
+			var bytes int
+			for i := range pkts {
+				bytes += len(pkts[i].Frame.Bytes)
+			}
+			dst := make([]int, 0, len(rs))
+			b.SetBytes(int64(bytes / len(pkts)))
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				dst = ix.Candidates(&pkts[i%len(pkts)], dst[:0])
+			}
+		})
+	}
+}
+
+// BenchmarkScan: one op is one scan of a frame of the bench captures for
+// the first n distinct literals of the icontains-1000 peer set, by each
+// scanner this build has; it sizes newTeddy's limits.
+func BenchmarkScan(b *testing.B) {
+	if benchPkts == nil {
+		benchPkts = loadPackets(b, benchCaptures...)
+	}
+	var frames []string
+	var bytes int
+	for i := range benchPkts {
+		if f := benchPkts[i].Frame.Bytes; len(f) > 0 {
+			frames = append(frames, f)
+			bytes += len(f)
+		}
+	}
+	var all []string
+	for _, r := range peerSet(b, "icontains-1000") {
+		for _, a := range analyze(r.Node).lit {
+			if p := capFold(filedPart(a.lit, a.anchored)); !slices.Contains(all, p) {
+				all = append(all, p)
+			}
+		}
+	}
+	for _, n := range []int{8, 16, 32, 48, 64, 100, 200, 500} {
+		pats := all[:min(n, len(all))]
+		hits := 0
+		count := func(int, int32) { hits++ }
+		bench := func(name string, scan func(text string)) {
+			b.Run(fmt.Sprintf("pats=%d/%s", len(pats), name), func(b *testing.B) {
+				b.SetBytes(int64(bytes / len(frames)))
+				for i := 0; b.Loop(); i++ {
+					scan(frames[i%len(frames)])
+				}
+			})
+		}
+		if dfaBytes(pats) <= maxDFABytes {
+			lens := make([]int, len(pats))
+			for i, p := range pats {
+				lens[i] = len(p)
+			}
+			ix := &Index{t: &tables{m: newMatcher(pats), lens: lens, patUses: make([][]int32, len(pats))}}
+			bench("dfa", func(text string) { ix.scan(text, 0, len(text)) })
+		}
+		q := newQgram(pats)
+		bench("qgram", func(text string) { q.scan(text, 0, len(text), count) })
+		if td := buildTeddy(pats); td != nil {
+			bench("teddy", func(text string) { td.scan(text, 0, len(text), count) })
+		}
 	}
 }

@@ -91,6 +91,7 @@ type tables struct {
 	ungated  bool
 	m        *matcher  // small pattern sets
 	q        *qgram    // large ones
+	td       *teddy    // when not nil, used instead of m or q
 	lens     []int     // per pattern: its length in the automaton
 	pats     []string  // per pattern: its folded text
 	ruleUses [][]int32 // per rule: its uses
@@ -307,6 +308,7 @@ func Build(rs []*rules.Rule) *Index {
 	default:
 		t.q = newQgram(pats)
 	}
+	t.td = newTeddy(pats)
 	return t.newIndex()
 }
 
@@ -620,11 +622,13 @@ func (ix *Index) mirrorPayload(p *field.Packet) {
 	ix.hi[1] = min(ix.hi[1], tail+maxPattern-1)
 }
 
-// scanText looks for the literals in text[lo:hi] with the automaton or
-// the q-gram filter.
+// scanText looks for the literals in text[lo:hi] with the vectorised
+// filter, the automaton or the q-gram filter.
 func (ix *Index) scanText(text string, lo, hi int) {
 	switch {
 	case lo >= hi:
+	case ix.t.td != nil && hi >= teddyMin:
+		ix.t.td.scan(text, lo, hi, ix.hit)
 	case ix.t.m != nil:
 		ix.scan(text, lo, hi)
 	case ix.t.q != nil:

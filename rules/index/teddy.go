@@ -1,0 +1,210 @@
+//go:build goexperiment.simd && amd64
+
+package index
+
+import (
+	"math/bits"
+	"simd/archsimd"
+	"slices"
+	"unsafe"
+)
+
+// teddy finds the same occurrences as matcher and qgram with AVX2, 32
+// text positions per step, after Hyperscan's Teddy (and the packed::teddy
+// searcher of Rust's aho-corasick crate). Each pattern has a fingerprint:
+// three consecutive bytes of it, the rarest (rarestWindow, as qgram keys
+// them), or the whole pattern and then any byte for a pattern of one or
+// two bytes. Patterns are put in 8 buckets per pass. For each fingerprint
+// byte k, two 16-entry tables give, by the low and by the high nibble of
+// a text byte, the buckets whose k-th fingerprint byte has that nibble;
+// a text byte of a letter matches the nibbles of both its cases (the
+// tables are built from the folded patterns, an upper-case letter's high
+// nibble added), so case folding costs nothing per byte. Per step the 32
+// bytes at i, i+1 and i+2 are split into nibbles and looked up (VPSHUFB),
+// and the six lookups and-ed: a bit left in byte j says that a pattern of
+// that bucket may have its fingerprint at i+j, and only those patterns
+// are compared, as qgram does.
+//
+// Nibble tables lose precision as buckets fill: past about four
+// patterns a bucket lets most text through. Larger sets are split into
+// passes of 8 buckets each (Hyperscan's grouping), up to maxTeddyPasses;
+// sets larger than that keep the scalar matchers (see newTeddy).
+type teddy struct {
+	passes []teddyPass
+	pats   []string // folded
+	off    []int    // per pattern: where its fingerprint starts
+	short  []int32  // the patterns of one or two bytes
+}
+
+// teddyPass is one pass's tables: lo[k] and hi[k] map the low and high
+// nibble of the text byte at fingerprint position k to bucket bits, the
+// 16 entries repeated for both 128-bit lanes (VPSHUFB looks up per
+// lane); bucket[b] lists the patterns of bucket b.
+type teddyPass struct {
+	lo, hi [3][32]uint8
+	bucket [8][]int32
+}
+
+// Teddy sizing, from BenchmarkScan (frames of the bench captures, the
+// literals of a peer rule set): 32 patterns per pass (4 per bucket) beat
+// 16 (more passes) and did no worse than 48 or 64; one to four passes
+// scan 1.4 to 4 times as fast as the automaton, seven (200 patterns) no
+// faster, so larger sets keep the scalar matchers.
+const (
+	teddyPatsPerPass = 32
+	maxTeddyPasses   = 4
+)
+
+// newTeddy builds the tables for pats (folded, non-empty, distinct), or
+// returns nil when the CPU lacks AVX2 or pats is too large a set for
+// nibble tables to filter well.
+func newTeddy(pats []string) *teddy {
+	if len(pats) > teddyPatsPerPass*maxTeddyPasses {
+		return nil
+	}
+	return buildTeddy(pats)
+}
+
+// buildTeddy is newTeddy for a set of any size.
+func buildTeddy(pats []string) *teddy {
+	if !archsimd.X86.AVX2() || len(pats) == 0 {
+		return nil
+	}
+	td := &teddy{pats: pats, off: make([]int, len(pats))}
+	fp := make([]string, len(pats)) // fingerprint; shorter than 3 for short patterns
+	for id, p := range pats {
+		if len(p) >= 3 {
+			td.off[id] = rarestWindow(p, 3)
+		} else {
+			td.short = append(td.short, int32(id))
+		}
+		fp[id] = p[td.off[id]:min(len(p), td.off[id]+3)]
+	}
+	// Patterns with like fingerprints share a bucket, where they cost
+	// less precision than apart.
+	order := make([]int32, len(pats))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		if len(fp[a]) != len(fp[b]) { // short ones together
+			return len(fp[a]) - len(fp[b])
+		}
+		if fp[a] < fp[b] {
+			return -1
+		}
+		if fp[a] > fp[b] {
+			return 1
+		}
+		return 0
+	})
+	npass := (len(pats) + teddyPatsPerPass - 1) / teddyPatsPerPass
+	td.passes = make([]teddyPass, npass)
+	nb := npass * 8
+	for i, id := range order {
+		b := i * nb / len(pats) // even spread over every bucket
+		ps := &td.passes[b/8]
+		bit := uint8(1) << (b % 8)
+		ps.bucket[b%8] = append(ps.bucket[b%8], id)
+		f := fp[id]
+		for k := 0; k < 3; k++ {
+			if k >= len(f) { // past a short pattern's end: any byte
+				for n := 0; n < 32; n++ {
+					ps.lo[k][n] |= bit
+					ps.hi[k][n] |= bit
+				}
+				continue
+			}
+			c := f[k]
+			for lane := 0; lane < 32; lane += 16 {
+				ps.lo[k][lane+int(c&15)] |= bit
+				ps.hi[k][lane+int(c>>4)] |= bit
+				if c >= 'a' && c <= 'z' {
+					ps.hi[k][lane+int((c-'a'+'A')>>4)] |= bit
+				}
+			}
+		}
+	}
+	return td
+}
+
+// teddyMin is the least text a scan reads: one step, 34 bytes.
+const teddyMin = 34
+
+// scan calls hit for every occurrence in text[lo:hi] with the index of
+// its last byte, each once; hi must be at least teddyMin (shorter texts
+// go to the scalar matchers).
+func (td *teddy) scan(text string, lo, hi int, hit func(end int, pat int32)) {
+	s := unsafe.Slice(unsafe.StringData(text), hi) // read only
+	for pi := range td.passes {
+		ps := &td.passes[pi]
+		i := lo
+		for ; i+teddyMin <= hi; i += 32 {
+			if m, r := ps.step(s[i:]); m != 0 {
+				td.verify(ps, text[:hi], lo, i, m, r, hit)
+			}
+		}
+		if i < hi {
+			// one more step ending at hi, less the positions done
+			j := hi - teddyMin
+			if m, r := ps.step(s[j:]); m>>(i-j) != 0 {
+				td.verify(ps, text[:hi], lo, j, m&(^uint32(0)<<(i-j)), r, hit)
+			}
+		}
+	}
+	// Legacy SSE code (Go's own, the runtime's) runs slowly while the
+	// upper halves of the vector registers are dirty.
+	archsimd.ClearAVXUpperBits()
+	// No step looks at hi-2 and hi-1, where only a pattern of one or two
+	// bytes fits.
+	for _, id := range td.short {
+		p := td.pats[id]
+		for at := max(lo, hi-2); at+len(p) <= hi; at++ {
+			if equalFold(text[at:at+len(p)], p) {
+				hit(at+len(p)-1, id)
+			}
+		}
+	}
+}
+
+// step looks up the fingerprints at s[0:32] (reading s[0:34]): bit j of
+// m is set when byte j of r holds the buckets that may have a pattern
+// with its fingerprint at s[j].
+func (ps *teddyPass) step(s []byte) (m uint32, r archsimd.Uint8x32) {
+	nib := archsimd.BroadcastUint8x32(0x0f)
+	r = ps.look(0, archsimd.LoadUint8x32Slice(s[0:32]), nib)
+	r = r.And(ps.look(1, archsimd.LoadUint8x32Slice(s[1:33]), nib))
+	r = r.And(ps.look(2, archsimd.LoadUint8x32Slice(s[2:34]), nib))
+	return ^r.Equal(archsimd.Uint8x32{}).ToBits(), r
+}
+
+// look returns, per byte of v, the buckets whose fingerprint byte k has
+// both its nibbles. The high nibbles come from a 16-bit multiply-high by
+// 1<<12, a shift right by 4 (the low byte's extra bits are masked off):
+// ShiftAllRight moves its count with a legacy SSE instruction, which
+// stalls on the dirty upper halves and made a step some 50 times slower.
+func (ps *teddyPass) look(k int, v, nib archsimd.Uint8x32) archsimd.Uint8x32 {
+	lo := archsimd.LoadUint8x32(&ps.lo[k]).PermuteOrZeroGrouped(v.And(nib).AsInt8x32())
+	hiNib := v.AsInt16x16().MulHigh(archsimd.BroadcastInt16x16(1 << 12)).AsUint8x32().And(nib)
+	return lo.And(archsimd.LoadUint8x32(&ps.hi[k]).PermuteOrZeroGrouped(hiNib.AsInt8x32()))
+}
+
+// verify compares the patterns of the buckets r names at each position
+// of m (fingerprints at text[i+j]) and calls hit for those found inside
+// text[lo:].
+func (td *teddy) verify(ps *teddyPass, text string, lo, i int, m uint32, r archsimd.Uint8x32, hit func(end int, pat int32)) {
+	var b [32]uint8
+	r.Store(&b)
+	for ; m != 0; m &= m - 1 {
+		j := bits.TrailingZeros32(m)
+		for bs := b[j]; bs != 0; bs &= bs - 1 {
+			for _, id := range ps.bucket[bits.TrailingZeros8(bs)] {
+				p := td.pats[id]
+				at := i + j - td.off[id]
+				if at >= lo && len(text)-at >= len(p) && equalFold(text[at:at+len(p)], p) {
+					hit(at+len(p)-1, id)
+				}
+			}
+		}
+	}
+}

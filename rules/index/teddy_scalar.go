@@ -1,0 +1,16 @@
+//go:build !(goexperiment.simd && amd64)
+
+package index
+
+// teddy is the vectorised filter of teddy.go, built only with
+// GOEXPERIMENT=simd on amd64; elsewhere the scalar matchers do its work.
+type teddy struct{}
+
+// newTeddy returns nil: without the simd experiment there is no teddy.
+func newTeddy([]string) *teddy { return nil }
+
+func buildTeddy([]string) *teddy { return nil }
+
+const teddyMin = 0
+
+func (*teddy) scan(string, int, int, func(int, int32)) {}

@@ -1,0 +1,164 @@
+package index
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// rangeHits lists the occurrences of the folded patterns that lie inside
+// text[lo:hi], by brute force.
+func rangeHits(text string, lo, hi int, pats []string) []hit {
+	var out []hit
+	for _, h := range bruteHits(text[:hi], pats) {
+		if h.end+1-len(pats[h.pat]) >= lo {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// checkScanners compares, over text[lo:hi], the occurrences the scanner
+// this build picks for pats (the vectorised filter where the build and
+// the CPU have one) reports with those of the scalar q-gram filter and
+// of a brute-force search.
+func checkScanners(t *testing.T, pats []string, text string, lo, hi int) {
+	t.Helper()
+	want := rangeHits(text, lo, hi, pats)
+	var got []hit
+	collect := func(end int, pat int32) { got = append(got, hit{end, int(pat)}) }
+	newQgram(pats).scan(text, lo, hi, collect)
+	sortHits(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("qgram [%d:%d]: patterns %q over %q:\n got  %v\n want %v", lo, hi, pats, text, got, want)
+	}
+	td := newTeddy(pats)
+	if td == nil || hi < teddyMin { // shorter texts take the scalar path
+		return
+	}
+	got = got[:0]
+	td.scan(text, lo, hi, collect)
+	sortHits(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("teddy [%d:%d]: patterns %q over %q:\n got  %v\n want %v", lo, hi, pats, text, got, want)
+	}
+}
+
+// randomScanCase returns a folded, distinct pattern set of 1 to 128
+// patterns of 1 to maxPattern bytes, and a text of up to 300 bytes that
+// holds some of them in either case, often at its very start and end.
+// Bytes come from a small alphabet (letters of both cases, a digit,
+// binary bytes, and '@' and '`', which share a letter's low nibble) so
+// that patterns overlap and near misses abound.
+func randomScanCase(r *rand.Rand) ([]string, string) {
+	const alpha = "abcABCz0\x00\xff@`"
+	word := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alpha[r.IntN(len(alpha))]
+		}
+		return string(b)
+	}
+	var pats []string
+	for range 1 + r.IntN(128) {
+		p := capFold(word(1 + r.IntN(maxPattern)))
+		if !slices.Contains(pats, p) {
+			pats = append(pats, p)
+		}
+	}
+	var b strings.Builder
+	for b.Len() < r.IntN(300) {
+		if r.IntN(3) == 0 {
+			b.WriteString(upperSome(r, pats[r.IntN(len(pats))]))
+		} else {
+			b.WriteString(word(1 + r.IntN(40)))
+		}
+	}
+	text := b.String()
+	switch r.IntN(3) {
+	case 0:
+		text = upperSome(r, pats[r.IntN(len(pats))]) + text
+	case 1:
+		text += upperSome(r, pats[r.IntN(len(pats))])
+	}
+	return pats, text
+}
+
+// upperSome returns p with some of its letters in upper case.
+func upperSome(r *rand.Rand, p string) string {
+	b := []byte(p)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' && r.IntN(2) == 0 {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// TestScanEquivalence: on random pattern sets and texts, whole and in
+// sub-ranges, the scanner the build uses reports exactly the occurrences
+// of the scalar path.
+func TestScanEquivalence(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 3000 {
+		pats, text := randomScanCase(r)
+		checkScanners(t, pats, text, 0, len(text))
+		if len(text) > 0 {
+			lo := r.IntN(len(text) + 1)
+			hi := lo + r.IntN(len(text)-lo+1)
+			checkScanners(t, pats, text, lo, hi)
+		}
+	}
+}
+
+// TestScanEquivalenceCandidates: rules with literals of every form
+// (contains, icontains, lower(), startsWith, slices, regexes) over every
+// frame of the test captures give the same candidates with the scanner
+// this build picks as with the scalar automaton and q-gram filter.
+func TestScanEquivalenceCandidates(t *testing.T) {
+	pkts := loadPackets(t)
+	g := newGen(21, pkts)
+	for _, n := range []int{8, 40, 120, 300} {
+		conds := make([]string, n)
+		for i := range conds {
+			conds[i] = "tcp && " + g.content()
+		}
+		ix := Build(parse(t, conds, nil))
+		st := *ix.t
+		st.td = nil
+		if st.m == nil && st.q == nil {
+			continue
+		}
+		scalar := st.newIndex()
+		var want, got []int
+		for i := range pkts {
+			want = scalar.Candidates(&pkts[i], want[:0])
+			got = ix.Candidates(&pkts[i], got[:0])
+			if !slices.Equal(got, want) {
+				t.Fatalf("%d rules, frame %d: candidates %v, scalar path %v", n, i+1, got, want)
+			}
+		}
+	}
+}
+
+func FuzzScan(f *testing.F) {
+	f.Add("he\nshe\nhis\nhers", "ushers", uint16(0), uint16(6))
+	f.Add("GET \n\x00\xff\nx", "GeT \x00\xffaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaX", uint16(1), uint16(40))
+	f.Fuzz(func(t *testing.T, raw, text string, lo, hi uint16) {
+		if len(raw) > 400 || len(text) > 1500 {
+			return
+		}
+		var pats []string
+		for _, r := range strings.Split(raw, "\n") {
+			if p := capFold(r); p != "" && !slices.Contains(pats, p) {
+				pats = append(pats, p)
+			}
+		}
+		if len(pats) == 0 {
+			return
+		}
+		h := int(hi) % (len(text) + 1)
+		checkScanners(t, pats, text, min(int(lo)%(len(text)+1), h), h)
+	})
+}
