@@ -3,20 +3,25 @@ GO        ?= go
 PKGS      := ./...
 BIN       := bin/vigil
 FUZZTIME  ?= 20s
+# SIMD is GOEXPERIMENT=simd where the toolchain has it (Go 1.26 and on):
+# build and bench then use rules/index's vectorised literal filter; empty
+# otherwise (the default build, and the scalar filter).
+SIMD      ?= $(shell GOEXPERIMENT=simd $(GO) list simd/archsimd >/dev/null 2>&1 && echo GOEXPERIMENT=simd)
 
 .PHONY: build run test bench soak cluster cluster-bench fuzz lint clean
 
 build: ## build bin/vigil
-	$(GO) build -o $(BIN) ./cmd/vigil
+	$(SIMD) $(GO) build -o $(BIN) ./cmd/vigil
 
 run: build ## listen for CommView on 127.0.0.1:5555 with embedded NATS and the default rules
 	./$(BIN) run --data-dir .vigil-data
 
 test: lint ## lint, then unit, integration and interoperability tests (fuzz seeds included), with the race detector
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+	$(if $(SIMD),$(SIMD) $(GO) test -count=1 ./rules/index/...)
 
 bench: ## performance table (PRODUCT.md §5): decode, 10..10,000 rules at GOMAXPROCS 1 and 2, vigil test on 1 M generated packets, live path, NATS
-	GO=$(GO) sh tools/bench.sh | tee bench.txt
+	GO=$(GO) $(SIMD) sh tools/bench.sh | tee bench.txt
 
 soak: ## 10 minutes of vigil run against nats-server: 3 looping sensors, a reload every minute, one NATS restart; heap, goroutines and counters that must add up
 	GO=$(GO) sh tools/soak.sh

@@ -24,6 +24,10 @@ two=$(echo "$CPUS" | tr ' ' ',')
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if [ -z "${VIGIL:-}" ]; then
+	# with rules/index's vectorised literal filter where the toolchain has it
+	if GOEXPERIMENT=simd ${GO:-go} list simd/archsimd >/dev/null 2>&1; then
+		export GOEXPERIMENT=simd
+	fi
 	${GO:-go} build -o "$tmp/vigil" ./cmd/vigil
 	VIGIL=$tmp/vigil
 fi
