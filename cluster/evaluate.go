@@ -298,9 +298,16 @@ type partition struct {
 
 // connState is one sensor connection's share of the partition.
 type connState struct {
-	src *engine.Source
-	seq uint64 // last batch seen
+	src  *engine.Source
+	seq  uint64    // last batch seen
+	seen time.Time // when
 }
+
+// idleSource is how long a connection's share of a partition may go
+// without a batch before its state is let go: an ingest process that
+// ended without its end marks (a crash) leaves nothing behind. It is
+// the sensors' default idle timeout.
+const idleSource = 2 * time.Minute
 
 func (p *partition) run() {
 	defer close(p.done)
@@ -330,6 +337,7 @@ func (p *partition) run() {
 		if time.Since(lagAt) > 2*time.Second {
 			lagAt = time.Now()
 			p.checkLag()
+			p.closeIdle(lagAt.Add(-idleSource))
 		}
 	}
 	for _, c := range p.sources {
@@ -367,7 +375,7 @@ func (p *partition) take(msg jetstream.Msg) {
 	if b.seq > c.seq+1 {
 		p.gaps.Add(b.seq - c.seq - 1)
 	}
-	c.seq = b.seq
+	c.seq, c.seen = b.seq, time.Now()
 	var rec ncf.Record
 	n := uint64(0)
 	for {
@@ -410,6 +418,16 @@ func (p *partition) sync() {
 		p.unacked[i] = nil
 	}
 	p.unacked = p.unacked[:0]
+}
+
+// closeIdle lets go of the connections not seen since before.
+func (p *partition) closeIdle(before time.Time) {
+	for o, c := range p.sources {
+		if c.seen.Before(before) {
+			c.src.Close()
+			delete(p.sources, o)
+		}
+	}
 }
 
 // checkLag reads the partition's backlog from its consumer.
