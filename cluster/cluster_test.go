@@ -336,23 +336,26 @@ func stored(t *testing.T, url string) []string {
 	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	st, err := js.Stream(ctx, alerts.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := int(st.CachedInfo().State.Msgs)
 	cons, err := js.OrderedConsumer(ctx, alerts.StreamName, jetstream.OrderedConsumerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
-	for {
-		batch, err := cons.FetchNoWait(1000)
+	for len(ids) < want {
+		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := 0
 		for m := range batch.Messages() {
 			ids = append(ids, m.Headers().Get(jetstream.MsgIDHeader))
-			n++
 		}
-		if n == 0 {
-			break
+		if ctx.Err() != nil {
+			t.Fatalf("read %d of the %d stored alerts", len(ids), want)
 		}
 	}
 	return withoutInstance(ids)

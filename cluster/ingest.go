@@ -47,7 +47,7 @@ type IngestConfig struct {
 	// as dropped).
 	Overload engine.Overload
 	// MaxPending caps the batches published and not yet acknowledged
-	// (default 256).
+	// (default 64).
 	MaxPending int
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
@@ -80,8 +80,12 @@ type Ingest struct {
 	cfg      IngestConfig
 	log      *slog.Logger
 	js       jetstream.JetStream
+	stream   jetstream.Stream
 	instance string
 	sub      *nats.Subscription
+	// full says the packet stream is nearly full (watchBacklog).
+	full          atomic.Bool
+	stop, stopped chan struct{}
 
 	mu    sync.RWMutex
 	feeds map[uint64]*feed
@@ -101,7 +105,7 @@ func NewIngest(cfg IngestConfig) (*Ingest, error) {
 	}
 	cfg.Partitions = cmp.Or(cfg.Partitions, DefaultPartitions)
 	cfg.Buffer = cmp.Or(cfg.Buffer, DefaultBuffer)
-	cfg.MaxPending = cmp.Or(cfg.MaxPending, 256)
+	cfg.MaxPending = cmp.Or(cfg.MaxPending, 64)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -123,7 +127,38 @@ func NewIngest(cfg IngestConfig) (*Ingest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: subscribing to responses: %w", err)
 	}
+	in.stream, err = js.Stream(ctx, PacketStream)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: packet stream %s: %w", PacketStream, err)
+	}
+	in.stop, in.stopped = make(chan struct{}), make(chan struct{})
+	go in.watchBacklog()
 	return in, nil
+}
+
+// backlogEvery is how often the ingest process reads the stream's size.
+const backlogEvery = 10 * time.Millisecond
+
+// watchBacklog keeps full up to date: whether the packet stream holds
+// more than three quarters of its Buffer, batches the evaluators have
+// not taken yet. The quarter left takes the batches in flight.
+func (in *Ingest) watchBacklog() {
+	defer close(in.stopped)
+	tick := time.NewTicker(backlogEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-in.stop:
+			return
+		case <-tick.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		info, err := in.stream.Info(ctx)
+		cancel()
+		if err == nil {
+			in.full.Store(info.State.Bytes > uint64(in.cfg.Buffer)/4*3)
+		}
+	}
 }
 
 // Open starts the records of one sensor connection (sensor.Pipeline).
@@ -153,6 +188,8 @@ func (in *Ingest) Stats() IngestStats {
 // published has been acknowledged or has failed. Close the sensor
 // connections first.
 func (in *Ingest) Close(ctx context.Context) error {
+	close(in.stop)
+	<-in.stopped
 	err := in.sub.Unsubscribe()
 	select {
 	case <-in.js.PublishAsyncComplete():
@@ -174,12 +211,20 @@ func (in *Ingest) inject(m *nats.Msg) {
 	}
 }
 
-// publish sends one batch of n records. Under Block a batch the client
-// cannot take (its window of unacknowledged batches full, NATS
-// unreachable) is retried until it can, which holds the sensor back;
-// under Drop it is counted as dropped.
+// publish sends one batch of n records. Under Block a batch waits while
+// the stream is nearly full (the evaluators behind) or the client cannot
+// take it (its window of unacknowledged batches full, NATS unreachable),
+// which holds the sensor back; under Drop it is counted as dropped.
 func (in *Ingest) publish(subject, id string, data []byte, n int) {
 	msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{jetstream.MsgIDHeader: []string{id}}}
+	for in.full.Load() {
+		if in.cfg.Overload == engine.Drop {
+			in.dropped.Add(uint64(n))
+			putBuf(data)
+			return
+		}
+		time.Sleep(backlogEvery)
+	}
 	for {
 		_, err := in.js.PublishMsgAsync(msg)
 		if err == nil {

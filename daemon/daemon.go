@@ -193,6 +193,9 @@ const (
 // pipeline the sensors feed (nil: the engine); for evaluate, the
 // evaluator, at once.
 func (d *Daemon) startRole(overload engine.Overload) (sensor.Pipeline, error) {
+	if d.cfg.Role != RoleAll && !connected(d.nc, natsWait) {
+		return nil, fmt.Errorf("daemon: --role %s: NATS at %s not reachable within %v (set --nats)", d.cfg.Role, d.natsURL(), natsWait)
+	}
 	switch d.cfg.Role {
 	case RoleIngest:
 		in, err := cluster.NewIngest(cluster.IngestConfig{Conn: d.nc, Partitions: d.cfg.Partitions, Overload: overload, Logger: d.log})
@@ -215,6 +218,19 @@ func (d *Daemon) startRole(overload engine.Overload) (sensor.Pipeline, error) {
 		}()
 	}
 	return nil, nil
+}
+
+// natsWait bounds the wait for NATS of the cluster roles at start.
+const natsWait = 10 * time.Second
+
+// connected waits up to timeout for nc to be connected.
+func connected(nc *nats.Conn, timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); !nc.IsConnected(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
 
 // serveUI serves the web console on Config.UI, reading the alert stream

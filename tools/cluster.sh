@@ -4,8 +4,10 @@
 # evaluate` processes on this machine, for each E in EVALUATORS; a
 # generated capture is replayed to the ingest process as fast as it takes
 # it, and the time until the evaluators have evaluated every packet gives
-# packets/s and the ratio to one evaluator. Run from the repository root
-# (make cluster-bench runs it).
+# packets/s and the ratio to one evaluator, and the CPU seconds the
+# ingest process (the sensor reader and the embedded NATS server) and the
+# evaluators used: an ingest process busy for as long as the run took is
+# the limit. Run from the repository root (make cluster-bench runs it).
 #
 # VIGIL: the vigil binary (default: built from the tree); PACKETS (500000);
 # EVALUATORS ("1 2 4"); WORKERS per evaluator (1); RULES (a rule file,
@@ -67,7 +69,22 @@ waitfor() {
 
 now() { python3 -c 'import time; print(time.time())'; }
 
-printf '%-11s %9s %12s %8s\n' evaluators seconds packets/s ratio
+# cpu PID...: the CPU seconds (user + system) the processes used so far
+cpu() {
+	python3 - "$@" <<'PY'
+import os, sys
+hz, total = os.sysconf("SC_CLK_TCK"), 0
+for pid in sys.argv[1:]:
+    try:
+        f = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
+        total += int(f[11]) + int(f[12])
+    except OSError:
+        pass
+print("%.1f" % (total / hz))
+PY
+}
+
+printf '%-11s %9s %12s %8s %11s %15s\n' evaluators seconds packets/s ratio ingest-cpu evaluators-cpu
 base=""
 for e in $EVALUATORS; do
 	rm -rf "$tmp/run"
@@ -77,15 +94,18 @@ for e in $EVALUATORS; do
 	"$VIGIL" run --role ingest --nats-listen "127.0.0.1:$nats" --listen "127.0.0.1:$listen" \
 		--data-dir "$tmp/run/ingest" --rules "$RULES" --metrics "127.0.0.1:$((PORT + 2))" \
 		--workers 1 2>"$tmp/run/ingest.log" &
+	ingest=$!
 	pids="$pids $!"
 	sleep 1
 	addrs=""
+	evals=""
 	i=1
 	while [ "$i" -le "$e" ]; do
 		m=127.0.0.1:$((PORT + 10 + i))
 		"$VIGIL" run --role evaluate --nats "nats://127.0.0.1:$nats" --data-dir "$tmp/run/e$i" \
 			--rules "$RULES" --workers "$WORKERS" --metrics "$m" 2>"$tmp/run/e$i.log" &
 		pids="$pids $!"
+		evals="${evals:-} $!"
 		addrs="$addrs $m"
 		i=$((i + 1))
 	done
@@ -97,7 +117,8 @@ for e in $EVALUATORS; do
 	secs=$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }")
 	pps=$(awk "BEGIN { printf \"%.0f\", $PACKETS / ($t1 - $t0) }")
 	[ -n "$base" ] || base=$pps
-	printf '%-11s %9s %12s %8s\n' "$e" "$secs" "$pps" "$(awk "BEGIN { printf \"%.2f\", $pps / $base }")"
+	printf '%-11s %9s %12s %8s %11s %15s\n' "$e" "$secs" "$pps" "$(awk "BEGIN { printf \"%.2f\", $pps / $base }")" \
+		"$(cpu "$ingest")" "$(cpu $evals)"
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	pids=""
