@@ -107,6 +107,9 @@ type Config struct {
 	Allow []string `yaml:"allow" usage:"sensor address or CIDR allowed to connect (repeatable; default: any)"`
 	// MaxSensors caps concurrent sensor connections (default 64).
 	MaxSensors int `yaml:"max-sensors" usage:"maximum concurrent sensor connections"`
+	// MaxSensorsPerAddress caps concurrent sensor connections from one
+	// IP address (default 8; negative: only MaxSensors applies).
+	MaxSensorsPerAddress int `yaml:"max-sensors-per-address" usage:"maximum concurrent sensor connections from one IP address (negative: no cap but --max-sensors)"`
 	// SensorIdleTimeout drops a sensor that sends nothing for this long
 	// between records (default 2m; negative: never).
 	SensorIdleTimeout time.Duration `yaml:"sensor-idle-timeout" usage:"drop a sensor that sends nothing for this long between records (negative: never)"`
@@ -194,23 +197,24 @@ type Defrag struct {
 // DefaultConfig returns the defaults of every field, JetStream on.
 func DefaultConfig() Config {
 	return Config{
-		Role:           RoleAll,
-		Partitions:     cluster.DefaultPartitions,
-		Listen:         "127.0.0.1:5555",
-		NATS:           "embedded",
-		NATSListen:     natsserver.DefaultListen,
-		NATSMaxMemory:  natsserver.DefaultMaxMemory,
-		NATSMaxStore:   natsserver.DefaultMaxStore,
-		DataDir:        "vigil-data",
-		Prefix:         alerts.DefaultPrefix,
-		JetStream:      true,
-		StreamMaxAge:   alerts.DefaultRetention.MaxAge,
-		StreamMaxBytes: alerts.DefaultRetention.MaxBytes,
-		Overload:       "block",
-		MaxSensors:     sensor.DefaultMaxConns,
-		TZ:             "UTC",
-		StatsInterval:  10 * time.Second,
-		Respond:        Respond{Rate: respond.DefaultGlobalRate, PerFlowInterval: respond.DefaultPerFlowInterval},
+		Role:                 RoleAll,
+		Partitions:           cluster.DefaultPartitions,
+		Listen:               "127.0.0.1:5555",
+		NATS:                 "embedded",
+		NATSListen:           natsserver.DefaultListen,
+		NATSMaxMemory:        natsserver.DefaultMaxMemory,
+		NATSMaxStore:         natsserver.DefaultMaxStore,
+		DataDir:              "vigil-data",
+		Prefix:               alerts.DefaultPrefix,
+		JetStream:            true,
+		StreamMaxAge:         alerts.DefaultRetention.MaxAge,
+		StreamMaxBytes:       alerts.DefaultRetention.MaxBytes,
+		Overload:             "block",
+		MaxSensors:           sensor.DefaultMaxConns,
+		MaxSensorsPerAddress: sensor.DefaultMaxConnsPerAddr,
+		TZ:                   "UTC",
+		StatsInterval:        10 * time.Second,
+		Respond:              Respond{Rate: respond.DefaultGlobalRate, PerFlowInterval: respond.DefaultPerFlowInterval},
 
 		SensorIdleTimeout:   sensor.DefaultIdleTimeout,
 		SensorRecordTimeout: sensor.DefaultRecordTimeout,

@@ -144,7 +144,7 @@ func New(cfg Config) (_ *Daemon, err error) {
 		return nil, err
 	}
 	d.sensors, err = sensor.New(sensor.Config{
-		Engine: d.eng, Pipeline: pipeline, Allow: allow, MaxConns: cfg.MaxSensors,
+		Engine: d.eng, Pipeline: pipeline, Allow: allow, MaxConns: cfg.MaxSensors, MaxConnsPerAddr: cfg.MaxSensorsPerAddress,
 		Names: names, Zones: zones, Zone: zone, Logger: d.log,
 		IdleTimeout: cfg.SensorIdleTimeout, RecordTimeout: cfg.SensorRecordTimeout, WriteTimeout: cfg.SensorWriteTimeout,
 	})

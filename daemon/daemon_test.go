@@ -171,14 +171,23 @@ func subscribe(t *testing.T, url, subject string) chan *nats.Msg {
 }
 
 // TestMetrics checks the Prometheus endpoint: after a replay, the packet
-// counter equals the records sent and per-rule counters are exported.
+// counter equals the records sent and per-rule counters are exported; a
+// connection over --max-sensors-per-address is refused and counted.
 func TestMetrics(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	r := start(t, func(c *daemon.Config) { c.Metrics = addr })
+	r := start(t, func(c *daemon.Config) { c.Metrics, c.MaxSensorsPerAddress = addr, 1 })
 	// A connection that sends no NCF is dropped and counted.
 	junk, err := net.Dial("tcp", r.listen)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// While it is open, a second one from its address is over the cap.
+	if second, err := net.Dial("tcp", r.listen); err == nil {
+		second.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := second.Read(make([]byte, 1)); err != io.EOF {
+			t.Errorf("a second connection from one address with --max-sensors-per-address 1: %v, want it closed", err)
+		}
+		second.Close()
 	}
 	junk.Write([]byte(strings.Repeat("GET / HTTP/1.1\r\n", 4)))
 	io.Copy(io.Discard, junk)
@@ -208,6 +217,7 @@ func TestMetrics(t *testing.T) {
 	for _, want := range []string{`vigil_rule_matches_total{sid="2100201"} 1`, "vigil_alerts_total 3", "vigil_sensors_connected", "vigil_alerts_pending ",
 		"vigil_sensor_connections_accepted_total 2", `vigil_sensor_connections_dropped_total{reason="bad_header"} 1`,
 		`vigil_sensor_connections_dropped_total{reason="idle"} 0`, `vigil_sensor_connections_refused_total{reason="max_conns"} 0`,
+		`vigil_sensor_connections_refused_total{reason="max_conns_per_address"} 1`,
 		`vigil_responses_total{outcome="queued"} 0`, `vigil_responses_total{outcome="sent"} 0`, "vigil_records_compressed_total 0",
 		"vigil_stream_segments_total ", `vigil_stream_events_total{kind="gap"} `, "vigil_stream_memory_bytes ",
 		"vigil_defrag_fragments_total 0", `vigil_defrag_anomalies_total{kind="overlap"} 0`, "vigil_clock_steps_total 0",
@@ -540,7 +550,7 @@ func TestSettings(t *testing.T) {
 	cfg.Rules = []string{"from-file.yaml"}
 	values := map[string]string{
 		"nats-listen": "127.0.0.1:0", "jetstream": "false", "stream-max-age": "1h",
-		"stream-max-bytes": "1024", "max-sensors": "3", "dry-run": "true", "rules": "a.yaml",
+		"stream-max-bytes": "1024", "max-sensors": "3", "max-sensors-per-address": "2", "dry-run": "true", "rules": "a.yaml",
 	}
 	settings := map[string]bool{}
 	for _, s := range cfg.Settings() {
@@ -563,7 +573,7 @@ func TestSettings(t *testing.T) {
 		t.Errorf("file-only keys became settings: %v", settings)
 	}
 	if cfg.NATSListen != "127.0.0.1:0" || cfg.JetStream || cfg.StreamMaxAge != time.Hour || cfg.StreamMaxBytes != 1024 ||
-		cfg.MaxSensors != 3 || !cfg.Respond.DryRun || strings.Join(cfg.Rules, ",") != "a.yaml,b.yaml" {
+		cfg.MaxSensors != 3 || cfg.MaxSensorsPerAddress != 2 || !cfg.Respond.DryRun || strings.Join(cfg.Rules, ",") != "a.yaml,b.yaml" {
 		t.Errorf("settings did not reach the config: %+v", cfg)
 	}
 }

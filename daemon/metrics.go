@@ -37,7 +37,7 @@ var (
 	descClockStep  = prometheus.NewDesc("vigil_clock_steps_total", "Threshold and de-duplication windows restarted because packet time stepped back (daylight-saving fall-back, sensor clock reset).", nil, nil)
 	descCompressed = prometheus.NewDesc("vigil_records_compressed_total", "Compressed NCF records, evaluated without decoding.", nil, nil)
 	descConnIn     = prometheus.NewDesc("vigil_sensor_connections_accepted_total", "Sensor connections accepted.", nil, nil)
-	descConnRefuse = prometheus.NewDesc("vigil_sensor_connections_refused_total", "Sensor connections refused, by reason (not_allowed, max_conns, closing).", []string{"reason"}, nil)
+	descConnRefuse = prometheus.NewDesc("vigil_sensor_connections_refused_total", "Sensor connections refused, by reason (not_allowed, max_conns, max_conns_per_address, closing).", []string{"reason"}, nil)
 	descConnDrop   = prometheus.NewDesc("vigil_sensor_connections_dropped_total", "Sensor connections dropped, by reason (idle, record_timeout, write_timeout, bad_header, truncated, read_error, write_error).", []string{"reason"}, nil)
 	descConnClosed = prometheus.NewDesc("vigil_sensor_connections_disconnected_total", "Sensor connections that ended cleanly, or at shutdown.", nil, nil)
 	descResponses  = prometheus.NewDesc("vigil_responses_total", "Response frames, by outcome: queued (taken by a sensor's inject queue), dropped (refused by it), sent (written to the sensor), failed (queued, never written).", []string{"outcome"}, nil)

@@ -330,3 +330,84 @@ func TestResponseOutcomes(t *testing.T) {
 		t.Errorf("sensor stats %+v, responses %+v, %d frames received", st, rs, received)
 	}
 }
+
+// dialFrom connects to addr from the local IP address from.
+func dialFrom(t *testing.T, from, addr string) (net.Conn, error) {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c, err := d.Dial("tcp", addr)
+	if err == nil {
+		t.Cleanup(func() { c.Close() })
+	}
+	return c, err
+}
+
+// TestOneAddressCannotFillTheCap: one host holding its cap of connections
+// open and opening 100 more is refused for max_conns_per_address, counted
+// and logged under that reason, while a sensor from a second address
+// (127.0.0.2) connects and gets its alerts; once one of the first host's
+// connections ends, it may open another.
+func TestOneAddressCannotFillTheCap(t *testing.T) {
+	const perAddr = 4
+	logs := &logBuffer{}
+	cfg := hostileConfig()
+	cfg.MaxConnsPerAddr, cfg.IdleTimeout = perAddr, time.Minute
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	addr, sink, srv := server(t, synRule, cfg)
+	var held []net.Conn
+	for range perAddr {
+		c, err := dialFrom(t, "127.0.0.1", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	waitFor(t, func() bool { return srv.Stats().Accepted == perAddr })
+	refused := uint64(0)
+	for range 100 {
+		c, err := dialFrom(t, "127.0.0.1", addr)
+		if err != nil {
+			continue // the backlog may overflow; what was accepted counts
+		}
+		refused++
+		c.Close()
+	}
+	waitFor(t, func() bool { return srv.Stats().Refused[sensor.RefusedAddrFull] == refused })
+	if st := srv.Stats(); st.Accepted != perAddr || st.Refused[sensor.RefusedFull] != 0 || len(st.Sensors) != perAddr {
+		t.Errorf("after %d connections over the cap of one address: %+v", refused, st)
+	}
+	if lines := logs.lines("reason=" + sensor.RefusedAddrFull); len(lines) != 5 {
+		t.Errorf("%d refusal lines for %d refusals at once, want 5:\n%s", len(lines), refused, strings.Join(lines, "\n"))
+	}
+
+	other, err := dialFrom(t, "127.0.0.2", addr)
+	if err != nil {
+		t.Skipf("no second loopback address: %v", err)
+	}
+	if _, err := other.Write(telnetNCF(t)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-sink:
+		if a.Sensor != other.LocalAddr().String() {
+			t.Fatalf("an alert from %s, want from %s", a.Sensor, other.LocalAddr())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the sensor of the second address got no alert")
+	}
+	if st := srv.Stats(); st.Accepted != perAddr+1 {
+		t.Errorf("the second address was not admitted: %+v", st)
+	}
+
+	held[0].Close()
+	waitFor(t, func() bool { return len(srv.Stats().Sensors) == perAddr })
+	again, err := dialFrom(t, "127.0.0.1", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return srv.Stats().Accepted == perAddr+2 })
+	if n := srv.Stats().Refused[sensor.RefusedAddrFull]; n != refused {
+		t.Errorf("%d refused after a slot of the first address was freed, want %d", n, refused)
+	}
+	again.Close()
+}

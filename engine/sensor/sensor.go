@@ -10,8 +10,9 @@
 // complete Config.RecordTimeout later, when it does not take the frames
 // injected into it within Config.WriteTimeout, when it sends an impossible
 // record header (NCF has no sync marker: the stream cannot be trusted
-// after one), or when it breaks mid-record. The allow-list and the
-// connection cap refuse connections at once. Every outcome is counted by
+// after one), or when it breaks mid-record. The allow-list, the connection
+// cap and the cap per remote address refuse connections at once, so that
+// one host cannot take every slot. Every outcome is counted by
 // reason (Stats) and logged, at most a few lines at once and then one a
 // second per kind of outcome, with the number of lines held back; the
 // other sensors are never affected.
@@ -41,6 +42,9 @@ import (
 const (
 	// DefaultMaxConns is the cap on concurrent sensors.
 	DefaultMaxConns = 64
+	// DefaultMaxConnsPerAddr is the cap on concurrent sensors from one
+	// remote IP address.
+	DefaultMaxConnsPerAddr = 8
 	// DefaultIdleTimeout is how long a sensor may send nothing between
 	// records.
 	DefaultIdleTimeout = 2 * time.Minute
@@ -54,9 +58,10 @@ const (
 
 // Why a connection was refused: the keys of Stats.Refused.
 const (
-	RefusedNotAllowed = "not_allowed" // its address is not in Config.Allow
-	RefusedFull       = "max_conns"   // Config.MaxConns sensors are connected
-	RefusedClosing    = "closing"     // the Server is shutting down
+	RefusedNotAllowed = "not_allowed"           // its address is not in Config.Allow
+	RefusedFull       = "max_conns"             // Config.MaxConns sensors are connected
+	RefusedAddrFull   = "max_conns_per_address" // Config.MaxConnsPerAddr sensors are connected from its address
+	RefusedClosing    = "closing"               // the Server is shutting down
 )
 
 // Why a connection was dropped: the keys of Stats.Dropped.
@@ -71,7 +76,7 @@ const (
 )
 
 var (
-	refusedReasons = []string{RefusedNotAllowed, RefusedFull, RefusedClosing}
+	refusedReasons = []string{RefusedNotAllowed, RefusedFull, RefusedAddrFull, RefusedClosing}
 	droppedReasons = []string{DroppedIdle, DroppedRecordTimeout, DroppedWriteTimeout, DroppedBadHeader,
 		DroppedTruncated, DroppedReadError, DroppedWriteError}
 )
@@ -88,6 +93,9 @@ type Config struct {
 	Allow []netip.Prefix
 	// MaxConns caps concurrent sensors (default DefaultMaxConns).
 	MaxConns int
+	// MaxConnsPerAddr caps concurrent sensors from one remote IP address
+	// (default DefaultMaxConnsPerAddr; negative: no cap but MaxConns).
+	MaxConnsPerAddr int
 	// Names maps a sensor's IP address to its name; a sensor not listed is
 	// named by its remote address ("10.0.0.7:51234").
 	Names map[netip.Addr]string
@@ -149,6 +157,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
+	byAddr map[netip.Addr]int // connections open per remote address
 	closed bool
 	wg     sync.WaitGroup
 
@@ -166,6 +175,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.MaxConnsPerAddr == 0 {
+		cfg.MaxConnsPerAddr = DefaultMaxConnsPerAddr
 	}
 	if cfg.Zone == nil {
 		cfg.Zone = time.UTC
@@ -187,7 +199,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[*conn]struct{}{},
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[*conn]struct{}{}, byAddr: map[netip.Addr]int{},
 		refused: counters(refusedReasons), dropped: counters(droppedReasons)}
 	return s, nil
 }
@@ -248,7 +260,7 @@ func (s *Server) isClosed() bool {
 	return s.closed
 }
 
-// admit applies the allow-list and the cap, then serves the connection.
+// admit applies the allow-list and the caps, then serves the connection.
 func (s *Server) admit(nc net.Conn) {
 	remote := addrOf(nc.RemoteAddr())
 	if !s.allowed(remote) {
@@ -256,17 +268,23 @@ func (s *Server) admit(nc net.Conn) {
 		return
 	}
 	s.mu.Lock()
-	if s.closed || len(s.conns) >= s.cfg.MaxConns {
-		reason := RefusedFull
-		if s.closed {
-			reason = RefusedClosing
-		}
+	reason := ""
+	switch {
+	case s.closed:
+		reason = RefusedClosing
+	case len(s.conns) >= s.cfg.MaxConns:
+		reason = RefusedFull
+	case s.cfg.MaxConnsPerAddr > 0 && s.byAddr[remote] >= s.cfg.MaxConnsPerAddr:
+		reason = RefusedAddrFull
+	}
+	if reason != "" {
 		s.mu.Unlock()
 		s.refuse(nc, reason)
 		return
 	}
 	c := s.newConn(nc, remote)
 	s.conns[c] = struct{}{}
+	s.byAddr[remote]++
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.accepted.Add(1)
@@ -282,7 +300,8 @@ func (s *Server) refuse(nc net.Conn, reason string) {
 	s.refused[reason].Add(1)
 	nc.Close()
 	if held, ok := s.lines.allow("refused " + reason); ok {
-		s.log.Warn("sensor refused", "reason", reason, "remote", nc.RemoteAddr().String(), "max_conns", s.cfg.MaxConns, "suppressed", held)
+		s.log.Warn("sensor refused", "reason", reason, "remote", nc.RemoteAddr().String(),
+			"max_conns", s.cfg.MaxConns, "max_conns_per_address", s.cfg.MaxConnsPerAddr, "suppressed", held)
 	}
 }
 
@@ -391,12 +410,13 @@ func (s *Server) Stats() Stats {
 
 // conn is one sensor connection.
 type conn struct {
-	s     *Server
-	nc    net.Conn
-	src   Feed
-	inj   *injector
-	zone  *time.Location
-	since time.Time
+	s      *Server
+	nc     net.Conn
+	remote netip.Addr // its key in Server.byAddr
+	src    Feed
+	inj    *injector
+	zone   *time.Location
+	since  time.Time
 
 	// why is the first reason found to drop the connection, with its
 	// error; empty for a clean end.
@@ -418,7 +438,7 @@ func (s *Server) newConn(nc net.Conn, remote netip.Addr) *conn {
 		tc.SetKeepAlive(true)
 		tc.SetKeepAlivePeriod(30 * time.Second)
 	}
-	c := &conn{s: s, nc: nc, zone: zone, since: time.Now()}
+	c := &conn{s: s, nc: nc, remote: remote, zone: zone, since: time.Now()}
 	c.inj = newInjector(c, s.cfg.InjectQueue)
 	c.src = s.cfg.Pipeline.Open(engine.SourceConfig{Name: name, Injector: c.inj, InjectorQueues: true})
 	return c
@@ -471,6 +491,9 @@ func (c *conn) serve() {
 	// never show an ended connection as connected.
 	s.mu.Lock()
 	delete(s.conns, c)
+	if s.byAddr[c.remote]--; s.byAddr[c.remote] <= 0 {
+		delete(s.byAddr, c.remote)
+	}
 	s.mu.Unlock()
 	st := c.src.Stats()
 	if c.why == "" {
