@@ -69,6 +69,8 @@ type Alert struct {
 	DNS  *DNS  // the DNS message the packet carries; nil without one
 	ARP  *ARP  // the ARP packet (which has no IP addresses); nil for others
 
+	Tunnel *Tunnel // the outermost IP packet of a tunnelled packet; nil for others
+
 	GID       int // generator id; always 1 for Vigil rules
 	SID       int // rule id
 	Rev       int // rule revision
@@ -117,6 +119,27 @@ type Flow struct {
 	SrcIP, DestIP                string
 	SrcPort, DestPort            int
 }
+
+// Tunnel is the "tunnel" object of an alert on a packet that travelled
+// inside another IP packet (IP in IP, GRE, ERSPAN, VXLAN, Geneve, Teredo),
+// as Suricata 7 writes it: the outermost IP packet's addresses, its UDP
+// ports (0 for the tunnels that have none), its IP protocol as proto, the
+// number of IP packets around the inspected one (Depth, 1 behind one
+// tunnel) and its frame number (PcapCnt, omitted when 0). Suricata's
+// "pkt_src" is written as "wire/pcap": the outer packet was read from a
+// sensor or a capture file. Encapsulations below IP (VLAN, MPLS, PPPoE)
+// are not tunnels.
+type Tunnel struct {
+	SrcIP, DestIP     string
+	SrcPort, DestPort int
+	Proto             string
+	Depth             int
+	PcapCnt           int
+}
+
+// PktSrcWire is the tunnel object's "pkt_src": Suricata's word for a
+// packet read from the wire or a capture file.
+const PktSrcWire = "wire/pcap"
 
 // HTTP is the "http" object: an HTTP/1.x request (Method, URL, Hostname,
 // UserAgent...) or response (Status...); empty strings and a zero Status

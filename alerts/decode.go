@@ -61,6 +61,10 @@ func Decode(data []byte) (*Alert, error) {
 	if e.Alert.Metadata != nil && len(e.Alert.Metadata.Tags) > 0 {
 		a.Tags = e.Alert.Metadata.Tags
 	}
+	if t := e.Tunnel; t != nil {
+		a.Tunnel = &Tunnel{SrcIP: t.SrcIP, DestIP: t.DestIP, SrcPort: t.SrcPort, DestPort: t.DestPort,
+			Proto: t.Proto, Depth: t.Depth, PcapCnt: t.PcapCnt}
+	}
 	if f := e.Flow; f != nil {
 		start, err := parseTime("flow.start", f.Start)
 		if err != nil {

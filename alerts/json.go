@@ -12,10 +12,14 @@ import (
 //
 //	timestamp, event_type (EventAlert, EventSummary with a summary),
 //	schema_version, sensor, flow_id, community_id (when set), pcap_cnt,
-//	pcap_filename (when set), src_ip, src_port, dest_ip, dest_port, proto,
+//	pcap_filename (when set), src_ip, src_port, dest_ip, dest_port, proto
+//	(addresses and proto when set, ports when not 0, as Suricata omits
+//	them for ARP and ICMP),
 //	direction (when set), app_proto (when set),
 //	alert {action, gid, signature_id, rev, signature, category, severity,
 //	       metadata {tags} (when there are tags)},
+//	tunnel {src_ip, src_port, dest_ip, dest_port, proto, depth,
+//	        pcap_cnt (when not 0), pkt_src} (when set),
 //	http {hostname, url, http_user_agent, http_content_type, http_refer,
 //	      http_method, protocol, status; each when set} (when set),
 //	tls {sni, version; each when set} (when set),
@@ -54,16 +58,11 @@ func (a *Alert) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `,"pcap_cnt":`...)
 	dst = strconv.AppendInt(dst, int64(a.PcapCnt), 10)
 	dst = appendKey(dst, "pcap_filename", a.PcapFilename)
-	dst = append(dst, `,"src_ip":`...)
-	dst = appendString(dst, a.SrcIP)
-	dst = append(dst, `,"src_port":`...)
-	dst = strconv.AppendInt(dst, int64(a.SrcPort), 10)
-	dst = append(dst, `,"dest_ip":`...)
-	dst = appendString(dst, a.DestIP)
-	dst = append(dst, `,"dest_port":`...)
-	dst = strconv.AppendInt(dst, int64(a.DestPort), 10)
-	dst = append(dst, `,"proto":`...)
-	dst = appendString(dst, a.Proto)
+	dst = appendKey(dst, "src_ip", a.SrcIP)
+	dst = appendPort(dst, "src_port", a.SrcPort)
+	dst = appendKey(dst, "dest_ip", a.DestIP)
+	dst = appendPort(dst, "dest_port", a.DestPort)
+	dst = appendKey(dst, "proto", a.Proto)
 	dst = appendKey(dst, "direction", a.Direction)
 	dst = appendKey(dst, "app_proto", a.AppProto)
 
@@ -92,6 +91,25 @@ func (a *Alert) AppendJSON(dst []byte) []byte {
 		dst = append(dst, "]}"...)
 	}
 	dst = append(dst, '}')
+	if t := a.Tunnel; t != nil {
+		dst = append(dst, `,"tunnel":{"src_ip":`...)
+		dst = appendString(dst, t.SrcIP)
+		dst = append(dst, `,"src_port":`...)
+		dst = strconv.AppendInt(dst, int64(t.SrcPort), 10)
+		dst = append(dst, `,"dest_ip":`...)
+		dst = appendString(dst, t.DestIP)
+		dst = append(dst, `,"dest_port":`...)
+		dst = strconv.AppendInt(dst, int64(t.DestPort), 10)
+		dst = append(dst, `,"proto":`...)
+		dst = appendString(dst, t.Proto)
+		dst = append(dst, `,"depth":`...)
+		dst = strconv.AppendInt(dst, int64(t.Depth), 10)
+		if t.PcapCnt != 0 {
+			dst = append(dst, `,"pcap_cnt":`...)
+			dst = strconv.AppendInt(dst, int64(t.PcapCnt), 10)
+		}
+		dst = append(dst, `,"pkt_src":"`+PktSrcWire+`"}`...)
+	}
 	dst = a.appendApp(dst)
 	if f := a.Flow; f != nil {
 		dst = append(dst, `,"flow":{"pkts_toserver":`...)
@@ -243,6 +261,17 @@ func appendKey(dst []byte, key, value string) []byte {
 	dst = append(dst, key...)
 	dst = append(dst, '"', ':')
 	return appendString(dst, value)
+}
+
+// appendPort appends ,"key":port, or nothing when port is 0.
+func appendPort(dst []byte, key string, port int) []byte {
+	if port == 0 {
+		return dst
+	}
+	dst = append(dst, ',', '"')
+	dst = append(dst, key...)
+	dst = append(dst, '"', ':')
+	return strconv.AppendInt(dst, int64(port), 10)
 }
 
 // closeObject ends an object whose members appendKey wrote from offset n:

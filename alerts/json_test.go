@@ -3,6 +3,7 @@ package alerts
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -160,4 +161,44 @@ func BenchmarkEncodeThroughSchema(b *testing.B) {
 		encode()
 	}
 	b.SetBytes(int64(buf.Len()))
+}
+
+// TestOmittedKeys: as in Suricata's records, an ARP alert has no src_ip,
+// dest_ip, proto or ports, an ICMP one no ports, and only a tunnelled
+// packet's alert has a tunnel object, with pcap_cnt when known.
+func TestOmittedKeys(t *testing.T) {
+	keys := func(a *Alert) map[string]any {
+		var m map[string]any
+		if err := json.Unmarshal(a.AppendJSON(nil), &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	arp := sampleAlert()
+	arp.SrcIP, arp.DestIP, arp.Proto, arp.SrcPort, arp.DestPort = "", "", "", 0, 0
+	arp.ARP = &ARP{Opcode: 1, SrcMAC: "18:60:24:8d:97:ba", SrcIP: "10.204.1.5", DestMAC: "00:00:00:00:00:00", DestIP: "0.0.0.0"}
+	m := keys(arp)
+	for _, k := range []string{"src_ip", "dest_ip", "proto", "src_port", "dest_port", "tunnel"} {
+		if _, ok := m[k]; ok {
+			t.Errorf("ARP alert has %s: %v", k, m)
+		}
+	}
+	icmp := sampleAlert()
+	icmp.Proto, icmp.SrcPort, icmp.DestPort = "ICMP", 0, 0
+	m = keys(icmp)
+	if _, ok := m["src_port"]; ok || m["src_ip"] != "10.0.0.5" || m["proto"] != "ICMP" {
+		t.Errorf("ICMP alert: %v", m)
+	}
+	tun := sampleAlert()
+	tun.Tunnel = &Tunnel{SrcIP: "203.0.113.1", DestIP: "203.0.113.2", Proto: "GRE", Depth: 2}
+	m = keys(tun)
+	want := map[string]any{"src_ip": "203.0.113.1", "src_port": 0.0, "dest_ip": "203.0.113.2", "dest_port": 0.0,
+		"proto": "GRE", "depth": 2.0, "pkt_src": "wire/pcap"}
+	if got, _ := m["tunnel"].(map[string]any); !reflect.DeepEqual(got, want) {
+		t.Errorf("tunnel %v, want %v", m["tunnel"], want)
+	}
+	tun.Tunnel.PcapCnt = 9
+	if got := keys(tun)["tunnel"].(map[string]any)["pcap_cnt"]; got != 9.0 {
+		t.Errorf("tunnel.pcap_cnt %v, want 9", got)
+	}
 }

@@ -16,7 +16,9 @@ package alerts
 // (Suricata's "host" is a configured sensor name; Vigil's sensor is the
 // CommView connection or capture file), the vigil object and summary.
 // alert.metadata holds rule metadata, which Suricata leaves free-form;
-// Vigil writes the rule's tags there.
+// Vigil writes the rule's tags there. As in Suricata's records, a packet
+// without IP addresses (ARP) has no src_ip, dest_ip or proto, and one
+// without ports (ICMP, ARP) no src_port or dest_port.
 type eveRecord struct {
 	Timestamp     string      `json:"timestamp"`
 	EventType     string      `json:"event_type"` // EventAlert or EventSummary
@@ -26,14 +28,15 @@ type eveRecord struct {
 	CommunityID   string      `json:"community_id,omitempty"`
 	PcapCnt       int         `json:"pcap_cnt"`
 	PcapFilename  string      `json:"pcap_filename,omitempty"`
-	SrcIP         string      `json:"src_ip"`
-	SrcPort       int         `json:"src_port"`
-	DestIP        string      `json:"dest_ip"`
-	DestPort      int         `json:"dest_port"`
-	Proto         string      `json:"proto"`
+	SrcIP         string      `json:"src_ip,omitempty"`
+	SrcPort       int         `json:"src_port,omitempty"`
+	DestIP        string      `json:"dest_ip,omitempty"`
+	DestPort      int         `json:"dest_port,omitempty"`
+	Proto         string      `json:"proto,omitempty"`
 	Direction     string      `json:"direction,omitempty"`
 	AppProto      string      `json:"app_proto,omitempty"`
 	Alert         eveAlert    `json:"alert"`
+	Tunnel        *eveTunnel  `json:"tunnel,omitempty"`
 	HTTP          *HTTP       `json:"http,omitempty"`
 	TLS           *TLS        `json:"tls,omitempty"`
 	DNS           *eveDNS     `json:"dns,omitempty"`
@@ -52,6 +55,19 @@ type eveAlert struct {
 	Category    string       `json:"category"`
 	Severity    int          `json:"severity"`
 	Metadata    *eveMetadata `json:"metadata,omitempty"` // only with tags
+}
+
+// eveTunnel is eveRecord's "tunnel" object (Tunnel); PktSrc is always
+// PktSrcWire.
+type eveTunnel struct {
+	SrcIP    string `json:"src_ip"`
+	SrcPort  int    `json:"src_port"`
+	DestIP   string `json:"dest_ip"`
+	DestPort int    `json:"dest_port"`
+	Proto    string `json:"proto"`
+	Depth    int    `json:"depth"`
+	PcapCnt  int    `json:"pcap_cnt,omitempty"`
+	PktSrc   string `json:"pkt_src"`
 }
 
 // eveMetadata is eveRecord's "alert.metadata" object.

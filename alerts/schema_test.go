@@ -105,6 +105,13 @@ func goldenAlerts() []*Alert {
 			DNS:    &DNS{Response: true, ID: 4660, RRName: "nope.example", RRType: "AAAA", Opcode: 2, Flags: 0x9583, Rcode: "NXDOMAIN"},
 			Action: ActionAllowed, GID: 1, SID: 6, Rev: 1, Signature: "nxdomain", Severity: 3, SeverityWord: "low",
 		},
+		// TCP inside VXLAN: the tunnel object holds the outer UDP packet.
+		{
+			Timestamp: ts, Sensor: "vxlan.pcap", FlowID: 12, PcapCnt: 1, PcapFilename: "testdata/tunnels/vxlan.pcap",
+			SrcIP: "192.0.2.10", SrcPort: 40004, DestIP: "198.51.100.20", DestPort: 80, Proto: "TCP", Direction: ToServer,
+			Tunnel: &Tunnel{SrcIP: "203.0.113.1", SrcPort: 51000, DestIP: "203.0.113.2", DestPort: 4789, Proto: "UDP", Depth: 1, PcapCnt: 1},
+			Action: ActionAllowed, GID: 1, SID: 91301, Rev: 1, Signature: "http SYN inside VXLAN", Severity: 3, SeverityWord: "low",
+		},
 		// Nothing but a time: every key that may be left out is.
 		{Timestamp: time.Unix(0, 0).UTC()},
 	}

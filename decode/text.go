@@ -11,12 +11,15 @@ import (
 var netipZero netip.Addr
 
 // protoNames holds proto's text for every IP protocol number, so that
-// setting it does not allocate.
+// setting it does not allocate: Suricata's EVE names for the protocols
+// Vigil decodes (those that carry tunnels included), the number for
+// others.
 var protoNames = func() (t [256]string) {
 	for i := range t {
 		t[i] = strconv.Itoa(i)
 	}
 	t[1], t[6], t[17], t[58] = "ICMP", "TCP", "UDP", "IPv6-ICMP"
+	t[4], t[41], t[47] = "IP-in-IP", "IPv6", "GRE"
 	return t
 }()
 

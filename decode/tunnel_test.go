@@ -93,13 +93,13 @@ func TestTunnels(t *testing.T) {
 	}{
 		{"gre.pcap", 1, func(t *testing.T, p *field.Packet) {
 			inner4(t, p, 23)
-			outer(t, p, "203.0.113.1", "203.0.113.2", "47", 0, 0)
+			outer(t, p, "203.0.113.1", "203.0.113.2", "GRE", 0, 0)
 			eq(t, "gre", p.GRE, field.GRE{Present: true, Proto: 0x0800, Protos: ints(0x0800)})
 			eq(t, "meta", [3]int{p.Meta.L3, p.Meta.L4, p.Meta.IPProto}, [3]int{14 + 20 + 4, 14 + 20 + 4 + 20, 6})
 			eq(t, "eth.type", p.Eth.Type, 0x0800)
 		}},
 		{"gre.pcap", 2, func(t *testing.T, p *field.Packet) {
-			outer(t, p, "2001:db8:1::1", "2001:db8:1::2", "47", 0, 0)
+			outer(t, p, "2001:db8:1::1", "2001:db8:1::2", "GRE", 0, 0)
 			eq(t, "gre", p.GRE, field.GRE{Present: true, Proto: 0x86dd, Key: 7, Protos: ints(0x86dd), Keys: ints(7)})
 			eq(t, "ipv6.src", p.IPv6.Src, "2001:db8::10")
 			eq(t, "ip", p.IP.Present, false)
@@ -172,16 +172,16 @@ func TestTunnels(t *testing.T) {
 		}},
 		{"ipip.pcap", 1, func(t *testing.T, p *field.Packet) {
 			inner4(t, p, 25)
-			outer(t, p, "203.0.113.1", "203.0.113.2", "4", 0, 0)
+			outer(t, p, "203.0.113.1", "203.0.113.2", "IP-in-IP", 0, 0)
 		}},
 		{"ipip.pcap", 2, func(t *testing.T, p *field.Packet) {
-			outer(t, p, "203.0.113.1", "203.0.113.2", "41", 0, 0)
+			outer(t, p, "203.0.113.1", "203.0.113.2", "IPv6", 0, 0)
 			eq(t, "ip", p.IP.Present, false)
 			eq(t, "ipv6.dst", p.IPv6.Dst, "2001:db8::20")
 		}},
 		{"ipip.pcap", 3, func(t *testing.T, p *field.Packet) {
 			inner4(t, p, 25)
-			outer(t, p, "2001:db8:1::1", "2001:db8:1::2", "4", 0, 0)
+			outer(t, p, "2001:db8:1::1", "2001:db8:1::2", "IP-in-IP", 0, 0)
 		}},
 		{"teredo.pcap", 1, func(t *testing.T, p *field.Packet) {
 			eq(t, "teredo", p.Teredo.Present, true)

@@ -47,6 +47,10 @@ func newAlert(r *rules.Rule, p *field.Packet, src *Source, flowID uint64, flowAp
 		a.ARP = &alerts.ARP{Opcode: r.Opcode, SrcMAC: strings.Clone(r.Src.HWMac), SrcIP: strings.Clone(r.Src.ProtoIPv4),
 			DestMAC: strings.Clone(r.Dst.HWMac), DestIP: strings.Clone(r.Dst.ProtoIPv4)}
 	}
+	if t := &p.Tunnel; t.Present {
+		a.Tunnel = &alerts.Tunnel{SrcIP: strings.Clone(t.SrcIP), DestIP: strings.Clone(t.DestIP), SrcPort: t.SrcPort,
+			DestPort: t.DestPort, Proto: strings.Clone(t.Proto), Depth: t.Depth, PcapCnt: p.Frame.Number}
+	}
 	return a
 }
 

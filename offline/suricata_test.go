@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -231,4 +232,106 @@ func TestBuiltinAlertsValidate(t *testing.T) {
 		kinds[fmt.Sprint(r["event_type"], " ", r["app_proto"] != nil, " ", r["flow"] != nil)] = true
 	}
 	t.Logf("%d alerts validated; event_type, app_proto?, flow?: %v", len(lines), kinds)
+}
+
+// TestSuricataTunnels runs a rule on every tunnelled packet over the
+// tunnel captures through Vigil and (when installed) Suricata 7, which
+// alerts on every packet, and compares the tunnel object of the alerts
+// on the same frame (Vigil's pcap_cnt, Suricata's tunnel.pcap_cnt) key by
+// key, addresses as addresses; each capture must have such a frame. Every
+// Vigil alert must carry a tunnel object and validate against Suricata's
+// EVE schema.
+func TestSuricataTunnels(t *testing.T) {
+	schema, err := eveschema.Load("../" + eveschema.File)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	set, err := rules.LoadFS(fstest.MapFS{"t.yaml": {Data: []byte("rules:\n  - {sid: 1, name: tunnelled, condition: tunnel.present}\n")}}, "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	suricata, _ := exec.LookPath("suricata")
+	for _, c := range []string{"gre", "erspan", "pptp", "vxlan", "geneve", "teredo", "ipip"} {
+		t.Run(c, func(t *testing.T) {
+			capture := "../testdata/tunnels/" + c + ".pcap"
+			out, _, err := run(t, Config{Rules: set, Files: []string{capture}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			vigil := map[float64]map[string]any{}
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				if schema != nil {
+					for _, p := range schema.Check([]byte(line)) {
+						t.Errorf("schema: %s in %s", p, line)
+					}
+				}
+				var a map[string]any
+				if err := json.Unmarshal([]byte(line), &a); err != nil {
+					t.Fatal(err)
+				}
+				tun, ok := a["tunnel"].(map[string]any)
+				if !ok || tun["pcap_cnt"] != a["pcap_cnt"] {
+					t.Errorf("alert without a tunnel object of its frame: %s", line)
+					continue
+				}
+				vigil[a["pcap_cnt"].(float64)] = tun
+			}
+			if suricata == "" {
+				t.Skip("suricata is not installed")
+			}
+			dir := t.TempDir()
+			rulesFile := filepath.Join(dir, "t.rules")
+			if err := os.WriteFile(rulesFile, []byte(`alert ip any any -> any any (msg:"any"; sid:1;)`+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(suricata, "-r", capture, "-S", rulesFile, "-l", dir, "-k", "none", "--runmode", "single")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("suricata: %v\n%s", err, b)
+			}
+			eve, err := os.ReadFile(filepath.Join(dir, "eve.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			common := 0
+			for _, line := range strings.Split(strings.TrimSpace(string(eve)), "\n") {
+				var b map[string]any
+				if err := json.Unmarshal([]byte(line), &b); err != nil {
+					t.Fatal(err)
+				}
+				theirs, ok := b["tunnel"].(map[string]any)
+				if !ok {
+					continue
+				}
+				ours, ok := vigil[theirs["pcap_cnt"].(float64)]
+				if !ok {
+					t.Errorf("frame %v: Suricata wrote a tunnel object, Vigil raised no alert", theirs["pcap_cnt"])
+					continue
+				}
+				common++
+				for k, want := range theirs {
+					got := ours[k]
+					if k == "src_ip" || k == "dest_ip" {
+						got, want = canonicalIP(got), canonicalIP(want)
+					}
+					if got != want {
+						t.Errorf("frame %v: tunnel.%s is %v, Suricata %v", theirs["pcap_cnt"], k, got, want)
+					}
+				}
+			}
+			if common == 0 {
+				t.Errorf("no frame with a tunnel object from both")
+			}
+			t.Logf("%d frames compared", common)
+		})
+	}
+}
+
+// canonicalIP returns an address's text in one spelling (Suricata writes
+// IPv6 addresses in full).
+func canonicalIP(v any) any {
+	s, _ := v.(string)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.String()
+	}
+	return v
 }

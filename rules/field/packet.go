@@ -77,7 +77,7 @@ type Packet struct {
 	DestIP   string `expr:"dest_ip" doc:"destination IP address (IPv4 or IPv6 text), as EVE dest_ip"`
 	SrcPort  int    `expr:"src_port" doc:"TCP or UDP source port, 0 otherwise"`
 	DestPort int    `expr:"dest_port" doc:"TCP or UDP destination port, 0 otherwise"`
-	Proto    string `expr:"proto" doc:"IP protocol: TCP, UDP, ICMP, IPv6-ICMP, or the protocol number as text"` // "TCP", "UDP", "ICMP", "IPv6-ICMP", or the IP protocol number as text
+	Proto    string `expr:"proto" doc:"IP protocol as Suricata names it: TCP, UDP, ICMP, IPv6-ICMP, GRE, IPv6 (41), IP-in-IP (4), or the protocol number as text"`
 
 	// Meta is decoder output for Vigil itself (offsets, parsed addresses);
 	// conditions cannot see it.
@@ -321,7 +321,7 @@ type Tunnel struct {
 	DestIP   string `expr:"dest_ip" doc:"destination address of the outermost IP header (IPv4 or IPv6 text)"`
 	SrcPort  int    `expr:"src_port" doc:"outermost UDP source port (VXLAN, Geneve, Teredo), 0 otherwise"`
 	DestPort int    `expr:"dest_port" doc:"outermost UDP destination port (VXLAN, Geneve, Teredo), 0 otherwise"`
-	Proto    string `expr:"proto" doc:"IP protocol of the outermost IP header, written as proto"`
+	Proto    string `expr:"proto" doc:"IP protocol of the outermost IP header, written as proto (GRE, UDP, IPv6, IP-in-IP), as in EVE tunnel.proto"`
 	Depth    int    `expr:"depth" doc:"IP packets around the inspected one: 1 behind one tunnel"`
 }
 
