@@ -87,7 +87,12 @@ func TestFormatText(t *testing.T) {
 	}{
 		{Alert{HTTP: &HTTP{Method: "GET", Hostname: "example.com", URL: "/x\n", Protocol: "HTTP/1.1"}}, ` http="GET example.com/x\n HTTP/1.1"`},
 		{Alert{HTTP: &HTTP{Protocol: "HTTP/1.1", Status: 404}}, ` http="HTTP/1.1" status=404`},
-		{Alert{TLS: &TLS{SNI: "example.org", Version: "UNDETERMINED"}}, ` tls="example.org UNDETERMINED"`},
+		{Alert{TLS: &TLS{SNI: "example.org", Version: "UNDETERMINED"}}, ` tls="example.org"`},
+		{Alert{TLS: &TLS{Version: "UNDETERMINED"}}, ` tls="no SNI"`},
+		{Alert{TLS: &TLS{SNI: "example.org", Version: "TLS 1.3"}}, ` tls="example.org TLS 1.3"`},
+		{Alert{Tunnel: &Tunnel{SrcIP: "203.0.113.1", DestIP: "203.0.113.2", Proto: "GRE"}}, ` tunnel="GRE 203.0.113.1 -> 203.0.113.2"`},
+		{Alert{Tunnel: &Tunnel{SrcIP: "203.0.113.1", SrcPort: 51000, DestIP: "203.0.113.2", DestPort: 4789, Proto: "UDP"}},
+			` tunnel="UDP 203.0.113.1:51000 -> 203.0.113.2:4789"`},
 		{Alert{DNS: &DNS{Response: true, RRName: "nope.example", RRType: "AAAA", Rcode: "NXDOMAIN"}}, ` dns="nope.example AAAA" rcode=NXDOMAIN`},
 	} {
 		if got := FormatText(&tc.a); !strings.Contains(got, tc.want) {

@@ -12,7 +12,11 @@ import (
 //
 // An alert with an http, tls or dns object adds its main keys
 // (http="GET example.com/x HTTP/1.1" status=200, tls="example.org TLS 1.2",
-// dns="example.com A" rcode=NXDOMAIN). An ARP alert shows the ARP
+// dns="example.com A" rcode=NXDOMAIN); a TLS version not negotiated yet
+// (a ClientHello: EVE's "UNDETERMINED") is left out, and a hello without
+// a server name reads tls="no SNI". A tunnelled packet's alert adds its
+// outer packet: tunnel="GRE 203.0.113.1 -> 203.0.113.2". An ARP alert
+// shows the ARP
 // addresses instead of IP ones:
 // "10.204.1.5 (18:60:24:8d:97:ba) -> 0.0.0.0 (00:00:00:00:00:00) ARP request".
 //
@@ -58,12 +62,22 @@ func FormatText(a *Alert) string {
 			b.WriteString(" status=" + strconv.Itoa(a.HTTP.Status))
 		}
 	case a.TLS != nil:
-		b.WriteString(" tls=" + strconv.Quote(strings.TrimSpace(a.TLS.SNI+" "+a.TLS.Version)))
+		tls := a.TLS.SNI
+		if a.TLS.Version != TLSVersion(0) {
+			tls = strings.TrimSpace(tls + " " + a.TLS.Version)
+		}
+		if tls == "" {
+			tls = "no SNI"
+		}
+		b.WriteString(" tls=" + strconv.Quote(tls))
 	case a.DNS != nil:
 		b.WriteString(" dns=" + strconv.Quote(a.DNS.RRName+" "+a.DNS.RRType))
 		if a.DNS.Response {
 			b.WriteString(" rcode=" + clean(a.DNS.Rcode))
 		}
+	}
+	if t := a.Tunnel; t != nil {
+		b.WriteString(" tunnel=" + strconv.Quote(t.Proto+" "+endpoint(t.SrcIP, t.SrcPort)+" -> "+endpoint(t.DestIP, t.DestPort)))
 	}
 	if a.Summary != nil {
 		b.WriteString(" (")
