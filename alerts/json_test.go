@@ -99,6 +99,7 @@ func FuzzAppendJSON(f *testing.F) {
 			Signature: sig, Category: msg, Severity: n, SeverityWord: tag, Tags: []string{tag, sig},
 			Message: msg, Injected: []Injected{{Direction: dir, Type: tag, Seq: uint32(n), Ack: uint32(port)}},
 			Summary: &Summary{Count: n}, ID: id,
+			Tunnel: &Tunnel{SrcIP: sig, SrcPort: port, DestIP: dir, DestPort: n, Proto: tag, Depth: n, PcapCnt: port},
 		}
 		out := a.AppendJSON(nil)
 		if !json.Valid(out) {
