@@ -160,7 +160,9 @@ func New() *Decoder { return &Decoder{} }
 //
 // Decode owns every field of p except Frame.Time, Frame.Number, Frame.Len,
 // Sensor, NCF and Flow, which the engine fills (before or after Decode;
-// Decode leaves them alone). Nobody else writes the fields Decode owns: p
+// Decode leaves them alone). Frame.Len, when set before Decode, is the
+// frame's length on the wire, where an IP packet ends at the latest (see
+// wireEnd); when it is 0, an IP header's length is believed. Nobody else writes the fields Decode owns: p
 // must be zero (new or Reset) or hold a previous Decode's output, because
 // Decode clears only the layers whose Present flag is set. It then sets
 // Frame.Present, Frame.CapLen, Frame.Bytes and Meta.Raw, and the fields of

@@ -67,16 +67,40 @@ func (d *Decoder) ipv4(b []byte, off int) {
 	end := off + total
 	switch {
 	case total == 0: // left to the capture (TCP segmentation offload)
-		end = len(b)
+		end = max(len(b), d.wireEnd(b))
 	case total < ihl:
 		d.fail("ip", off, ErrMalformed, "IPv4 total length below header length")
 		return
+	}
+	if w := d.wireEnd(b); w >= 0 {
+		end = min(end, w)
 	}
 	if d.frag && (ip.Flags.MF || ip.FragOffset > 0) {
 		d.fragment4(b, off+ihl, end)
 		return
 	}
 	d.transport(b, off+ihl, end, ip.Proto, ip.FragOffset > 0, ip.Flags.MF)
+}
+
+// wireEnd returns where b, the buffer an IP header is read from, ends on
+// the wire: when b is the frame, at the frame's length on the wire
+// (Frame.Len, at least the bytes captured), or -1 when the caller did not
+// set it (the capture may be cut short of an unknown length); for a
+// reassembled datagram, at its end. An IP packet ends there at the
+// latest, whatever length its header claims: Wireshark cuts an IP packet
+// to its length only when that fits in the frame (packet-ip.c, "IPv4
+// total length exceeds packet length"; packet-ipv6.c, "IPv6 payload
+// length exceeds framing length"), so a TCP segment's length (tcp.len)
+// counts only the bytes the frame has on the wire.
+func (d *Decoder) wireEnd(b []byte) int {
+	raw := d.p.Meta.Raw
+	if len(b) == 0 || len(raw) != len(b) || &raw[0] != &b[0] {
+		return len(b)
+	}
+	if n := d.p.Frame.Len; n > 0 {
+		return max(n, len(b))
+	}
+	return -1
 }
 
 // setIP fills the version-agnostic fields of an IP header at off.
@@ -119,8 +143,11 @@ func (d *Decoder) ipv6(b []byte, off int) {
 	d.setIP(off, src, dst, ip.Src, ip.Dst, ip.Nxt)
 
 	end := off + 40 + ip.Plen
+	if w := d.wireEnd(b); w >= 0 {
+		end = min(end, w)
+	}
 	if ip.Plen == 0 && ip.Nxt != protoNoNext { // jumbogram or segmentation offload
-		end = len(b)
+		end = max(len(b), d.wireEnd(b))
 	}
 	capEnd := min(end, len(b))
 	nh, pos := ip.Nxt, off+40

@@ -177,6 +177,7 @@ func (s *Source) PushNumbered(rec *ncf.Record, number int) {
 	var fr fragInfo
 	if n := len(s.pending); n > 1 && !rec.Compressed {
 		link, p := LinkOf(rec.Medium), &s.pkt
+		p.Frame.Len = rec.WireLen
 		s.dec.DecodeHeaders(p, link, rec.Data)
 		if decode.Fragmented(p) {
 			if fr = s.reassemble(p, rec.Data, rec.Time); fr.payload != nil {

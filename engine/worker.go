@@ -68,6 +68,7 @@ func (w *worker) process(rs *ruleState, b *batch, it *item) {
 	src := b.src
 	p := &w.pkt
 	link := LinkOf(it.hdr.Medium)
+	p.Frame.Len = it.hdr.WireLen // where an IP packet ends at the latest (decode.Decode)
 	var err error
 	if fr := &it.frag; fr.frag {
 		err = w.dec.DecodeFragment(p, link, it.data, int(fr.proto), fr.payload)

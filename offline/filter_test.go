@@ -97,3 +97,43 @@ func TestFilter(t *testing.T) {
 
 // fields shows frame numbers on one line.
 func fields(s string) string { return "[" + strings.Join(strings.Fields(s), " ") + "]" }
+
+// TestTCPLenTshark: where an IPv4 total length claims more bytes than the
+// frame has (sv-telnet frames 18, 32, 52, 70 and 78) or a capture is cut
+// short of the wire (sv-http-rst-malware; sv-telnet cut to 80 bytes a
+// frame by editcap -s 80), tcp.len and tcp.payload match the frames
+// tshark -Y matches: the segment is as long as the IP length within the
+// frame's length on the wire.
+func TestTCPLenTshark(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed")
+	}
+	dir := filepath.Join("..", "testdata", "captures")
+	paths := []string{filepath.Join(dir, "sv-telnet.pcap"), filepath.Join(dir, "sv-http-rst-malware.pcap")}
+	if _, err := exec.LookPath("editcap"); err == nil {
+		cut := filepath.Join(t.TempDir(), "telnet-80.pcap")
+		if out, err := exec.Command("editcap", "-s", "80", paths[0], cut).CombinedOutput(); err != nil {
+			t.Fatalf("editcap: %v\n%s", err, out)
+		}
+		paths = append(paths, cut)
+	}
+	filters := []string{"tcp.len == 0", "tcp.len > 0", "tcp.len == 85", "tcp.payload", "tcp.len >= 1400", "tcp.len < 20 && tcp.len > 0"}
+	for _, path := range paths {
+		name := filepath.Base(path)
+		for _, f := range filters {
+			var want bytes.Buffer
+			cmd := exec.Command("tshark", "-n", "-r", path, "-Y", f, "-T", "fields", "-e", "frame.number")
+			cmd.Stdout, cmd.Env = &want, []string{"TZ=UTC", "HOME=" + t.TempDir()}
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("tshark -Y %q: %v", f, err)
+			}
+			var got bytes.Buffer
+			if err := Filter(context.Background(), &got, f, []string{path}); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if got.String() != want.String() {
+				t.Errorf("%s: %s matches %s, tshark %s", name, f, fields(got.String()), fields(want.String()))
+			}
+		}
+	}
+}

@@ -405,8 +405,8 @@ type TCP struct {
 	AckRaw     int      `expr:"ack_raw" doc:"TCP acknowledgment number (raw)"`           // same as ack
 	Flags      TCPFlags `expr:"flags"`
 	Window     int      `expr:"window_size_value" doc:"TCP window size value (unscaled)"`
-	Len        int      `expr:"len" doc:"TCP segment payload length, from the IP length"` // payload length
-	HdrLen     int      `expr:"hdr_len" doc:"TCP header length, in bytes"`                // bytes
+	Len        int      `expr:"len" doc:"TCP segment payload length: from the IP length, within the frame's length on the wire (as Wireshark: an IP length beyond the frame is not followed)"`
+	HdrLen     int      `expr:"hdr_len" doc:"TCP header length, in bytes"` // bytes
 	UrgPointer int      `expr:"urgent_pointer" doc:"TCP urgent pointer"`
 	Checksum   int      `expr:"checksum" doc:"TCP checksum"`
 	// Reassembled is the segment's stream view, filled by the engine.
