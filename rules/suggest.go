@@ -1,6 +1,9 @@
 package rules
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // levenshtein is the edit distance between a and b, in bytes, counting a
 // swap of two neighbours as one edit (optimal string alignment), since
@@ -30,16 +33,31 @@ func levenshtein(a, b string) int {
 	return rows[len(a)][len(b)]
 }
 
-// closest returns the candidate nearest to s, if it is near enough to be a
-// likely typo (at most a third of the name's length, and at most 3 edits).
+// maxExtension is how many bytes a candidate may add to a name it
+// extends (tcp.src: tcp.srcport) and still be suggested.
+const maxExtension = 6
+
+// closest returns the candidate that s is most likely a short or mistyped
+// form of: the shortest candidate that extends s by a few bytes
+// (tcp.src: tcp.srcport, dns.qry: dns.qry.name), else the nearest one
+// if it is near enough to be a likely typo (at most a third of the name's
+// length, and at most 3 edits).
 func closest(s string, candidates ...[]string) string {
 	best, bestD := "", 1<<30
+	ext := ""
 	for _, list := range candidates {
 		for _, c := range list {
+			if len(s) >= 3 && len(c) > len(s) && len(c)-len(s) <= maxExtension && strings.HasPrefix(c, s) &&
+				(ext == "" || len(c) < len(ext) || len(c) == len(ext) && c < ext) {
+				ext = c
+			}
 			if d := levenshtein(s, c); d < bestD {
 				best, bestD = c, d
 			}
 		}
+	}
+	if ext != "" {
+		return ext
 	}
 	limit := min(3, max(1, len(s)/3))
 	if bestD > limit {
@@ -47,6 +65,11 @@ func closest(s string, candidates ...[]string) string {
 	}
 	return best
 }
+
+// Suggest returns the name of candidates that name is most likely a short
+// or mistyped form of, or "" when none is near: the suggestion of rule
+// file errors, for other names (configuration keys).
+func Suggest(name string, candidates ...[]string) string { return closest(name, candidates...) }
 
 // didYouMean formats a suggestion suffix: ` (did you mean "x"?)` or "".
 func didYouMean(s string, candidates ...[]string) string {
