@@ -528,11 +528,15 @@ func TestLoadConfig(t *testing.T) {
 		t.Errorf("LoadConfig(\"\") = %+v, %v; want the defaults", def, err)
 	}
 	bad := filepath.Join(dir, "bad.yaml")
-	if err := os.WriteFile(bad, []byte("listen: 127.0.0.1:0\nrespond:\n  dry_runn: true\nlisten_typo: 1\n"), 0o644); err != nil {
+	if err := os.WriteFile(bad, []byte("listen: 127.0.0.1:0\nrespond:\n  dry_runn: true\nlisten_typo: 1\nmax-sensor: 3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := daemon.LoadConfig(bad); err == nil || !strings.Contains(err.Error(), "bad.yaml:3:3: unknown key \"dry_runn\"\n") || !strings.Contains(err.Error(), "bad.yaml:4:1: unknown key \"listen_typo\"") {
-		t.Errorf("unknown key: %v, want an error naming bad.yaml and the key", err)
+	_, err = daemon.LoadConfig(bad)
+	for _, want := range []string{"bad.yaml:3:3: unknown key \"dry_runn\" (did you mean \"dry-run\"?)\n", "bad.yaml:4:1: unknown key \"listen_typo\"\n",
+		"bad.yaml:5:1: unknown key \"max-sensor\" (did you mean \"max-sensors\"?)"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("unknown key: %v, want an error holding %q", err, want)
+		}
 	}
 	if err := os.WriteFile(bad, []byte("listen: 127.0.0.1:0\nmax-sensors: many\n"), 0o644); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigil-ids/vigil/rules"
 )
 
 // Setting is a Config field that is also a `vigil run` flag: every field
@@ -105,7 +107,8 @@ func normalizeKeys(n *yaml.Node) {
 
 // unknownKeys returns a "line:col: unknown key" problem for each key of
 // a mapping in n that the struct type t (or its nested structs and
-// lists of structs) has no YAML field for, in either spelling.
+// lists of structs) has no YAML field for, in either spelling, with the
+// key it likely stands for (` (did you mean "max-sensors"?)`).
 func unknownKeys(n *yaml.Node, t reflect.Type) []string {
 	for t.Kind() == reflect.Slice || t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -121,13 +124,28 @@ func unknownKeys(n *yaml.Node, t reflect.Type) []string {
 			k := n.Content[i]
 			f, ok := yamlField(t, strings.ReplaceAll(k.Value, "_", "-"))
 			if !ok {
-				out = append(out, fmt.Sprintf("%d:%d: unknown key %q", k.Line, k.Column, k.Value))
+				msg := fmt.Sprintf("%d:%d: unknown key %q", k.Line, k.Column, k.Value)
+				if s := rules.Suggest(strings.ReplaceAll(k.Value, "_", "-"), yamlKeys(t)); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				out = append(out, msg)
 				continue
 			}
 			out = append(out, unknownKeys(n.Content[i+1], f.Type)...)
 		}
 	}
 	return out
+}
+
+// yamlKeys returns the YAML keys of struct type t.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for f := range t.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
 }
 
 // yamlField finds the field of struct type t whose YAML key is key.
