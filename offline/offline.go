@@ -203,9 +203,11 @@ type SummaryOptions struct {
 // leaves the rule to evaluate), errors, time and nanoseconds per
 // evaluation, then the rule name (see
 // SummaryOptions.Profile for which rules); a last line gives the totals
-// and the packet rate. The error is w's.
+// and the packet rate. When no capture could be read at all, only their
+// lines are written: a table of nothing would bury the errors. The error
+// is w's.
 func (r *Result) WriteSummary(w io.Writer, opt SummaryOptions) error {
-	if err := r.writeFiles(w); err != nil || opt.Quiet {
+	if err := r.writeFiles(w); err != nil || opt.Quiet || r.noneRead() {
 		return err
 	}
 	profile := opt.Profile
@@ -245,6 +247,17 @@ func (r *Result) WriteSummary(w io.Writer, opt SummaryOptions) error {
 	_, err := fmt.Fprintf(w, "%d packets, %d alerts, %d decode errors, %d rule errors%s, %d rules, %s (%.0f packets/s)\n",
 		st.Packets, st.Alerts, st.DecodeErrors, st.RuleErrors, more, len(rs), r.Elapsed.Round(time.Millisecond), rate)
 	return err
+}
+
+// noneRead reports whether there were captures and none could be read at
+// all.
+func (r *Result) noneRead() bool {
+	for _, f := range r.Files {
+		if f.Err == nil || f.Format != "" {
+			return false
+		}
+	}
+	return len(r.Files) > 0
 }
 
 // writeFiles writes the lines of the captures that could not be read or

@@ -40,6 +40,9 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"filter", "tcp.port == 23 and frame.number < 3", captures + "sv-telnet.pcap"}, 0, regexp.MustCompile(`^1\n2\n$`), nil},
 		{[]string{"filter", "tcp.dstprt == 23", captures + "sv-telnet.pcap"}, 1, nil, regexp.MustCompile(`filter:1:1: unknown field "tcp.dstprt" \(did you mean "tcp.dstport"\?\)`)},
 		{[]string{"test", "--rules", broken, captures + "sv-telnet.pcap"}, 1, nil, regexp.MustCompile(`broken\.yaml:7:5: `)},
+		// A capture that cannot be read: its error alone, no empty table.
+		{[]string{"test", "--rules", good, filepath.Join(dir, "nope.pcap")}, 3, regexp.MustCompile(`^$`),
+			regexp.MustCompile(`^\S*nope\.pcap: not read: capture: open \S*nope\.pcap: no such file or directory\n$`)},
 		{[]string{"run", "--rules", broken, "--listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", dir}, 1, nil, regexp.MustCompile(`broken\.yaml:7:5: `)},
 	}
 	// Arguments are checked before any connection (nothing listens on port 1).
