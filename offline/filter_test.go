@@ -3,8 +3,10 @@ package offline
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -98,10 +100,11 @@ func TestFilter(t *testing.T) {
 // fields shows frame numbers on one line.
 func fields(s string) string { return "[" + strings.Join(strings.Fields(s), " ") + "]" }
 
-// TestTCPLenTshark: where an IPv4 total length claims more bytes than the
-// frame has (sv-telnet frames 18, 32, 52, 70 and 78) or a capture is cut
-// short of the wire (sv-http-rst-malware; sv-telnet cut to 80 bytes a
-// frame by editcap -s 80), tcp.len and tcp.payload match the frames
+// TestTCPLenTshark: where an IPv4 total length or IPv6 payload length
+// claims more bytes than the frame has (sv-telnet frames 18, 32, 52, 70
+// and 78; ipv6Lengths) or a capture is cut short of the wire
+// (sv-http-rst-malware; sv-telnet cut to 80 bytes a frame by editcap -s
+// 80; ipv6Lengths), tcp.len and tcp.payload match the frames
 // tshark -Y matches: the segment is as long as the IP length within the
 // frame's length on the wire.
 func TestTCPLenTshark(t *testing.T) {
@@ -117,7 +120,9 @@ func TestTCPLenTshark(t *testing.T) {
 		}
 		paths = append(paths, cut)
 	}
-	filters := []string{"tcp.len == 0", "tcp.len > 0", "tcp.len == 85", "tcp.payload", "tcp.len >= 1400", "tcp.len < 20 && tcp.len > 0"}
+	paths = append(paths, ipv6Lengths(t))
+	filters := []string{"tcp.len == 0", "tcp.len > 0", "tcp.len == 85", "tcp.payload", "tcp.len >= 1400", "tcp.len < 20 && tcp.len > 0",
+		"tcp.len == 10", "tcp.len == 30", "tcp.len == 110"}
 	for _, path := range paths {
 		name := filepath.Base(path)
 		for _, f := range filters {
@@ -136,4 +141,34 @@ func TestTCPLenTshark(t *testing.T) {
 			}
 		}
 	}
+}
+
+// ipv6Lengths writes a pcap of three IPv6 TCP segments of 10 bytes of
+// data whose payload length claims 10 bytes (right), 110 (more than the
+// frame has) and 110 in a frame captured 20 bytes short of the wire, and
+// returns its path.
+func ipv6Lengths(t *testing.T) string {
+	t.Helper()
+	le := binary.LittleEndian
+	file := le.AppendUint32(nil, 0xa1b2c3d4)
+	file = le.AppendUint16(le.AppendUint16(file, 2), 4)
+	file = le.AppendUint32(le.AppendUint32(le.AppendUint32(le.AppendUint32(file, 0), 0), 65535), 1)
+	for i, c := range []struct{ plen, cut int }{{30, 0}, {130, 0}, {130, 20}} {
+		f := []byte{0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x86, 0xdd, 0x60, 0, 0, 0, 0, 0, 6, 64}
+		f[19], f[18] = byte(c.plen), byte(c.plen>>8)
+		f = append(f, append(make([]byte, 15), 1)...)       // 2001:db8::1 below
+		f = append(f, append(make([]byte, 15), 2)...)       // ::2
+		f[22], f[23], f[24], f[25] = 0x20, 0x01, 0x0d, 0xb8 // source 2001:db8::1
+		f = append(f, 0x30, 0x39, 0, 80, 0, 0, 0, byte(i+1), 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0)
+		f = append(f, "0123456789"...)
+		f = append(f, make([]byte, c.cut)...) // on the wire, not captured
+		file = le.AppendUint32(le.AppendUint32(file, uint32(i)), 0)
+		file = le.AppendUint32(le.AppendUint32(file, uint32(len(f)-c.cut)), uint32(len(f)))
+		file = append(file, f[:len(f)-c.cut]...)
+	}
+	path := filepath.Join(t.TempDir(), "ipv6-lengths.pcap")
+	if err := os.WriteFile(path, file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
