@@ -14,8 +14,11 @@ import "time"
 // SchemaVersion versions the alert JSON layout (the "schema_version" key).
 // Changes within one version only add keys; no key changes meaning.
 // Version 2 gave "direction" Suricata's meaning (the NCF direction moved to
-// "vigil.ncf_direction") and summaries their own event_type.
-const SchemaVersion = 2
+// "vigil.ncf_direction") and summaries their own event_type. Version 3
+// leaves out src_ip, dest_ip and proto when empty (ARP) and src_port and
+// dest_port when 0 (ICMP, ARP), as Suricata does, where version 2 wrote
+// them empty or 0.
+const SchemaVersion = 3
 
 // Event types (the "event_type" key).
 const (

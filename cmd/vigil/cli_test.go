@@ -30,8 +30,8 @@ func TestExitCodes(t *testing.T) {
 	cases := []tc{
 		{[]string{"--help"}, 0, regexp.MustCompile(`Commands:`), nil},
 		{[]string{"help"}, 0, regexp.MustCompile(`Commands:`), nil},
-		{[]string{"--version"}, 0, regexp.MustCompile(`^vigil \S+, go1\.\d+\S*, alert schema_version 2\n$`), nil},
-		{[]string{"version"}, 0, regexp.MustCompile(`^vigil \S+, go1\.\d+\S*, alert schema_version 2\n$`), nil},
+		{[]string{"--version"}, 0, regexp.MustCompile(`^vigil \S+, go1\.\d+\S*, alert schema_version 3\n$`), nil},
+		{[]string{"version"}, 0, regexp.MustCompile(`^vigil \S+, go1\.\d+\S*, alert schema_version 3\n$`), nil},
 		{nil, 2, regexp.MustCompile(`Usage: vigil COMMAND`), nil},
 		{[]string{"frobnicate"}, 2, nil, regexp.MustCompile(`unknown command "frobnicate"`)},
 		{[]string{"run", "--no-such-flag"}, 2, nil, regexp.MustCompile(`flag provided but not defined`)},
