@@ -28,7 +28,7 @@ nats() { nats-server -js -sd "$tmp/nats" -a 127.0.0.1 -p "$np" >>"$tmp/nats.log"
 nats
 sleep 1
 "$tmp/vigil" run --nats "nats://127.0.0.1:$np" --listen "127.0.0.1:$lp" --metrics "127.0.0.1:$mp" \
-	--data-dir "$tmp/data" >"$tmp/vigil.log" 2>&1 &
+	--data-dir "$tmp/data" --max-sensors-per-address -1 >"$tmp/vigil.log" 2>&1 & # every sensor is 127.0.0.1
 vigil=$!
 pids="$vigil"
 scrape() { curl -sf "http://127.0.0.1:$mp/metrics" >"$tmp/metrics"; } # one snapshot for what follows
