@@ -106,7 +106,7 @@ func TestDecodeCrafted(t *testing.T) {
 				eq(t, "eth.type", p.Eth.Type, 0x0800)
 				eq(t, "ip", p.IP, field.IPv4{Present: true, Src: "10.0.0.1", Dst: "192.168.1.2", TTL: 64, Proto: 6, Len: 48, ID: 0x1234,
 					HdrLen: 24, Flags: field.IPv4Flags{DF: true}, Checksum: 0xabcd})
-				eq(t, "tcp", p.TCP, field.TCP{Present: true, SrcPort: 51000, DstPort: 80, Seq: 1, SeqRaw: 1, Ack: 2, AckRaw: 2,
+				eq(t, "tcp", p.TCP, field.TCP{Present: true, SrcPort: 51000, DstPort: 80, Seq: 1, SeqRaw: 1, Ack: 2, AckRaw: 2, NxtSeq: 2,
 					Flags: field.TCPFlags{SYN: true, Raw: 2}, Window: 512, HdrLen: 24, Checksum: 0xbeef})
 				eq(t, "payload", p.Payload, "")
 				eq(t, "meta", [4]int{p.Meta.L3, p.Meta.L4, p.Meta.PayloadOff, p.Meta.IPProto}, [4]int{14, 38, -1, 6})

@@ -93,6 +93,10 @@ func (d *Decoder) tcp(b []byte, off, end, capEnd int, frag bool) bool {
 	// The segment length comes from the IP length, as in Wireshark: not
 	// from the frame, which may carry Ethernet padding or be cut short.
 	t.Len = end - data
+	t.NxtSeq = int(uint32(t.Seq) + uint32(t.Len))
+	if f&0x03 != 0 { // a SYN or a FIN (or both) counts one
+		t.NxtSeq = int(uint32(t.NxtSeq) + 1)
+	}
 	if capEnd < data {
 		if !frag {
 			d.fail("tcp", off, ErrTruncated, "TCP options cut short")

@@ -27,7 +27,8 @@ func newWorkerStream(cfg stream.Config, workers int) *workerStream {
 func (ws *workerStream) forget(id uint64) { ws.r.Forget(flow.Slot(id), id) }
 
 // add feeds p, a packet of flow id (0: none), to the reassembler when it
-// is a TCP segment, and fills its sequence analysis (tcp.analysis.*) and,
+// is a TCP segment, and fills its relative sequence numbers (tcp.seq,
+// tcp.ack, tcp.nxtseq), its sequence analysis (tcp.analysis.*) and,
 // when it made stream data available, its stream view
 // (tcp.reassembled.*, Meta.Stream).
 func (ws *workerStream) add(p *field.Packet, id uint64) {
@@ -35,7 +36,7 @@ func (ws *workerStream) add(p *field.Packet, id uint64) {
 		return
 	}
 	fl := p.TCP.Flags
-	s := stream.Segment{Seq: uint32(p.TCP.Seq), Ack: uint32(p.TCP.Ack), SYN: fl.SYN, FIN: fl.FIN, RST: fl.Reset, ACK: fl.Ack,
+	s := stream.Segment{Seq: uint32(p.TCP.SeqRaw), Ack: uint32(p.TCP.AckRaw), SYN: fl.SYN, FIN: fl.FIN, RST: fl.Reset, ACK: fl.Ack,
 		Window: uint16(p.TCP.Window), Time: p.Frame.Time.UnixNano()}
 	// The payload is in the frame, or in a reassembled IP datagram.
 	if p.Payload != "" {
@@ -50,6 +51,15 @@ func (ws *workerStream) add(p *field.Packet, id uint64) {
 		Retransmission: v.Analysis&stream.Retransmission != 0,
 		OutOfOrder:     v.Analysis&stream.OutOfOrder != 0,
 		LostSegment:    v.Analysis&stream.LostSegment != 0,
+	}
+	// Sequence numbers relative to the directions' bases, as Wireshark
+	// shows them, and the length on the wire (an IP length past the
+	// frame's end does not count, as in Wireshark).
+	p.TCP.Len = s.Len
+	p.TCP.Seq, p.TCP.Ack = int(v.Seq), int(v.Ack)
+	p.TCP.NxtSeq = int(v.Seq + uint32(s.Len))
+	if fl.SYN || fl.FIN {
+		p.TCP.NxtSeq = int(uint32(p.TCP.NxtSeq) + 1)
 	}
 	if v.New == 0 {
 		return

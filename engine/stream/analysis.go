@@ -143,6 +143,19 @@ func (c *seqConn) analyze(d int, s *Segment) Analysis {
 	return a
 }
 
+// relative returns the sequence and acknowledgment numbers of s, a
+// segment of direction d that analyze has seen, relative to the bases of
+// d and of its peer (the acknowledgment only when s has ACK set and the
+// peer's base is known, raw otherwise).
+func (c *seqConn) relative(d int, s *Segment) (seq, ack uint32) {
+	fwd, rev := &c.dir[d], &c.dir[1-d]
+	seq, ack = s.Seq-fwd.base, s.Ack
+	if s.ACK && rev.marks&hasBase != 0 {
+		ack -= rev.base
+	}
+	return seq, ack
+}
+
 // outOfOrderWindow is how soon after the segment that set the next
 // sequence number one behind it is out of order rather than resent.
 func (c *seqConn) outOfOrderWindow() int64 {

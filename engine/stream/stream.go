@@ -85,13 +85,21 @@ type Segment struct {
 
 // View is what a segment made of its direction: the stream data it made
 // available, Data, which ends with the New bytes this segment delivered in
-// order after up to Window bytes delivered before them, and its Analysis.
-// Data aliases the Reassembler and is valid until its next call; New is 0
-// when the segment delivered nothing.
+// order after up to Window bytes delivered before them, its Analysis and
+// its relative sequence numbers. Data aliases the Reassembler and is
+// valid until its next call; New is 0 when the segment delivered nothing.
 type View struct {
 	Data     []byte
 	New      int
 	Analysis Analysis
+	// Seq and Ack are the segment's sequence and acknowledgment numbers
+	// relative to the initial sequence numbers of their directions, as
+	// Wireshark shows tcp.seq and tcp.ack (packet-tcp.c, relative
+	// sequence numbers): a direction's base is its SYN's sequence number,
+	// or one less than the first sequence number seen in it, or one less
+	// than the first acknowledgment of it seen on a segment with ACK set.
+	// Ack is the raw number on a segment without ACK.
+	Seq, Ack uint32
 }
 
 // seg is a queued out-of-order piece.
@@ -189,6 +197,7 @@ func (r *Reassembler) Add(slot int, id uint64, toServer bool, s *Segment) View {
 	r.curConn = c
 	v := r.add(&c.h[d], &c.h[1-d], s)
 	v.Analysis = a
+	v.Seq, v.Ack = c.seq.relative(d, s)
 	return v
 }
 

@@ -231,3 +231,41 @@ func TestAddAllocs(t *testing.T) {
 		t.Errorf("%v allocations per run", n)
 	}
 }
+
+// TestRelative checks the relative sequence numbers of the views against
+// those tshark shows: from the SYNs, and picked up mid-stream.
+func TestRelative(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		steps    []step
+		seq, ack []uint32 // per step
+	}{
+		{"handshake", []step{
+			{toServer: true, seq: 1000, ack: 77, flags: "S"}, // no ACK: the ack is raw
+			{seq: 5000, ack: 1001, flags: "SA"},
+			{toServer: true, seq: 1001, ack: 5001, flags: "A", data: "GET /"},
+			{seq: 5001, ack: 1006, flags: "A", data: "HTTP/1.1 200"},
+			{toServer: true, seq: 1006, ack: 5013, flags: "FA"},
+		}, []uint32{0, 0, 1, 1, 6}, []uint32{77, 1, 1, 6, 13}},
+		{"mid-stream", []step{
+			{seq: 90, ack: 4000, flags: "A", data: "abc"}, // bases: 89 and 3999
+			{toServer: true, seq: 4000, ack: 93, flags: "A"},
+			{toServer: true, seq: 4000, ack: 7, data: "x"},
+			{seq: 93, ack: 4001, flags: "A"},
+		}, []uint32{1, 1, 1, 4}, []uint32{1, 4, 7, 2}},
+		{"port reuse: a new SYN starts over", []step{
+			{toServer: true, seq: 1000, flags: "S"},
+			{toServer: true, seq: 1001, ack: 9, flags: "A"},
+			{toServer: true, seq: 3000, flags: "S"},
+			{seq: 8000, ack: 3001, flags: "SA"},
+		}, []uint32{0, 1, 0, 0}, []uint32{0, 1, 0, 1}},
+	} {
+		r := New(Config{})
+		for i, s := range c.steps {
+			v := r.Add(0, 1, s.toServer, segment(s))
+			if v.Seq != c.seq[i] || v.Ack != c.ack[i] {
+				t.Errorf("%s, segment %d: seq %d ack %d, want %d %d", c.name, i+1, v.Seq, v.Ack, c.seq[i], c.ack[i])
+			}
+		}
+	}
+}

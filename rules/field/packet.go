@@ -396,13 +396,18 @@ type IPv6Fragment struct {
 
 // TCP is the TCP header.
 type TCP struct {
-	Present    bool     `expr:"present" doc:"TCP header present"`
-	SrcPort    int      `expr:"srcport" doc:"TCP source port"`
-	DstPort    int      `expr:"dstport" doc:"TCP destination port"`
-	Seq        int      `expr:"seq" doc:"TCP sequence number (raw, not relative)"`       // raw sequence number (Wireshark's tcp.seq_raw)
-	SeqRaw     int      `expr:"seq_raw" doc:"TCP sequence number (raw)"`                 // same as seq
-	Ack        int      `expr:"ack" doc:"TCP acknowledgment number (raw, not relative)"` // raw acknowledgement number
-	AckRaw     int      `expr:"ack_raw" doc:"TCP acknowledgment number (raw)"`           // same as ack
+	Present bool `expr:"present" doc:"TCP header present"`
+	SrcPort int  `expr:"srcport" doc:"TCP source port"`
+	DstPort int  `expr:"dstport" doc:"TCP destination port"`
+	// Seq, Ack and NxtSeq are relative to the initial sequence numbers
+	// of the directions of the segment's flow, as Wireshark shows them
+	// (engine/stream.View says how a base is found); the decoder, which
+	// knows no flow, fills them raw, and the engine makes them relative.
+	Seq        int      `expr:"seq" doc:"TCP sequence number, relative to the direction's initial sequence number as in Wireshark (raw without a flow)"`
+	SeqRaw     int      `expr:"seq_raw" doc:"TCP sequence number (raw)"`
+	Ack        int      `expr:"ack" doc:"TCP acknowledgment number, relative to the peer's initial sequence number as in Wireshark (raw without ACK set or without a flow)"`
+	AckRaw     int      `expr:"ack_raw" doc:"TCP acknowledgment number (raw)"`
+	NxtSeq     int      `expr:"nxtseq" doc:"TCP next sequence number: tcp.seq plus tcp.len, plus one for a SYN or a FIN"`
 	Flags      TCPFlags `expr:"flags"`
 	Window     int      `expr:"window_size_value" doc:"TCP window size value (unscaled)"`
 	Len        int      `expr:"len" doc:"TCP segment payload length: from the IP length, within the frame's length on the wire (as Wireshark: an IP length beyond the frame is not followed)"`
