@@ -40,23 +40,50 @@ var tsharkFilters = []string{
 	"not (tcp or udp)", "(tcp.port == 80 or udp.port == 53) and ip",
 	"tls.handshake.type == 1", `tls.handshake.extensions_server_name contains "."`,
 	`ssh.protocol contains "SSH"`, "arp.opcode == 2", "mpls", "mpls.label > 0",
+	// relative sequence numbers, per direction
+	"tcp.seq == 1", "tcp.seq == 0 && tcp.flags.syn == 1", "tcp.ack == 1", "tcp.seq > 1000 && tcp.seq < 3000",
+	"tcp.ack >= 100", "tcp.nxtseq == tcp.seq", "tcp.nxtseq > 1", "tcp.seq_raw > 2000000000", "tcp.ack_raw == 0",
+	// slices of MAC addresses
+	"eth.src[0:3] == 00:10:f3", "eth.addr[0:3] == 00:0c:29", "eth.dst[3:] == 02:1c:00", "eth.src[-1] == 0x05",
+	"eth.src[1-2] > 10:00", "eth.dst[0:3] == eth.src[0:3]", "eth.src[0:3] contains 0c", "eth.addr[0:1] != 00",
+	"len(eth.src) == 6",
 }
 
 // filterCaptures are the captures the filters run on (each tshark run
-// takes a third of a second): VLAN and MPLS, IPv4 and IPv6, HTTP, DNS.
-var filterCaptures = []string{"zeek-vlan-mpls-mixed.pcap", "sv-http-ipv6.pcap", "sv-dns-dhcp-sofacy.pcap"}
+// takes a third of a second): VLAN and MPLS, IPv4 and IPv6, HTTP, DNS,
+// and TLS picked up mid-stream (sv-tls-cert from its 8th frame on, as
+// editcap cuts it: neither SYN is in it).
+var filterCaptures = []string{"zeek-vlan-mpls-mixed.pcap", "sv-http-ipv6.pcap", "sv-dns-dhcp-sofacy.pcap", "sv-tls-cert.pcap:8-110"}
+
+// filterCapture returns the path of capture name of filterCaptures, cut
+// into dir with editcap when it names frames.
+func filterCapture(t *testing.T, dir, name string) string {
+	file, frames, cut := strings.Cut(name, ":")
+	path := filepath.Join("..", "testdata", "captures", file)
+	if !cut {
+		return path
+	}
+	out := filepath.Join(dir, strings.TrimSuffix(file, ".pcap")+"-"+frames+".pcap")
+	if b, err := exec.Command("editcap", "-r", path, out, frames).CombinedOutput(); err != nil {
+		t.Fatalf("editcap %s: %v: %s", name, err, b)
+	}
+	return out
+}
 
 // TestFilterTshark runs every filter of tsharkFilters with Filter and with
 // tshark -Y on each capture of filterCaptures: the frames must be the same.
 func TestFilterTshark(t *testing.T) {
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark not installed")
+	for _, tool := range []string{"tshark", "editcap"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skip(tool + " not installed")
+		}
 	}
 	if testing.Short() {
 		t.Skip("about 250 tshark runs")
 	}
+	dir := t.TempDir()
 	for _, name := range filterCaptures {
-		path := filepath.Join("..", "testdata", "captures", name)
+		path := filterCapture(t, dir, name)
 		for _, f := range tsharkFilters {
 			var want bytes.Buffer
 			cmd := exec.Command("tshark", "-n", "-r", path, "-Y", f, "-T", "fields", "-e", "frame.number")

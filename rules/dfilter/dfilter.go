@@ -29,15 +29,21 @@
 //   - tcp.payload, udp.payload and data.data are Vigil's payload (the
 //     segment's own bytes), tcp.flags is tcp.flags.raw, and frame in a
 //     byte context is the frame's bytes;
-//   - slice offsets count bytes; len(frame) is frame.cap_len, and len of
-//     anything else is expr's len, which counts UTF-8 characters (the
-//     bytes of ASCII text).
+//   - slice offsets count bytes; len(frame) is frame.cap_len, len of a
+//     MAC address 6, and len of anything else is expr's len, which counts
+//     UTF-8 characters (the bytes of ASCII text);
+//   - a slice of a MAC address (eth.src[0:3] == 00:11:22) is its bytes:
+//     it compares (==, !=, ordering, contains) with a byte string or a
+//     field's slice, and must lie inside the six bytes;
+//   - tcp.seq, tcp.ack and tcp.nxtseq are relative to the initial
+//     sequence numbers of the flow's directions, as Wireshark shows them
+//     by default (tcp.seq_raw and tcp.ack_raw are the raw numbers).
 //
 // Not supported, each an error: arithmetic, field references ${...}, the
 // layer operator #, the any and all prefixes, slices joined with commas,
 // functions other than len, lower and upper, host names, ordering and
-// ranges of addresses, slices of addresses, and the bytes of layers other
-// than frame. One approximation: a range lo..hi in a set, on a field with
+// ranges of addresses, slices of IP addresses, matches on a slice of a
+// MAC address, and the bytes of layers other than frame. One approximation: a range lo..hi in a set, on a field with
 // several values, holds when some value is >= lo and some value <= hi.
 package dfilter
 

@@ -60,6 +60,12 @@ func TestTranslate(t *testing.T) {
 		{"tcp.flags & 0x02 != 0", "(tcp && bitand(tcp.flags.raw, 2) != 0)"},
 		{"tcp.srcport > tcp.dstport", "(tcp && tcp.srcport > tcp.dstport)"},
 		{"ncf.rate >= 5.5", "ncf.rate >= 5.5"},
+		// a slice of a MAC address is a slice of its text, compared with text written the same way
+		{"eth.src[0:3] == 00:11:2A", `(eth && eth.src[0:8] == "00:11:2a")`},
+		{"eth.addr[-1] != 0x01", `(eth && (eth.src[15:17] != "01" && eth.dst[15:17] != "01"))`},
+		{"eth.dst[2-3] >= eth.src[4:]", "(eth && eth.dst[6:11] >= eth.src[12:17])"},
+		{`eth.src[0:3] contains "\x11"`, `(eth && eth.src[0:8] contains "11")`},
+		{"len(eth.dst) == 6", "(eth && 6 == 6)"},
 	} {
 		got, err := Translate(c.filter)
 		if err != nil {
@@ -98,6 +104,9 @@ func TestErrors(t *testing.T) {
 		{"vlan.id == mpls.label", "1:9: a field that occurs several times is compared with values, not with another field", ""},
 		{"ip.ttl € 1", `1:8: unexpected '€'`, ""},
 		{"eth.src == aa:bb:cc", "1:12: aa:bb:cc is not a MAC address", ""},
+		{"eth.src[4:3] == 00", "1:8: [4:3] is not inside the 6 bytes of eth.src", ""},
+		{`eth.src[0:3] matches "a"`, "1:14: matches cannot be used on eth.src, which is bytes", ""},
+		{"ip.src[0:2] == 0a:00", "1:7: only strings, bytes and MAC addresses can be sliced, and ip.src is an IPv4 address", ""},
 	} {
 		_, err := Translate(c.filter)
 		var e *Error

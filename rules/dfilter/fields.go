@@ -24,9 +24,10 @@ const (
 	kMAC
 	kLayer
 	kTime
+	kHex // bytes read as the text of a MAC address: a slice of one
 )
 
-var kindNames = [...]string{"an integer", "a boolean", "a number", "a string", "bytes", "an IPv4 address", "an IPv6 address", "an IP address", "a MAC address", "a protocol", "a time"}
+var kindNames = [...]string{"an integer", "a boolean", "a number", "a string", "bytes", "an IPv4 address", "an IPv6 address", "an IP address", "a MAC address", "a protocol", "a time", "bytes"}
 
 func (k kind) String() string { return kindNames[k] }
 

@@ -119,6 +119,11 @@ func (t *translator) asBytes(v *val, at int) error {
 
 func (t *translator) function(o *operand, arg *val) (*val, error) {
 	out := &val{ref: arg.ref, conds: arg.conds}
+	if o.fn == "len" && arg.kind == kMAC { // a MAC address has 6 bytes
+		out.kind, out.reads = kInt, slices.Repeat([]string{"6"}, len(arg.reads))
+		out.ref.multi = false
+		return out, nil
+	}
 	switch o.fn {
 	case "len": // expr's len counts runes: the bytes of ASCII text; len(frame) is frame.cap_len
 		out.kind = kInt
@@ -152,8 +157,8 @@ func (t *translator) sliced(o *operand, v *val) (*val, error) {
 	if err := t.asBytes(v, at); err != nil {
 		return nil, err
 	}
-	if v.kind != kText && v.kind != kBytes {
-		return nil, t.errorf(at, "only strings and bytes can be sliced, and %s is %s", o.tok.raw, v.kind)
+	if v.kind != kText && v.kind != kBytes && v.kind != kMAC {
+		return nil, t.errorf(at, "only strings, bytes and MAC addresses can be sliced, and %s is %s", o.tok.raw, v.kind)
 	}
 	spec := strings.TrimSpace(o.slice.text)
 	bad := t.errorf(at, "bad slice [%s]: [i:j], [i-j], [i], [:j] or [i:]", o.slice.text)
@@ -194,6 +199,9 @@ func (t *translator) sliced(o *operand, v *val) (*val, error) {
 			return nil, bad
 		}
 	}
+	if v.kind == kMAC {
+		return t.macSlice(o, v, start, length)
+	}
 	out := &val{ref: v.ref, kind: kBytes}
 	out.ref.multi = false
 	// Offsets are in bytes, as expr slices strings; expr's len counts
@@ -216,6 +224,28 @@ func (t *translator) sliced(o *operand, v *val) (*val, error) {
 			}
 			out.rests, out.length = append(out.rests, rest), length
 		}
+	}
+	return out, nil
+}
+
+// macSlice is the slice (start, length; -1: to the end; a negative start
+// counts from the end) of v, a MAC address: its six bytes are the text
+// aa:bb:cc:dd:ee:ff, so bytes i to j are the text from 3i to 3j+2, which
+// compares with a byte string written the same way (kHex). The slice must
+// lie inside the six bytes, as Wireshark's does to match.
+func (t *translator) macSlice(o *operand, v *val, start, length int) (*val, error) {
+	if start < 0 {
+		start += 6
+	}
+	if length < 0 {
+		length = 6 - start
+	}
+	if start < 0 || length == 0 || start+length > 6 {
+		return nil, t.errorf(o.slice.at, "[%s] is not inside the 6 bytes of %s", o.slice.text, o.tok.raw)
+	}
+	out := &val{ref: v.ref, kind: kHex, conds: v.conds}
+	for _, r := range v.reads {
+		out.reads = append(out.reads, fmt.Sprintf("%s[%d:%d]", r, 3*start, 3*(start+length)-1))
 	}
 	return out, nil
 }
@@ -316,8 +346,10 @@ func (t *translator) check(n *test, k kind) error {
 	ok := true
 	switch {
 	case ordered[n.op]:
-		ok = k == kInt || k == kFloat || k == kText || k == kBytes
-	case n.op == "contains" || n.op == "matches":
+		ok = k == kInt || k == kFloat || k == kText || k == kBytes || k == kHex
+	case n.op == "contains":
+		ok = k == kText || k == kBytes || k == kHex
+	case n.op == "matches":
 		ok = k == kText || k == kBytes
 	case n.op == "&":
 		ok = k == kInt
@@ -459,7 +491,7 @@ func (t *translator) literal(o *operand, k kind) (string, bool, error) {
 	if tok.kind == tChar && (k == kInt || k == kFloat) {
 		return strconv.Itoa(int(tok.val[0])), false, nil
 	}
-	if tok.kind != tWord && k != kText && k != kBytes {
+	if tok.kind != tWord && k != kText && k != kBytes && k != kHex {
 		return bad()
 	}
 	w := tok.text
@@ -490,6 +522,10 @@ func (t *translator) literal(o *operand, k kind) (string, bool, error) {
 	case kBytes:
 		if b, ok := t.bytes(o); ok {
 			return quote(b), false, nil
+		}
+	case kHex:
+		if b, ok := t.bytes(o); ok {
+			return strconv.Quote(hexText(b)), false, nil
 		}
 	case kMAC:
 		if b, ok := byteString(w); ok && len(b) == 6 {
@@ -538,6 +574,19 @@ func byteString(w string) ([]byte, bool) {
 	}
 	b, err := hex.DecodeString(w)
 	return b, err == nil && len(b) > 0
+}
+
+// hexText writes b as Vigil writes a MAC address: two lowercase hex
+// digits a byte, joined with colons.
+func hexText(b string) string {
+	out := make([]byte, 0, 3*len(b))
+	for i := 0; i < len(b); i++ {
+		if i > 0 {
+			out = append(out, ':')
+		}
+		out = hex.AppendEncode(out, []byte{b[i]})
+	}
+	return string(out)
 }
 
 // quote writes s as an expr string: quoted when printable ASCII,
