@@ -157,6 +157,35 @@ func TestOriginalLinkTypes(t *testing.T) {
 	}
 }
 
+// TestOpenCooked checks that OpenCooked gives Linux cooked frames as
+// captured: the SLL header, then what the re-linked frame carries after
+// its Ethernet header; other link types as Open does.
+func TestOpenCooked(t *testing.T) {
+	sll := capturesDir + "sv-urgent11-cve-2019-12260.orig-sll.pcap"
+	r, err := OpenCooked(sll, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cooked, relinked := readFrames(t, r), openFrames(t, sll, PCAP)
+	if len(cooked) != len(relinked) || len(cooked) == 0 {
+		t.Fatalf("%d frames, want %d", len(cooked), len(relinked))
+	}
+	for i, f := range cooked {
+		if f.rec.Medium != ncf.LinuxSLL || f.rec.WireLen != relinked[i].rec.WireLen+2 ||
+			!bytes.Equal(f.data[16:], relinked[i].data[14:]) || !bytes.Equal(f.data[14:16], relinked[i].data[12:14]) {
+			t.Fatalf("frame %d: medium %v, %d bytes on the wire, % x; re-linked % x", i+1, f.rec.Medium, f.rec.WireLen, f.data, relinked[i].data)
+		}
+	}
+	eth := capturesDir + "sv-urgent11-cve-2019-12260.pcap"
+	r2, err := OpenCooked(eth, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	sameFrames(t, "ethernet", readFrames(t, r2), openFrames(t, eth, PCAP))
+}
+
 // pcapFile builds a little-endian microsecond pcap with one packet per frame.
 func pcapFile(linkType uint32, frames ...[]byte) []byte {
 	b := make([]byte, 24)
@@ -361,7 +390,9 @@ func TestTruncatedPcap(t *testing.T) {
 }
 
 // readStream is Open over an in-memory stream.
-func readStream(r io.Reader, loc *time.Location) (Reader, error) { return newReader(r, loc, nil) }
+func readStream(r io.Reader, loc *time.Location) (Reader, error) {
+	return newReader(r, loc, nil, false)
+}
 
 // writeStream is Create over an in-memory stream; Close does not close w.
 func writeStream(w io.Writer, f Format, loc *time.Location) (Writer, error) {

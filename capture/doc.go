@@ -19,8 +19,9 @@
 // destination 02:00:00:00:00:02 (ff:ff:ff:ff:ff:ff for SLL broadcasts),
 // source the SLL link-layer address when it is 6 bytes long and
 // 02:00:00:00:00:01 otherwise, EtherType from the SLL protocol field or
-// from the IP version. Other link types are refused when the reader is
-// opened.
+// from the IP version. OpenCooked leaves SLL frames as they are (Medium
+// ncf.LinuxSLL), for the engine's decoder, which reads the SLL header as
+// Wireshark does. Other link types are refused when the reader is opened.
 //
 // Reading never stops at a bad record: the Reader skips it, returns a
 // *BadRecord (its number in the file, byte offset, length and reason) and

@@ -60,12 +60,21 @@ const (
 // file that is not a capture Vigil can read (an unknown format, NCFX, a
 // pcap link type it cannot read, a pcapng file none of whose first
 // interfaces it can read) is an error here.
-func Open(path string, loc *time.Location) (Reader, error) {
+func Open(path string, loc *time.Location) (Reader, error) { return open(path, loc, false) }
+
+// OpenCooked opens a capture file as Open does, except that Linux cooked
+// (SLL, link type 113) frames are not re-linked to Ethernet: they come as
+// captured, with their 16-byte SLL header and Medium ncf.LinuxSLL, for a
+// reader of that header (the engine's decoder, as Wireshark's sll.*
+// fields). NCF cannot hold such records.
+func OpenCooked(path string, loc *time.Location) (Reader, error) { return open(path, loc, true) }
+
+func open(path string, loc *time.Location, cooked bool) (Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
 	}
-	r, err := newReader(f, loc, f)
+	r, err := newReader(f, loc, f, cooked)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%w (file %s)", err, path)
@@ -73,7 +82,7 @@ func Open(path string, loc *time.Location) (Reader, error) {
 	return r, nil
 }
 
-func newReader(r io.Reader, loc *time.Location, c io.Closer) (Reader, error) {
+func newReader(r io.Reader, loc *time.Location, c io.Closer, cooked bool) (Reader, error) {
 	var buf [DetectLen]byte
 	n, err := io.ReadFull(r, buf[:])
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -86,7 +95,7 @@ func newReader(r io.Reader, loc *time.Location, c io.Closer) (Reader, error) {
 	}
 	size := map[Format]int{NCF: ncfBufSize, PCAP: pcapBufSize, PCAPNG: pcapngBufSize}[f]
 	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(head), r), size)
-	s := stream{br: br, c: c, format: f}
+	s := stream{br: br, c: c, format: f, cooked: cooked}
 	switch f {
 	case NCF:
 		return &ncfReader{stream: s, r: ncf.NewReader(br, ncf.ReaderConfig{Location: loc, Resume: true})}, nil
@@ -170,6 +179,7 @@ type stream struct {
 	err     error // sticky: io.EOF or a read error
 	rec     ncf.Record
 	buf     []byte // re-linked frames
+	cooked  bool   // SLL frames stay as captured (OpenCooked)
 }
 
 func (s *stream) Format() Format { return s.format }
@@ -327,6 +337,12 @@ func (s *stream) finish(link layers.LinkType, data []byte, ts time.Time, origLen
 		}
 		data = data[n : len(data)-fcs]
 		h.WireLen = max(origLen-n-fcs, 0)
+	case linkSLL:
+		if s.cooked {
+			h.Medium = ncf.LinuxSLL
+			break
+		}
+		fallthrough
 	default:
 		h.Medium = ncf.Ethernet
 		relinked, err := s.relink(link, data)

@@ -165,6 +165,8 @@ func linkTypeOf(m ncf.Medium) (layers.LinkType, error) {
 		return layers.LinkTypeIEEE80211Radio, nil
 	case ncf.TokenRing:
 		return layers.LinkTypeTokenRing, nil
+	case ncf.LinuxSLL:
+		return layers.LinkTypeLinuxSLL, nil
 	}
 	return 0, fmt.Errorf("capture: cannot write medium %v", m)
 }

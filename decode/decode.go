@@ -86,12 +86,14 @@ import (
 type Link uint8
 
 // Link types. The engine maps the NCF medium to one of them: 0 (Ethernet)
-// to Ethernet, 1 (WiFi) to WiFi, 2 (Token Ring) to TokenRing.
+// to Ethernet, 1 (WiFi) to WiFi, 2 (Token Ring) to TokenRing, and
+// ncf.LinuxSLL to LinuxSLL.
 const (
 	Ethernet  Link = iota // Ethernet II or IEEE 802.3
 	WiFi                  // IEEE 802.11 frame without radiotap header
 	RawIP                 // IPv4 or IPv6 packet, no link header
 	TokenRing             // IEEE 802.5 frame (pcap link type 6), without FCS
+	LinuxSLL              // Linux cooked capture frame (pcap link type 113): a 16-byte SLL header
 )
 
 // String returns the link's name.
@@ -105,6 +107,8 @@ func (l Link) String() string {
 		return "raw-ip"
 	case TokenRing:
 		return "tokenring"
+	case LinuxSLL:
+		return "linux-sll"
 	}
 	return "link(" + itoa(int(l)) + ")"
 }
@@ -204,6 +208,8 @@ func (d *Decoder) decode(p *field.Packet, link Link, frame []byte) error {
 		d.rawIP(frame, 0)
 	case TokenRing:
 		d.tokenRing(frame)
+	case LinuxSLL:
+		d.sll(frame)
 	default:
 		d.fail("link", 0, ErrMalformed, "unknown link type")
 	}
@@ -229,6 +235,9 @@ func clearDecoded(p *field.Packet) {
 	}
 	if p.Eth.Present {
 		p.Eth = field.Eth{}
+	}
+	if p.SLL.Present {
+		p.SLL = field.SLL{}
 	}
 	if p.VLAN.Present || p.VLAN.Count != 0 { // an 802.1ad tag alone counts
 		p.VLAN = field.VLAN{}
@@ -307,6 +316,9 @@ func clearNetwork(p *field.Packet) {
 		p.ICMPv6 = field.ICMPv6{}
 	}
 	clearApp(p)
+	if p.Data.Present {
+		p.Data = field.Data{}
+	}
 	p.Payload, p.SrcIP, p.DestIP, p.SrcPort, p.DestPort, p.Proto = "", "", "", 0, 0, ""
 	m := &p.Meta
 	m.Stream, m.App = "", ""

@@ -458,6 +458,29 @@ func TestDecodeCrafted(t *testing.T) {
 	}
 }
 
+// TestSLL checks the Linux cooked header's fields, and the layers after it.
+func TestSLL(t *testing.T) {
+	d, p := New(), &field.Packet{}
+	sll := func(pkttype, halen, proto int) []byte {
+		return cat(u16(pkttype), u16(1), u16(halen), hx("00 0c 29 d0 7e f8 00 00"), u16(proto))
+	}
+	if err := d.Decode(p, LinuxSLL, cat(sll(4, 6, 0x0800), ipv4Hdr(6, 20, 0, nil), tcpHdr(1, 2, 0x02, nil))); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "sll", p.SLL, field.SLL{Present: true, PktType: 4, HAType: 1, HALen: 6, Src: field.SLLSrc{Eth: "00:0c:29:d0:7e:f8"}, EType: 0x0800})
+	eq(t, "eth", p.Eth.Present, false)
+	eq(t, "tcp", p.TCP.Present && p.IP.Present, true)
+	eq(t, "l3", p.Meta.L3, 16)
+	if err := d.Decode(p, LinuxSLL, cat(sll(0, 4, 1), hx("ff ff"))); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "sll ltype", p.SLL, field.SLL{Present: true, HAType: 1, HALen: 4, LType: 1})
+	eq(t, "ip", p.IP.Present, false)
+	if err := d.Decode(p, LinuxSLL, hx("00 04 00 01")); !errors.Is(err, ErrTruncated) {
+		t.Errorf("short SLL header: %v", err)
+	}
+}
+
 func eq[T comparable](t *testing.T, what string, got, want T) {
 	t.Helper()
 	if got != want {

@@ -45,6 +45,35 @@ func (d *Decoder) ethernet(b []byte, off int) {
 	d.etherType(b, off+14, et)
 }
 
+// sll decodes a Linux cooked capture header (libpcap's LINKTYPE_LINUX_SLL,
+// 16 bytes: packet type, ARPHRD type, address length, 8 bytes of address,
+// protocol) as Wireshark's sll dissector shows it, then the protocol it
+// names: a protocol above 1536 is an EtherType (sll.etype), 4 an 802.2
+// LLC frame; other values (sll.ltype) name nothing the decoder follows.
+func (d *Decoder) sll(b []byte) {
+	if len(b) < 16 {
+		d.fail("sll", 0, ErrTruncated, "shorter than the 16-byte Linux cooked header")
+		return
+	}
+	s := &d.p.SLL
+	s.Present = true
+	s.PktType, s.HAType, s.HALen = be16(b), be16(b[2:]), be16(b[4:])
+	if s.HALen == 6 {
+		s.Src.Eth = d.mac(b[6:12], txtSLLSrc)
+	}
+	proto := be16(b[14:])
+	switch {
+	case proto > 1536:
+		s.EType = proto
+		d.etherType(b, 16, proto)
+	case proto == 4:
+		s.LType = proto
+		d.llc(b, 16)
+	default:
+		s.LType = proto
+	}
+}
+
 // llc decodes an IEEE 802.2 LLC header at off; only SNAP (AA AA 03, a
 // 3-byte OUI and an EtherType) names a protocol the decoder follows.
 func (d *Decoder) llc(b []byte, off int) {

@@ -57,7 +57,8 @@ const (
 	txtIPDst     = txtIPSrc + ipLen
 	txtTunSrc    = txtIPDst + ipLen // tunnel.src_ip
 	txtTunDst    = txtTunSrc + ipLen
-	txtEnd       = txtTunDst + ipLen
+	txtSLLSrc    = txtTunDst + ipLen // sll.src.eth
+	txtEnd       = txtSLLSrc + macLen
 )
 
 // Meta.Scratch has room for every text: this fails to compile otherwise.

@@ -51,7 +51,7 @@ type Skips struct {
 // ctx's; what was read is evaluated either way.
 func (e *Engine) RunFile(ctx context.Context, path string, zone *time.Location, inj Injector, progress func(n int)) (FileStats, error) {
 	st := FileStats{Path: path}
-	r, err := capture.Open(path, zone)
+	r, err := capture.OpenCooked(path, zone)
 	if err != nil {
 		return st, err
 	}

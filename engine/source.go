@@ -306,6 +306,8 @@ func LinkOf(m ncf.Medium) decode.Link {
 		return decode.WiFi
 	case ncf.TokenRing:
 		return decode.TokenRing
+	case ncf.LinuxSLL:
+		return decode.LinuxSLL
 	}
 	return decode.Ethernet
 }

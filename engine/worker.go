@@ -88,6 +88,7 @@ func (w *worker) process(rs *ruleState, b *batch, it *item) {
 	w.state.track(p, src.id)
 	ws := w.state.stream
 	if !p.TCP.Present {
+		setData(p, p.UDP.Present && decode.TCPAppKind(nil, p.UDP.SrcPort, p.UDP.DstPort) == decode.AppDNS)
 		w.evaluate(rs, b, p, false)
 		return
 	}
@@ -97,7 +98,9 @@ func (w *worker) process(rs *ruleState, b *batch, it *item) {
 	// no stream: its own payload is its message.
 	sport, dport := p.TCP.SrcPort, p.TCP.DstPort
 	if w.state.flowID == 0 {
-		w.dec.DecodeTCPApp(p, unsafe.Slice(unsafe.StringData(p.Payload), len(p.Payload)), sport, dport)
+		pl := unsafe.Slice(unsafe.StringData(p.Payload), len(p.Payload))
+		setData(p, decode.TCPAppKind(pl, sport, dport) != decode.AppNone)
+		w.dec.DecodeTCPApp(p, pl, sport, dport)
 		w.evaluate(rs, b, p, false)
 		return
 	}
@@ -108,13 +111,26 @@ func (w *worker) process(rs *ruleState, b *batch, it *item) {
 			break
 		}
 		w.dec.DecodeTCPApp(p, msg, sport, dport)
+		setData(p, true)
 		w.evaluate(rs, b, p, n > 0)
 		n++
 	}
 	if n == 0 {
 		w.dec.DecodeTCPApp(p, nil, sport, dport)
+		setData(p, ws.r.Dissected())
 		w.evaluate(rs, b, p, false)
 	}
+}
+
+// setData fills data.data, the payload no dissector took (Wireshark's
+// data protocol), from p's payload, unless dissected says an application
+// layer took it.
+func setData(p *field.Packet, dissected bool) {
+	if p.Payload == "" || dissected {
+		p.Data = field.Data{}
+		return
+	}
+	p.Data = field.Data{Present: true, Data: p.Payload, Len: len(p.Payload)}
 }
 
 // evaluate runs the candidate rules on p and queues their matches on b;

@@ -29,9 +29,14 @@ const (
 	Ethernet  Medium = 0
 	WiFi      Medium = 1
 	TokenRing Medium = 2
+	// LinuxSLL is no NCF medium: a Linux cooked capture frame (pcap link
+	// type 113) as capture.OpenCooked reads it, for a decoder that reads
+	// its header. An NCF writer refuses it.
+	LinuxSLL Medium = 0x0F
 )
 
-// String returns "ethernet", "wifi" or "tokenring" ("medium(N)" otherwise).
+// String returns "ethernet", "wifi", "tokenring" or "linux-sll" ("medium(N)"
+// otherwise).
 func (m Medium) String() string {
 	switch m {
 	case Ethernet:
@@ -40,6 +45,8 @@ func (m Medium) String() string {
 		return "wifi"
 	case TokenRing:
 		return "tokenring"
+	case LinuxSLL:
+		return "linux-sll"
 	}
 	return "medium(" + strconv.Itoa(int(m)) + ")"
 }

@@ -47,13 +47,28 @@ var tsharkFilters = []string{
 	"eth.src[0:3] == 00:10:f3", "eth.addr[0:3] == 00:0c:29", "eth.dst[3:] == 02:1c:00", "eth.src[-1] == 0x05",
 	"eth.src[1-2] > 10:00", "eth.dst[0:3] == eth.src[0:3]", "eth.src[0:3] contains 0c", "eth.addr[0:1] != 00",
 	"len(eth.src) == 6",
+	// Linux cooked captures: sll.*, no eth
+	"sll", "sll.pkttype == 4", "sll.hatype == 1 && sll.halen == 6", "sll.src.eth == 00:0c:29:d0:7e:f8",
+	"sll.src.eth[0:3] == 00:0c:29", "sll.etype == 0x0806", "sll.ltype", "eth", "frame[14:2] == 08:00",
 }
 
 // filterCaptures are the captures the filters run on (each tshark run
 // takes a third of a second): VLAN and MPLS, IPv4 and IPv6, HTTP, DNS,
-// and TLS picked up mid-stream (sv-tls-cert from its 8th frame on, as
-// editcap cuts it: neither SYN is in it).
-var filterCaptures = []string{"zeek-vlan-mpls-mixed.pcap", "sv-http-ipv6.pcap", "sv-dns-dhcp-sofacy.pcap", "sv-tls-cert.pcap:8-110"}
+// TLS picked up mid-stream (sv-tls-cert from its 8th frame on, as editcap
+// cuts it: neither SYN is in it), and a Linux cooked (SLL) capture.
+var filterCaptures = []string{"zeek-vlan-mpls-mixed.pcap", "sv-http-ipv6.pcap", "sv-dns-dhcp-sofacy.pcap", "sv-tls-cert.pcap:8-110",
+	"sv-urgent11-cve-2019-12260.orig-sll.pcap"}
+
+// dataFilters test data.data, the payload no dissector took. They run on
+// dataCaptures, whose payloads Vigil dissects where tshark does (ICMP and
+// UDP data, SSH, TLS, HTTP, DNS, IPv6 fragments): on the other captures,
+// tshark also dissects Telnet, DHCP, VNC or DCE/RPC, which Vigil leaves
+// as data.
+var (
+	dataFilters = []string{"data.data", "data", `data.data contains "abc"`, "not data && tcp.len > 0", "data && udp",
+		"udp.payload and not data", "data.len > 0 && ip"}
+	dataCaptures = []string{"sv-icmp-ssh.pcap", "sv-ssh-hassh.pcap", "zeek-ipv6-frag-dns.pcap", "sv-http-ipv6.pcap", "sv-tls-cert.pcap:8-110"}
+)
 
 // filterCapture returns the path of capture name of filterCaptures, cut
 // into dir with editcap when it names frames.
@@ -71,7 +86,8 @@ func filterCapture(t *testing.T, dir, name string) string {
 }
 
 // TestFilterTshark runs every filter of tsharkFilters with Filter and with
-// tshark -Y on each capture of filterCaptures: the frames must be the same.
+// tshark -Y on each capture of filterCaptures, and those of dataFilters on
+// dataCaptures: the frames must be the same.
 func TestFilterTshark(t *testing.T) {
 	for _, tool := range []string{"tshark", "editcap"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -79,28 +95,32 @@ func TestFilterTshark(t *testing.T) {
 		}
 	}
 	if testing.Short() {
-		t.Skip("about 250 tshark runs")
+		t.Skip("about 650 tshark runs")
 	}
 	dir := t.TempDir()
-	for _, name := range filterCaptures {
-		path := filterCapture(t, dir, name)
-		for _, f := range tsharkFilters {
-			var want bytes.Buffer
-			cmd := exec.Command("tshark", "-n", "-r", path, "-Y", f, "-T", "fields", "-e", "frame.number")
-			cmd.Stdout, cmd.Env = &want, []string{"TZ=UTC", "HOME=" + t.TempDir()}
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("tshark -Y %q: %v", f, err)
-			}
-			var got bytes.Buffer
-			if err := Filter(context.Background(), &got, f, []string{path}); err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			if got.String() != want.String() {
-				t.Errorf("%s: %s matches %s, tshark %s", name, f, fields(got.String()), fields(want.String()))
+	n := 0
+	for _, set := range []struct{ filters, captures []string }{{tsharkFilters, filterCaptures}, {dataFilters, dataCaptures}} {
+		for _, name := range set.captures {
+			path := filterCapture(t, dir, name)
+			for _, f := range set.filters {
+				var want bytes.Buffer
+				cmd := exec.Command("tshark", "-n", "-r", path, "-Y", f, "-T", "fields", "-e", "frame.number")
+				cmd.Stdout, cmd.Env = &want, []string{"TZ=UTC", "HOME=" + t.TempDir()}
+				if err := cmd.Run(); err != nil {
+					t.Fatalf("tshark -Y %q: %v", f, err)
+				}
+				var got bytes.Buffer
+				if err := Filter(context.Background(), &got, f, []string{path}); err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				if got.String() != want.String() {
+					t.Errorf("%s: %s matches %s, tshark %s", name, f, fields(got.String()), fields(want.String()))
+				}
+				n++
 			}
 		}
 	}
-	t.Logf("%d filters × %d captures agree with tshark", len(tsharkFilters), len(filterCaptures))
+	t.Logf("%d filters × captures agree with tshark (%d + %d filters)", n, len(tsharkFilters), len(dataFilters))
 }
 
 // TestFilter checks Filter's output over several captures and its errors.

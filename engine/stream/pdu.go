@@ -44,6 +44,7 @@ type framer struct {
 	size    int    // chunk size being read
 	done    bool   // buf was handed out: clear it first
 	gapped  bool   // bytes of the body were lost: the message is not handed out
+	known   bool   // a message of a known kind started since the framing began
 	tls     tlsState
 }
 
@@ -161,6 +162,15 @@ func (r *Reassembler) nextFrame(f *framer) {
 	}
 }
 
+// Dissected reports whether the direction of the segment last passed to
+// Add is framed as an application (DNS, HTTP, TLS, FTP or SSH: a message
+// of a known kind started in it, and no gap lost the framing since), once
+// NextMessage has taken the segment's messages: its data is that
+// protocol's, not undissected data (Wireshark's data.data).
+func (r *Reassembler) Dissected() bool {
+	return r.last != nil && r.last.fr.known && r.last.fr.state != fResync
+}
+
 // appPeek is how many bytes of a message tell its kind (a TLS record
 // header).
 const appPeek = 5
@@ -184,7 +194,7 @@ func (r *Reassembler) decide(f *framer, sport, dport int) bool {
 	}
 	switch {
 	case k != decode.AppNone:
-		f.kind, f.state = k, fKnown
+		f.kind, f.state, f.known = k, fKnown, true
 		if k == decode.AppTLS { // the bytes gathered start a record header
 			f.tls.hdrN = uint8(copy(f.tls.hdr[:], f.buf))
 			f.buf = f.buf[:0]

@@ -149,6 +149,7 @@ type Reassembler struct {
 	view          []byte
 	base          int    // start of this call's new bytes in view
 	cur           *half  // the direction the last Add delivered to, nil if none
+	last          *half  // the direction of the last Add's segment
 	curConn       *conn  // its connection
 	in            []byte // its new bytes not yet framed (NextMessage)
 	peek          [appPeek]byte
@@ -193,6 +194,7 @@ func (r *Reassembler) Add(slot int, id uint64, toServer bool, s *Segment) View {
 	if toServer {
 		d = 0
 	}
+	r.last = &c.h[d]
 	a := c.seq.analyze(d, s)
 	r.curConn = c
 	v := r.add(&c.h[d], &c.h[1-d], s)

@@ -26,9 +26,11 @@
 //     udp.port;
 //   - matches is case-insensitive unless the pattern says (?-i); patterns
 //     are Go regexps (RE2), so PCRE-only syntax is an error;
-//   - tcp.payload, udp.payload and data.data are Vigil's payload (the
-//     segment's own bytes), tcp.flags is tcp.flags.raw, and frame in a
-//     byte context is the frame's bytes;
+//   - tcp.payload and udp.payload are Vigil's payload (the segment's own
+//     bytes); data.data is the payload no dissector of Vigil's took, as
+//     Wireshark's (not that of a DNS port over UDP, nor of a TCP
+//     direction framed as DNS, HTTP, TLS, FTP or SSH); tcp.flags is
+//     tcp.flags.raw, and frame in a byte context is the frame's bytes;
 //   - slice offsets count bytes; len(frame) is frame.cap_len, len of a
 //     MAC address 6, and len of anything else is expr's len, which counts
 //     UTF-8 characters (the bytes of ASCII text);

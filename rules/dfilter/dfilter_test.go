@@ -39,7 +39,7 @@ func TestTranslate(t *testing.T) {
 		{`frame contains "passwd"`, `(frame && frame.bytes contains "passwd")`},
 		{"tcp.payload contains 47.45.54", `((tcp && payload != "") && payload contains "GET")`},
 		{"udp.payload[0] == 0xff", `((udp && payload != "") && (byte_at(payload, 0) >= 0 && payload startsWith hex("ff")))`},
-		{"data.data[2-3] == 0a0d", `(payload != "" && (byte_at(payload, 3) >= 0 && payload[2:] startsWith hex("0a0d")))`},
+		{"data.data[2-3] == 0a0d", `((data && data.data != "") && (byte_at(data.data, 3) >= 0 && data.data[2:] startsWith hex("0a0d")))`},
 		{"frame[:2] == aa:bb", `(frame && (byte_at(frame.bytes, 1) >= 0 && frame.bytes startsWith hex("aabb")))`},
 		// a slice equal to a literal of its length is a prefix, which the prefilter indexes; otherwise it stays a slice
 		{"frame[2:3] == aa:bb", `(frame && (byte_at(frame.bytes, 4) >= 0 && frame.bytes[2:5] == hex("aabb")))`},

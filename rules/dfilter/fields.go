@@ -37,10 +37,14 @@ var special = map[string]kind{
 	"ip.src": kIPv4, "ip.dst": kIPv4, "arp.src.proto_ipv4": kIPv4, "arp.dst.proto_ipv4": kIPv4,
 	"ipv6.src": kIPv6, "ipv6.dst": kIPv6,
 	"src_ip": kIP, "dest_ip": kIP, "tunnel.src_ip": kIP, "tunnel.dest_ip": kIP,
-	"eth.src": kMAC, "eth.dst": kMAC, "arp.src.hw_mac": kMAC, "arp.dst.hw_mac": kMAC,
+	"eth.src": kMAC, "eth.dst": kMAC, "sll.src.eth": kMAC, "arp.src.hw_mac": kMAC, "arp.dst.hw_mac": kMAC,
 	"wlan.sa": kMAC, "wlan.da": kMAC, "wlan.bssid": kMAC, "tr.src": kMAC, "tr.dst": kMAC,
-	"payload": kBytes, "frame.bytes": kBytes, "tcp.reassembled.data": kBytes,
+	"payload": kBytes, "frame.bytes": kBytes, "tcp.reassembled.data": kBytes, "data.data": kBytes,
 }
+
+// optional are the integer fields of the catalog that Wireshark shows on
+// some frames of their layer only: they exist when not zero.
+var optional = map[string]bool{"sll.etype": true, "sll.ltype": true}
 
 // alias is a Wireshark name Vigil's catalog spells otherwise: the catalog
 // fields it reads (the two sides of an either-side field) and, when not
@@ -59,7 +63,6 @@ var aliases = map[string]alias{
 	"udp.port":    {fields: []string{"udp.srcport", "udp.dstport"}},
 	"tcp.payload": {fields: []string{"payload"}, layer: "tcp"},
 	"udp.payload": {fields: []string{"payload"}, layer: "udp"},
-	"data.data":   {fields: []string{"payload"}},
 	"tcp.flags":   {fields: []string{"tcp.flags.raw"}},
 }
 

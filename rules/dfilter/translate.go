@@ -277,6 +277,9 @@ func exists(v *val) string {
 	if v.ref.kind == kLayer {
 		return v.ref.fields[0]
 	}
+	if optional[v.ref.fields[0]] {
+		nonEmpty = v.ref.fields[0] + " != 0"
+	}
 	return and(v.ref.layer, nonEmpty)
 }
 

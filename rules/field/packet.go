@@ -40,6 +40,7 @@ type Packet struct {
 	NCF        NCF        `expr:"ncf"`
 	WLAN       WLAN       `expr:"wlan"`
 	TR         TR         `expr:"tr"`
+	SLL        SLL        `expr:"sll"`
 	Eth        Eth        `expr:"eth"`
 	IEEE8021AD IEEE8021AD `expr:"ieee8021ad"`
 	VLAN       VLAN       `expr:"vlan"`
@@ -67,6 +68,7 @@ type Packet struct {
 	FTP        FTP        `expr:"ftp"`
 	SSH        SSH        `expr:"ssh"`
 	Flow       Flow       `expr:"flow"`
+	Data       Data       `expr:"data"`
 
 	// Payload is the transport payload (TCP or UDP data), or the IP
 	// payload for other IP protocols, or empty; of the innermost packet.
@@ -190,6 +192,24 @@ type TR struct {
 	Src     string `expr:"src" doc:"Token Ring source address without the source-routing bit, aa:bb:cc:dd:ee:ff"`
 	Dst     string `expr:"dst" doc:"Token Ring destination address, aa:bb:cc:dd:ee:ff"`
 	SR      bool   `expr:"sr" doc:"Token Ring source-routed: a routing information field follows the addresses"`
+}
+
+// SLL is the Linux cooked capture header (pcap link type 113) under
+// Wireshark's names: a frame captured on Linux's "any" device has it
+// instead of an Ethernet header.
+type SLL struct {
+	Present bool   `expr:"present" doc:"Linux cooked capture (SLL) header present"`
+	PktType int    `expr:"pkttype" doc:"SLL packet type: 0 to us, 1 broadcast, 2 multicast, 3 to another host, 4 sent by us"`
+	HAType  int    `expr:"hatype" doc:"SLL link-layer address type (ARPHRD_ number: 1 Ethernet)"`
+	HALen   int    `expr:"halen" doc:"SLL link-layer address length, in bytes"`
+	Src     SLLSrc `expr:"src"`
+	EType   int    `expr:"etype" doc:"SLL protocol when an EtherType (above 1536), 0 otherwise"`
+	LType   int    `expr:"ltype" doc:"SLL protocol when not an EtherType (1536 or below: 4 is 802.2 LLC), 0 otherwise"`
+}
+
+// SLLSrc is the SLL source address, by kind.
+type SLLSrc struct {
+	Eth string `expr:"eth" doc:"SLL source address, aa:bb:cc:dd:ee:ff, when 6 bytes long (empty otherwise)"`
 }
 
 // Eth is the Ethernet II (or IEEE 802.3) header: the innermost one when a
@@ -609,6 +629,17 @@ type Flow struct {
 	// isset("name") and notset("name"), which the rule compiler turns
 	// into tests of Bits.
 	Bits int `expr:"bits" doc:"the flow's flowbits as a bit mask (use isset/notset)"`
+}
+
+// Data is Wireshark's data protocol: the payload that no dissector took.
+// The engine fills it: the payload of the innermost packet, except a UDP
+// datagram to or from a DNS port and a TCP segment of a direction framed
+// as DNS, HTTP, TLS, FTP or SSH (and not past a gap that lost the
+// framing), whose payload those layers dissect.
+type Data struct {
+	Present bool   `expr:"present" doc:"payload that no dissector took is present (Wireshark's data protocol)"`
+	Data    string `expr:"data" doc:"payload that no dissector took (Vigil dissects DNS, HTTP, TLS, FTP and SSH)"`
+	Len     int    `expr:"len" doc:"length of data.data, in bytes"`
 }
 
 // Reset clears p for the next packet, keeping nothing that aliases the

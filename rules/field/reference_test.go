@@ -79,7 +79,8 @@ const displayFilters = "## Either-side names and display filters\n\n" +
 	"is also non-empty), `==`, `<`, `in`, `contains`, `matches`, `!==` hold for any occurrence of a field (either side, or any value\n" +
 	"of a field with one value per header), `!=` and `===` for all of them, `matches` is case-insensitive unless the pattern says\n" +
 	"`(?-i)` (patterns are Go regexps). Beyond the fields above it knows `tcp.payload` and `udp.payload` (`payload`, the segment's\n" +
-	"own bytes), `data.data` (`payload`) and `tcp.flags` (`tcp.flags.raw`); `frame` in a byte context is the frame's bytes, and a\n" +
+	"own bytes) and `tcp.flags` (`tcp.flags.raw`); `data.data` is the payload no dissector took, as in Wireshark, but Vigil\n" +
+	"dissects fewer protocols (DNS, HTTP, TLS, FTP, SSH); `frame` in a byte context is the frame's bytes, and a\n" +
 	"slice of a MAC address its bytes (`eth.src[0:3] == 00:11:22`). `tcp.seq`, `tcp.ack` and `tcp.nxtseq` are relative to the\n" +
 	"initial sequence numbers of the flow's two directions, as Wireshark shows them (a direction picked up mid-stream starts at 1;\n" +
 	"`tcp.ack` is raw on a segment without ACK), in `condition:` too; `tcp.seq_raw` and `tcp.ack_raw` are the numbers on the wire.\n" +
