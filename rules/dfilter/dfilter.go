@@ -41,9 +41,12 @@
 //     sequence numbers of the flow's directions, as Wireshark shows them
 //     by default (tcp.seq_raw and tcp.ack_raw are the raw numbers).
 //
-// Not supported, each an error: arithmetic, field references ${...}, the
-// layer operator #, the any and all prefixes, slices joined with commas,
-// functions other than len, lower and upper, host names, ordering and
+// Not supported, each an error at its column: arithmetic (+ - * / %, and
+// { } around it), field references ${...} (tshark resolves them against
+// the packet selected in Wireshark, which a rule has not), the layer
+// operator #, functions other than len, lower and upper (tshark 4.0 also
+// has count, string, abs, min and max), the any and all prefixes, slices
+// joined with commas, host names, ordering and
 // ranges of addresses, slices of IP addresses, matches on a slice of a
 // MAC address, and the bytes of layers other than frame. One approximation: a range lo..hi in a set, on a field with
 // several values, holds when some value is >= lo and some value <= hi.

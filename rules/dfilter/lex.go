@@ -98,6 +98,9 @@ func lex(filter string) ([]token, error) {
 				}
 			}
 			if op == "" {
+				if msg, ok := unsupported[c]; ok {
+					return nil, errorAt(filter, i, "%s", msg)
+				}
 				r, _ := utf8.DecodeRuneInString(filter[i:])
 				return nil, errorAt(filter, i, "unexpected %q", r)
 			}
@@ -109,6 +112,16 @@ func lex(filter string) ([]token, error) {
 			i += len(op)
 		}
 	}
+}
+
+// unsupported are the characters of Wireshark 4.0 display-filter features
+// that tshark 4.0 takes and a rule does not, with what to say of them.
+var unsupported = map[byte]string{
+	'+': "arithmetic (+ - * / %) is not supported", '-': "arithmetic (+ - * / %) is not supported",
+	'*': "arithmetic (+ - * / %) is not supported", '/': "arithmetic (+ - * / %) is not supported",
+	'%': "arithmetic (+ - * / %) is not supported",
+	'$': "field references ${...} are not supported (they read the packet selected in Wireshark, which a rule has not)",
+	'#': "the layer operator # is not supported",
 }
 
 // lexString reads the string starting at filter[i] (a quote, or r and a

@@ -98,6 +98,9 @@ func (p *parser) unexpected(t token) error {
 	if t.kind == tEOF {
 		return errorAt(p.filter, t.at, "unexpected end of filter")
 	}
+	if msg, ok := unsupported[t.raw[0]]; ok && t.kind == tWord { // a word such as "/" or "-2"
+		return errorAt(p.filter, t.at, "%s", msg)
+	}
 	return errorAt(p.filter, t.at, "unexpected %q", t.raw)
 }
 
@@ -225,6 +228,9 @@ func (p *parser) set() ([]member, error) {
 	return out, nil
 }
 
+// functions are the display-filter functions a rule takes.
+var functions = map[string]bool{"len": true, "lower": true, "upper": true}
+
 func (p *parser) operand() (*operand, error) {
 	t := p.next()
 	var o *operand
@@ -234,6 +240,9 @@ func (p *parser) operand() (*operand, error) {
 	case tWord:
 		o = &operand{tok: t}
 		if p.accept("(") {
+			if !functions[t.text] {
+				return nil, errorAt(p.filter, t.at, "function %s is not supported (len, lower and upper are)", t.text)
+			}
 			arg, err := p.operand()
 			if err != nil {
 				return nil, err
