@@ -269,3 +269,38 @@ func TestRelative(t *testing.T) {
 		}
 	}
 }
+
+// TestDissected checks which directions' data an application layer takes
+// (not Wireshark's data.data): those framed as a known protocol, until a
+// gap loses the framing.
+func TestDissected(t *testing.T) {
+	r := New(Config{})
+	add := func(s step, sport, dport int) bool {
+		r.Add(0, 1, s.toServer, segment(s))
+		for {
+			if _, ok := r.NextMessage(sport, dport); !ok {
+				break
+			}
+		}
+		return r.Dissected()
+	}
+	if add(step{toServer: true, seq: 1000, flags: "S"}, 40000, 8080) {
+		t.Error("a SYN: dissected")
+	}
+	if !add(step{toServer: true, seq: 1001, data: "GET / HTTP/1.1\r\nHost: a\r\n\r\n"}, 40000, 8080) {
+		t.Error("an HTTP request: not dissected")
+	}
+	if !add(step{toServer: true, seq: 1028, data: "GET /x HTT"}, 40000, 8080) {
+		t.Error("the start of the next request: not dissected")
+	}
+	// a segment lost, acknowledged by the peer: the framing is lost
+	r.Add(0, 1, false, segment(step{seq: 5000, ack: 2000, flags: "A"}))
+	if add(step{toServer: true, seq: 2000, data: "\x00\x01binary"}, 40000, 8080) {
+		t.Error("data past a gap: dissected")
+	}
+	r2 := New(Config{})
+	r2.Add(0, 1, true, segment(step{toServer: true, seq: 1, data: "\x00\x01\x02\x03\x04\x05"}))
+	if r2.NextMessage(40000, 9999); r2.Dissected() {
+		t.Error("an unknown protocol: dissected")
+	}
+}
