@@ -299,7 +299,8 @@ func decodeRecord(dec *decode.Decoder, p *field.Packet, h *ncf.Header, frame []b
 }
 
 // LinkOf maps an NCF medium to the decoder's link type: Wi-Fi, Token
-// Ring, and Ethernet for every other.
+// Ring, Linux cooked (ncf.LinuxSLL, from capture.OpenCooked), and
+// Ethernet for every other.
 func LinkOf(m ncf.Medium) decode.Link {
 	switch m {
 	case ncf.WiFi:
