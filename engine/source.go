@@ -61,6 +61,7 @@ type Source struct {
 	id      uint32
 	dec     *decode.Decoder
 	pkt     field.Packet
+	peek    decode.FlowPeek
 	defrag  *defrag.Defragmenter
 	pending []*batch // per worker
 	// inflight counts batches queued to workers and not yet evaluated.
@@ -176,15 +177,7 @@ func (s *Source) PushNumbered(rec *ncf.Record, number int) {
 	w := 0
 	var fr fragInfo
 	if n := len(s.pending); n > 1 && !rec.Compressed {
-		link, p := LinkOf(rec.Medium), &s.pkt
-		p.Frame.Len = rec.WireLen
-		s.dec.DecodeHeaders(p, link, rec.Data)
-		if decode.Fragmented(p) {
-			if fr = s.reassemble(p, rec.Data, rec.Time); fr.payload != nil {
-				s.dec.DecodeFragmentHeaders(p, link, rec.Data, int(fr.proto), fr.payload)
-			}
-		}
-		w = int(flow.Hash(p) % uint64(n))
+		w = int(s.flowHash(rec, &fr) % uint64(n))
 	}
 	b := s.pending[w]
 	if b == nil {
@@ -201,6 +194,26 @@ func (s *Source) PushNumbered(rec *ncf.Record, number int) {
 		s.checked = number
 		s.sendStale(number)
 	}
+}
+
+// flowHash returns flow.Hash of rec's packet, for the choice of its
+// worker. Most frames need only a peek at their headers
+// (decode.PeekFlow); the others are decoded, and an IP fragment is
+// reassembled, its datagram (if it completes one) recorded in fr.
+func (s *Source) flowHash(rec *ncf.Record, fr *fragInfo) uint64 {
+	link := LinkOf(rec.Medium)
+	if decode.PeekFlow(&s.peek, link, rec.Data) {
+		return flow.HashPeek(&s.peek)
+	}
+	p := &s.pkt
+	p.Frame.Len = rec.WireLen
+	s.dec.DecodeHeaders(p, link, rec.Data)
+	if decode.Fragmented(p) {
+		if *fr = s.reassemble(p, rec.Data, rec.Time); fr.payload != nil {
+			s.dec.DecodeFragmentHeaders(p, link, rec.Data, int(fr.proto), fr.payload)
+		}
+	}
+	return flow.Hash(p)
 }
 
 // fragInfo is what the defragmenter made of a packet.

@@ -32,12 +32,12 @@ func readCapture(t testing.TB, path string) []field.Packet {
 		if err != nil {
 			break
 		}
-		out = append(out, decode(data, ci, n))
+		out = append(out, decodeGopacket(data, ci, n))
 	}
 	return out
 }
 
-func decode(data []byte, ci gopacket.CaptureInfo, n int) field.Packet {
+func decodeGopacket(data []byte, ci gopacket.CaptureInfo, n int) field.Packet {
 	var p field.Packet
 	p.Reset()
 	p.Meta.Raw = data

@@ -10,8 +10,9 @@
 //
 // A Table is owned by one worker goroutine and is not safe for concurrent
 // use. Flows are pinned to workers with [Hash], which gives both directions
-// of a flow the same value.
+// of a flow the same value, or [HashPeek], which gives the same from the
+// frame's headers alone (decode.PeekFlow).
 //
-// It belongs to the engine room: of Vigil it imports rules/field and
-// engine/internal/lru.
+// It belongs to the engine room: of Vigil it imports decode (for
+// [HashPeek]), rules/field and engine/internal/lru.
 package flow

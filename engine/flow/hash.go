@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 
+	"github.com/vigil-ids/vigil/decode"
 	"github.com/vigil-ids/vigil/rules/field"
 )
 
@@ -71,8 +72,19 @@ func hash(p *field.Packet, ports bool) uint64 {
 	if !ports {
 		return combine(endpointHash(&a, 0), endpointHash(&b, 0), vlan<<16)
 	}
-	return combine(endpointHash(&a, uint16(p.SrcPort)), endpointHash(&b, uint16(p.DestPort)),
-		vlan<<16|uint64(uint8(p.Meta.IPProto)))
+	return ipHash(&a, &b, uint16(p.SrcPort), uint16(p.DestPort), uint8(p.Meta.IPProto), vlan)
+}
+
+// HashPeek returns Hash of the packet whose flow decode.PeekFlow read
+// into k: the same value, from the frame's headers alone.
+func HashPeek(k *decode.FlowPeek) uint64 {
+	vlan := uint64(k.VLAN[0]&0xfff) | uint64(k.VLAN[1]&0xfff)<<12 | uint64(k.VLAN[2]&0xfff)<<24
+	return ipHash(&k.Src, &k.Dst, k.SrcPort, k.DstPort, k.Proto, vlan)
+}
+
+// ipHash hashes the flow of an IP packet; vlan packs its VLANKey.
+func ipHash(a, b *[16]byte, aPort, bPort uint16, proto uint8, vlan uint64) uint64 {
+	return combine(endpointHash(a, aPort), endpointHash(b, bPort), vlan<<16|uint64(proto))
 }
 
 // combine joins two endpoint hashes independently of their order.
