@@ -45,6 +45,17 @@ func (l *File) Publish(a *Alert) {
 	}
 }
 
+// PublishEncoded appends data, a's AppendJSON output, as one line
+// (EncodedPublisher). data is not retained.
+func (l *File) PublishEncoded(_ *Alert, data []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(append(l.buf[:0], data...), '\n')
+	if _, err := l.f.Write(l.buf); err != nil && l.err == nil {
+		l.err = err
+	}
+}
+
 // Reopen closes the file and opens its path again (a new file when the
 // old one was renamed). If the path cannot be opened, the old file stays
 // in use and the error is returned.
@@ -78,4 +89,28 @@ func (ps Publishers) Publish(a *Alert) {
 	for _, p := range ps {
 		p.Publish(a)
 	}
+}
+
+// PublishEncoded hands a and data, its AppendJSON output, to each
+// member: with PublishEncoded to those that are EncodedPublishers, with
+// Publish to the others.
+func (ps Publishers) PublishEncoded(a *Alert, data []byte) {
+	for _, p := range ps {
+		if ep, ok := p.(EncodedPublisher); ok {
+			ep.PublishEncoded(a, data)
+		} else {
+			p.Publish(a)
+		}
+	}
+}
+
+// EncodedPublisher is a sink that also takes alerts already encoded,
+// so that the goroutines that make alerts can encode them in parallel
+// and hand the sink, which writes in order, only bytes to copy or queue.
+// LineWriter, File, Publisher and Publishers are EncodedPublishers.
+type EncodedPublisher interface {
+	// PublishEncoded publishes a, whose AppendJSON output (without a
+	// newline) is data. It may keep data, which its caller must not
+	// change afterwards; it must not change a or data.
+	PublishEncoded(a *Alert, data []byte)
 }

@@ -35,6 +35,17 @@ func (l *LineWriter) Publish(a *Alert) {
 	}
 }
 
+// PublishEncoded writes data, a's AppendJSON output, as one line
+// (EncodedPublisher). data is not retained.
+func (l *LineWriter) PublishEncoded(_ *Alert, data []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(append(l.buf[:0], data...), '\n')
+	if _, err := l.w.Write(l.buf); err != nil && l.err == nil {
+		l.err = err
+	}
+}
+
 // Flush writes the buffered lines to the underlying writer and returns its
 // error, or else the first error of an earlier Publish.
 func (l *LineWriter) Flush() error {

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -51,5 +52,49 @@ func TestLineWriterError(t *testing.T) {
 	lw.Publish(sampleAlert())
 	if err := lw.Flush(); !errors.Is(err, errWrite) {
 		t.Fatalf("Flush: %v, want %v", err, errWrite)
+	}
+}
+
+// publishOnly is a member of Publishers without PublishEncoded.
+type publishOnly struct{ lw *LineWriter }
+
+func (p publishOnly) Publish(a *Alert) { p.lw.Publish(a) }
+
+// TestPublishEncoded: an alert handed over already encoded becomes the
+// same line as one Publish encodes, through a LineWriter, a File and
+// Publishers, whose members without PublishEncoded get Publish.
+func TestPublishEncoded(t *testing.T) {
+	a := sampleAlert()
+	want := string(a.AppendJSON(nil)) + "\n"
+	var direct, member, plain strings.Builder
+	lw, lwMember, lwPlain := NewLineWriter(&direct), NewLineWriter(&member), NewLineWriter(&plain)
+	path := t.TempDir() + "/eve.json"
+	f, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := a.AppendJSON(nil)
+	lw.PublishEncoded(a, data)
+	Publishers{lwMember, f, publishOnly{lwPlain}}.PublishEncoded(a, data)
+	if string(data) != want[:len(want)-1] {
+		t.Fatal("PublishEncoded changed data")
+	}
+	for _, l := range []*LineWriter{lw, lwMember, lwPlain} {
+		if err := l.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fromFile, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string]string{"LineWriter": direct.String(), "Publishers member": member.String(),
+		"File": string(fromFile), "member without PublishEncoded": plain.String()} {
+		if got != want {
+			t.Errorf("%s wrote\n%q\nwant\n%q", name, got, want)
+		}
 	}
 }

@@ -193,13 +193,19 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 // it is the Nats-Msg-Id, and an alert without one is dropped the same way.
 // The Publisher keeps no reference to a.
 func (p *Publisher) Publish(a *Alert) {
+	p.PublishEncoded(a, a.AppendJSON(make([]byte, 0, 512)))
+}
+
+// PublishEncoded is Publish for an alert already encoded: data is a's
+// AppendJSON output, which the Publisher keeps as the message body
+// (EncodedPublisher). The Publisher keeps no reference to a.
+func (p *Publisher) PublishEncoded(a *Alert, data []byte) {
 	if a.ID == "" {
 		p.mu.Lock()
 		p.dropLocked(1, errNoID)
 		p.mu.Unlock()
 		return
 	}
-	data := a.AppendJSON(make([]byte, 0, 512))
 	r := newRecord(Subject(p.cfg.Prefix, a.Sensor, a.SeverityWord, a.SID), a.ID, data, nil)
 
 	p.mu.Lock()

@@ -40,6 +40,13 @@ func ParseOverload(s string) (Overload, error) {
 // Sink receives the alerts of all workers. Publish is called concurrently
 // from worker goroutines, must not block for long, and owns a after the
 // call. *alerts.Publisher is a Sink.
+//
+// A Sink that is also an alerts.EncodedPublisher (Publisher, LineWriter,
+// File, Publishers) gets most alerts through PublishEncoded instead, with
+// their EVE JSON written by the worker that found the match, so encoding
+// runs in parallel and the in-order release only hands over bytes. Alerts
+// that the release changes (those of reset rules, which record the frames
+// injected) and de-duplication summaries still come through Publish.
 type Sink interface {
 	Publish(a *alerts.Alert)
 }
@@ -89,6 +96,8 @@ type Engine struct {
 	srcMu   sync.Mutex
 	srcSeq  uint64
 	shared  *sharedState
+	// encoded is cfg.Sink as an alerts.EncodedPublisher, nil if it is not.
+	encoded alerts.EncodedPublisher
 	// instance makes alert IDs unique across runs of Vigil.
 	instance string
 
@@ -126,6 +135,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.shared = shared
+	e.encoded, _ = cfg.Sink.(alerts.EncodedPublisher)
 	e.state.Store(newRuleState(cfg.Rules, cfg.Workers))
 	for i := 0; i < cfg.Workers; i++ {
 		e.workers = append(e.workers, newWorker(e, i))

@@ -36,6 +36,10 @@ func (w *worker) onMatch(r *rules.Rule, pos int, rs *ruleState, p *field.Packet,
 	if r.Dedup != nil {
 		m.ddKey = threshold.KeyFor(r.Dedup.Track, p, sw.flowID)
 	}
+	if w.e.encoded != nil && !r.Reset {
+		// The release changes only the alerts of reset rules.
+		m.json = m.alert.AppendJSON(make([]byte, 0, alertJSONSize))
+	}
 	if r.Reset {
 		m.frames, m.buildErr = respond.Build(p, r.Response.Target, r.Response.Strafe)
 		// Remember now, not at release: the sensor may mirror the frames
@@ -76,8 +80,16 @@ func (e *Engine) release(m *match, src *Source) {
 	}
 	m.counter.alerts.Add(1)
 	e.alertCount.Add(1)
+	if m.json != nil {
+		e.encoded.PublishEncoded(m.alert, m.json)
+		return
+	}
 	e.cfg.Sink.Publish(m.alert)
 }
+
+// alertJSONSize is the capacity given to an alert's EVE JSON, which
+// holds most alerts without growing.
+const alertJSONSize = 1024
 
 // respond injects the frames of a reset rule's match, within the caps,
 // and records them in the alert.

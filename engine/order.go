@@ -31,7 +31,11 @@ type match struct {
 	rule    *rules.Rule
 	counter *ruleCounter
 	alert   *alerts.Alert
-	at      time.Time
+	// json is the alert's AppendJSON output when the worker encoded it
+	// (the sink is an alerts.EncodedPublisher and the release will not
+	// change the alert), nil otherwise.
+	json []byte
+	at   time.Time
 
 	// Threshold and dedup keys and the distinct value, for a rule with a
 	// threshold or dedup.
@@ -48,20 +52,40 @@ type match struct {
 
 // order is a source's reorder buffer.
 type order struct {
-	mu     sync.Mutex
-	open   map[*batch]time.Time // batches not yet evaluated → their first packet's time
-	ready  matchHeap
-	latest time.Time // time of the last packet of the batches evaluated
+	mu sync.Mutex
+	// open holds the batches opened and not yet passed by the
+	// watermark, in the order they were opened, which is the order of
+	// their first packets: a ring of len(open) slots from head, n used.
+	open    []openBatch
+	head, n int
+	// seq numbers the batches opened; open[head] is batch base.
+	seq, base uint64
+	ready     matchHeap
+	latest    time.Time // time of the last packet of the batches evaluated
+}
+
+// openBatch is a batch in order.open.
+type openBatch struct {
+	first int       // its first packet's number
+	at    time.Time // and time
+	done  bool      // evaluated (or dropped)
 }
 
 // opened registers batch b, whose first packet (number b.first) was
 // captured at at.
 func (o *order) opened(b *batch, at time.Time) {
 	o.mu.Lock()
-	if o.open == nil {
-		o.open = map[*batch]time.Time{}
+	if o.n == len(o.open) { // full: a larger ring, oldest first
+		grown := make([]openBatch, max(2*len(o.open), 16))
+		for i := range o.n {
+			grown[i] = o.open[(o.head+i)%len(o.open)]
+		}
+		o.open, o.head = grown, 0
 	}
-	o.open[b] = at
+	o.open[(o.head+o.n)%len(o.open)] = openBatch{first: b.first, at: at}
+	o.n++
+	b.seq = o.seq
+	o.seq++
 	o.mu.Unlock()
 }
 
@@ -70,7 +94,12 @@ func (o *order) opened(b *batch, at time.Time) {
 func (o *order) completed(e *Engine, b *batch) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	delete(o.open, b)
+	o.open[(o.head+int(b.seq-o.base))%len(o.open)].done = true
+	for o.n > 0 && o.open[o.head].done {
+		o.head = (o.head + 1) % len(o.open)
+		o.n--
+		o.base++
+	}
 	for i := range b.matches {
 		heap.Push(&o.ready, b.matches[i])
 	}
@@ -79,11 +108,10 @@ func (o *order) completed(e *Engine, b *batch) {
 	if n := len(b.items); n > 0 && b.items[n-1].hdr.Time.After(o.latest) {
 		o.latest = b.items[n-1].hdr.Time
 	}
+	// The oldest batch still open holds the first packet not evaluated.
 	watermark, now := math.MaxInt, o.latest
-	for ob, at := range o.open {
-		if ob.first < watermark {
-			watermark, now = ob.first, at
-		}
+	if o.n > 0 {
+		watermark, now = o.open[o.head].first, o.open[o.head].at
 	}
 	for o.ready.Len() > 0 && o.ready[0].frame < watermark {
 		m := heap.Pop(&o.ready).(match)

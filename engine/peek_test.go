@@ -170,4 +170,17 @@ func TestPeekFlowChoosesTheDecodedWorker(t *testing.T) {
 	if generated.peeked*100 < generated.frames*95 {
 		t.Errorf("generated: only %d of %d frames peeked", generated.peeked, generated.frames)
 	}
+
+	var k decode.FlowPeek
+	var sum uint64
+	recs := generatedItems(t, 2000, 0.02)
+	if allocs := testing.AllocsPerRun(5, func() {
+		for i := range recs {
+			if decode.PeekFlow(&k, decode.Ethernet, recs[i].data) {
+				sum += flow.HashPeek(&k)
+			}
+		}
+	}); allocs != 0 || sum == 0 {
+		t.Errorf("peeking %d frames: %.0f allocations", len(recs), allocs)
+	}
 }

@@ -342,7 +342,8 @@ type item struct {
 // back the matches found in them.
 type batch struct {
 	src     *Source
-	first   int // number of the first packet
+	first   int    // number of the first packet
+	seq     uint64 // its number among the source's batches (order.opened)
 	items   []item
 	arena   []byte
 	matches []match
