@@ -8,7 +8,7 @@ FUZZTIME  ?= 20s
 # otherwise (the default build, and the scalar filter).
 SIMD      ?= $(shell GOEXPERIMENT=simd $(GO) list simd/archsimd >/dev/null 2>&1 && echo GOEXPERIMENT=simd)
 
-.PHONY: build run test bench soak cluster cluster-bench fuzz lint clean
+.PHONY: build run test bench scale-bundle soak cluster cluster-bench fuzz lint clean
 
 build: ## build bin/vigil
 	$(SIMD) $(GO) build -o $(BIN) ./cmd/vigil
@@ -22,6 +22,9 @@ test: lint ## lint, then unit, integration and interoperability tests (fuzz seed
 
 bench: ## performance table (PRODUCT.md §5): decode, 10..10,000 rules at GOMAXPROCS 1 and 2, vigil test on 1 M generated packets, live path, NATS
 	GO=$(GO) $(SIMD) sh tools/bench.sh | tee bench.txt
+
+scale-bundle: ## build .bundle/ (vigil, Suricata 7 with its libraries, peer rules) for tools/scale.sh, the scaling table on a machine without Go: copy it there, run `sh .bundle/scale.sh .bundle`
+	GO=$(GO) $(SIMD) sh tools/scale-bundle.sh .bundle
 
 soak: ## 10 minutes of vigil run against nats-server: 3 looping sensors, a reload every minute, one NATS restart; heap, goroutines and counters that must add up
 	GO=$(GO) sh tools/soak.sh
@@ -46,4 +49,4 @@ lint: ## gofmt, go mod tidy, go vet, staticcheck
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
 
 clean:
-	rm -rf bin .vigil-data bench.txt
+	rm -rf bin .vigil-data bench.txt .bundle
