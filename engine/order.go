@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"container/heap"
 	"math"
 	"net/netip"
 	"sync"
@@ -101,7 +100,7 @@ func (o *order) completed(e *Engine, b *batch) {
 		o.base++
 	}
 	for i := range b.matches {
-		heap.Push(&o.ready, b.matches[i])
+		o.ready.push(&b.matches[i])
 	}
 	clear(b.matches)
 	b.matches = b.matches[:0]
@@ -113,8 +112,9 @@ func (o *order) completed(e *Engine, b *batch) {
 	if o.n > 0 {
 		watermark, now = o.open[o.head].first, o.open[o.head].at
 	}
-	for o.ready.Len() > 0 && o.ready[0].frame < watermark {
-		m := heap.Pop(&o.ready).(match)
+	var m match
+	for len(o.ready) > 0 && o.ready[0].frame < watermark {
+		o.ready.pop(&m)
 		e.release(&m, b.src)
 	}
 	// Every packet before the watermark is evaluated and its matches
@@ -122,22 +122,52 @@ func (o *order) completed(e *Engine, b *batch) {
 	e.shared.tick(e, now)
 }
 
-// matchHeap orders matches by packet, then rule position.
+// matchHeap orders matches by packet, then rule position: a binary
+// min-heap kept by value (container/heap would box each match).
 type matchHeap []match
 
-func (h matchHeap) Len() int { return len(h) }
-func (h matchHeap) Less(i, j int) bool {
+func (h matchHeap) less(i, j int) bool {
 	if h[i].frame != h[j].frame {
 		return h[i].frame < h[j].frame
 	}
 	return h[i].pos < h[j].pos
 }
-func (h matchHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *matchHeap) Push(x any)   { *h = append(*h, x.(match)) }
-func (h *matchHeap) Pop() any {
-	old := *h
-	m := old[len(old)-1]
-	old[len(old)-1] = match{}
-	*h = old[:len(old)-1]
-	return m
+
+// push adds m.
+func (h *matchHeap) push(m *match) {
+	*h = append(*h, *m)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !q.less(i, parent) {
+			break
+		}
+		q[i], q[parent] = q[parent], q[i]
+		i = parent
+	}
+}
+
+// pop removes the least match into m.
+func (h *matchHeap) pop(m *match) {
+	q := *h
+	n := len(q) - 1
+	*m = q[0]
+	q[0] = q[n]
+	q[n] = match{}
+	q = q[:n]
+	for i := 0; ; {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < n && q.less(l, least) {
+			least = l
+		}
+		if r < n && q.less(r, least) {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		q[i], q[least] = q[least], q[i]
+		i = least
+	}
+	*h = q
 }

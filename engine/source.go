@@ -74,6 +74,10 @@ type Source struct {
 	number, checked int
 
 	packets, bytes, drops, skipped, compressed atomic.Uint64
+	// pushed counts the records pushed since the last send, which adds
+	// them to packets and bytes: one atomic update per batch, not per
+	// record, on the source's serial path.
+	pushed struct{ packets, bytes uint64 }
 }
 
 // NewSource registers a packet source. Close it when its input ends.
@@ -113,7 +117,10 @@ func (j syncInjector) Inject(frame []byte, at time.Time) bool {
 // Name is the sensor name.
 func (s *Source) Name() string { return s.cfg.Name }
 
-// SourceStats are one source's counters.
+// SourceStats are one source's counters. Packets and Bytes are brought
+// up to date each time a batch goes to a worker, so they may lag by the
+// records still in partly filled batches until Flush, Wait or Close
+// sends them.
 type SourceStats struct {
 	// Packets counts the records pushed.
 	Packets uint64 `json:"packets"`
@@ -168,8 +175,8 @@ func (s *Source) Push(rec *ncf.Record) { s.PushNumbered(rec, s.number+1) }
 // from one call to the next; gaps are the records other Sources take.
 func (s *Source) PushNumbered(rec *ncf.Record, number int) {
 	s.number = number
-	s.packets.Add(1)
-	s.bytes.Add(uint64(len(rec.Data)))
+	s.pushed.packets++
+	s.pushed.bytes += uint64(len(rec.Data))
 	if rec.Compressed {
 		s.compressed.Add(1)
 		s.e.compressed.Add(1)
@@ -281,6 +288,9 @@ func (s *Source) Wait() {
 func (s *Source) Close() { s.Wait() }
 
 func (s *Source) send(w int) {
+	s.packets.Add(s.pushed.packets)
+	s.bytes.Add(s.pushed.bytes)
+	s.pushed.packets, s.pushed.bytes = 0, 0
 	b := s.pending[w]
 	s.pending[w] = nil
 	q := s.e.workers[w].in
