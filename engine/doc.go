@@ -9,7 +9,11 @@
 //	prefilter ─▶ rules ──matches──▶ per-source reorder ─▶ thresholds,
 //	de-duplication, responses ─▶ Sink
 //
-// A Source reassembles IP fragments (decode/defrag) and copies each record,
+// A Source picks a record's worker from a peek at its headers
+// (decode.PeekFlow, flow.HashPeek: Ethernet, VLAN tags, IP, ports); the
+// records the peek cannot read (fragments, tunnels, other links) have
+// their headers decoded for the hash. It reassembles IP fragments
+// (decode/defrag) and copies each record,
 // with the datagram it completes if any, into a batch bound for the worker
 // that owns the record's flow (the datagram's flow for a completing
 // fragment), so a flow's packets are evaluated in order on one
@@ -32,7 +36,10 @@
 // Each source releases its matches in packet order, once every earlier
 // packet has been evaluated, so state kept across flows (thresholds by
 // source or destination, de-duplication) sees the same order as a single
-// worker would.
+// worker would. The worker that finds a match builds its alert and, when
+// the Sink is an alerts.EncodedPublisher, writes its EVE JSON too, so the
+// release, serial per source, only orders, applies thresholds and hands
+// bytes to the sink.
 //
 // Time in the engine is packet time (the capture timestamps), so a capture
 // replayed live and the same capture tested offline give the same alerts.
