@@ -21,7 +21,7 @@ bench() { # bench PKG REGEXP [go test flags...]
 }
 
 bench ./engine/ '^BenchmarkDecode$' -cpu 1
-bench ./engine/ '^BenchmarkSourcePush$' -cpu 1
+bench ./engine/ '^Benchmark(SourcePush|OrderCompleted)$' -cpu 1
 bench ./engine/ '^BenchmarkProcess$' -cpu 1
 bench ./engine/ '^BenchmarkFilterRules$' -cpu 1
 bench ./rules/index/ '^Benchmark(Indexed|Naive)$' -cpu 1
