@@ -57,8 +57,9 @@ vigil=$tmp/vigil
 "$vigil" gen --packets "$PACKETS" --seed 1 --hit-rate 0.01 "$tmp/gen.pcap" >&2
 cpus=$(nproc)
 
-# timed NAME CMD...: runs CMD, appends "NAME seconds alerts" to the
-# results; CMD writes its alerts, one a line, to $tmp/alerts.
+# timed NAME CMD...: runs CMD, appends "NAME start end alerts" to the
+# results (start and end in Unix seconds); CMD writes its alerts, one a
+# line, to $tmp/alerts.
 timed() {
 	name=$1
 	shift
