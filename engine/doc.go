@@ -37,9 +37,9 @@
 // packet has been evaluated, so state kept across flows (thresholds by
 // source or destination, de-duplication) sees the same order as a single
 // worker would. The worker that finds a match builds its alert and, when
-// the Sink is an alerts.EncodedPublisher, writes its EVE JSON too, so the
-// release, serial per source, only orders, applies thresholds and hands
-// bytes to the sink.
+// the Sink is an alerts.EncodedPublisher and the rule has no reset,
+// threshold or dedup, writes its EVE JSON too, so the release, serial per
+// source, mostly orders and hands bytes to the sink.
 //
 // Time in the engine is packet time (the capture timestamps), so a capture
 // replayed live and the same capture tested offline give the same alerts.

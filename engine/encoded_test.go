@@ -15,16 +15,30 @@ type publishOnly struct{ l *alerts.LineWriter }
 
 func (p publishOnly) Publish(a *alerts.Alert) { p.l.Publish(a) }
 
+// countEncoded is a LineWriter that counts the alerts handed over
+// encoded.
+type countEncoded struct {
+	*alerts.LineWriter
+	n int
+}
+
+func (c *countEncoded) PublishEncoded(a *alerts.Alert, data []byte) {
+	c.n++ // the release is serial per source, and there is one source at a time
+	c.LineWriter.PublishEncoded(a, data)
+}
+
 // eveLines runs set over the captures with n workers into a LineWriter,
-// seen by the engine as an alerts.EncodedPublisher when encoded is true,
-// and returns the EVE JSON lines written.
+// seen by the engine as an alerts.EncodedPublisher when encoded is true
+// (then some alerts must come encoded), and returns the EVE JSON lines
+// written.
 func eveLines(t *testing.T, set string, workers int, encoded bool, files ...string) []byte {
 	t.Helper()
 	var out bytes.Buffer
 	lw := alerts.NewLineWriter(&out)
 	var sink Sink = publishOnly{lw}
+	counted := &countEncoded{LineWriter: lw}
 	if encoded {
-		sink = lw
+		sink = counted
 	}
 	e, err := New(Config{Rules: mustParse(t, set), Sink: sink, Workers: workers, Instance: "t"})
 	if err != nil {
@@ -41,6 +55,9 @@ func eveLines(t *testing.T, set string, workers int, encoded bool, files ...stri
 	}
 	if err := lw.Flush(); err != nil {
 		t.Fatal(err)
+	}
+	if encoded && counted.n == 0 {
+		t.Fatal("no alert came encoded")
 	}
 	return out.Bytes()
 }

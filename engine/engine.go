@@ -46,7 +46,9 @@ func ParseOverload(s string) (Overload, error) {
 // their EVE JSON written by the worker that found the match, so encoding
 // runs in parallel and the in-order release only hands over bytes. Alerts
 // that the release changes (those of reset rules, which record the frames
-// injected) and de-duplication summaries still come through Publish.
+// injected), those of rules with a threshold or dedup (most of whose
+// matches the release drops) and de-duplication summaries still come
+// through Publish.
 type Sink interface {
 	Publish(a *alerts.Alert)
 }

@@ -36,8 +36,10 @@ func (w *worker) onMatch(r *rules.Rule, pos int, rs *ruleState, p *field.Packet,
 	if r.Dedup != nil {
 		m.ddKey = threshold.KeyFor(r.Dedup.Track, p, sw.flowID)
 	}
-	if w.e.encoded != nil && !r.Reset {
-		// The release changes only the alerts of reset rules.
+	if w.e.encoded != nil && !r.Reset && r.Threshold == nil && r.Dedup == nil {
+		// The release changes the alerts of reset rules, and drops most
+		// matches of rules with a threshold or dedup: those alerts are
+		// encoded at release, the few that go out.
 		m.json = m.alert.AppendJSON(make([]byte, 0, alertJSONSize))
 	}
 	if r.Reset {

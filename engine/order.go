@@ -31,8 +31,8 @@ type match struct {
 	counter *ruleCounter
 	alert   *alerts.Alert
 	// json is the alert's AppendJSON output when the worker encoded it
-	// (the sink is an alerts.EncodedPublisher and the release will not
-	// change the alert), nil otherwise.
+	// (the sink is an alerts.EncodedPublisher, and the rule has no
+	// reset, threshold or dedup), nil otherwise.
 	json []byte
 	at   time.Time
 
