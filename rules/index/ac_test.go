@@ -159,3 +159,48 @@ func (m *matcher) scan(text string, hit func(end int, pats []int32)) {
 		}
 	}
 }
+
+// TestQgramStride checks the strided q-gram filter, where every pattern is
+// long enough for positions to be skipped: each occurrence is reported
+// once, wherever it lies relative to the tested positions and to lo and
+// hi, with repeated grams and overlapping occurrences.
+func TestQgramStride(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 12))
+	for n := range 300 {
+		var pats []string
+		seen := map[string]bool{}
+		for range 1 + rng.IntN(40) {
+			b := make([]byte, 3+1+rng.IntN(9))
+			for i := range b {
+				b[i] = "abAB19x"[rng.IntN(7)]
+			}
+			if p := capFold(string(b)); !seen[p] {
+				seen[p] = true
+				pats = append(pats, p)
+			}
+		}
+		q := newQgram(pats)
+		if n == 0 && q.stride < 2 {
+			t.Fatalf("stride %d for patterns of 4 bytes or more", q.stride)
+		}
+		var sb strings.Builder
+		for sb.Len() < 200 {
+			if rng.IntN(4) == 0 {
+				sb.WriteString(pats[rng.IntN(len(pats))])
+			} else {
+				sb.WriteByte("abAB19xy"[rng.IntN(8)])
+			}
+		}
+		text := sb.String()
+		for _, lo := range []int{0, 1, 2, 3, len(text) / 3} {
+			for _, hi := range []int{len(text), len(text) - 1, len(text) - 5} {
+				var got []hit
+				q.scan(text, lo, hi, func(end int, pat int32) { got = append(got, hit{end, int(pat)}) })
+				sortHits(got)
+				if want := rangeHits(text, lo, hi, pats); !slices.Equal(got, want) {
+					t.Fatalf("stride %d [%d:%d]: patterns %q over %q:\n got  %v\n want %v", q.stride, lo, hi, pats, text, got, want)
+				}
+			}
+		}
+	}
+}

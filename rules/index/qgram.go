@@ -11,18 +11,26 @@ package index
 // ("record4711"), whose first bytes would pass the filter at every
 // "rec" of the traffic. Patterns of one or two bytes are looked up in
 // tables of their own.
+//
+// Only every stride-th position is tested (stride is up to qgramStride,
+// and at most the shortest pattern's length less two): a pattern files
+// the stride consecutive grams of its rarest stride+2 bytes, so that
+// exactly one of them starts at a tested position, wherever the pattern
+// lies, and is found there once.
 type qgram struct {
 	fold  [256]byte
 	bits  [1 << 10]uint64 // hash of a 3-byte prefix present
 	bits2 [1 << 10]uint64 // the same under a second hash (a Bloom filter)
-	start []int32         // bucket h holds ids[start[h]:start[h+1]]
-	ids   []int32
+	start []int32         // bucket h holds ents[start[h]:start[h+1]]
+	ents  []qent
 	pats  []string // folded
-	off   []int    // per pattern: where its key gram starts
-	one   [256][]int32
-	two   map[uint16][]int32
-	twoB  [1 << 10]uint64 // 2-byte pattern present, by its 16-bit value
-	short bool            // some pattern has fewer than 3 bytes
+	// stride is the distance between the positions tested, 1 to
+	// qgramStride.
+	stride int
+	one    [256][]int32
+	two    map[uint16][]int32
+	twoB   [1 << 10]uint64 // 2-byte pattern present, by its 16-bit value
+	short  bool            // some pattern has fewer than 3 bytes
 }
 
 // q3 hashes three bytes (x holds them as a<<16|b<<8|c) into two 16-bit
@@ -34,13 +42,30 @@ func q3(x uint32) (h, h2 uint32) {
 
 func gram(a, b, c byte) uint32 { return uint32(a)<<16 | uint32(b)<<8 | uint32(c) }
 
+// qent is a filed gram: pattern id has it at offset off.
+type qent struct {
+	id, off int32
+}
+
+// qgramStride is the most positions one test stands for: four cut the
+// filter's work per byte by about as much, and file four grams a
+// pattern, which the two hashes still tell apart from the traffic's at
+// 1,000 patterns.
+const qgramStride = 4
+
 // newQgram indexes pats (folded, non-empty, distinct).
 func newQgram(pats []string) *qgram {
-	q := &qgram{pats: pats, off: make([]int, len(pats)), two: map[uint16][]int32{}, start: make([]int32, 1<<16+1)}
+	q := &qgram{pats: pats, two: map[uint16][]int32{}, start: make([]int32, 1<<16+1), stride: qgramStride}
 	for c := 0; c < 256; c++ {
 		q.fold[c] = foldASCII(byte(c))
 	}
+	for _, p := range pats {
+		if len(p) >= 3 {
+			q.stride = min(q.stride, len(p)-2)
+		}
+	}
 	count := make([]int32, 1<<16)
+	off := make([]int, len(pats)) // per pattern: where its filed grams start
 	for id, p := range pats {
 		switch len(p) {
 		case 1:
@@ -52,24 +77,27 @@ func newQgram(pats []string) *qgram {
 			q.twoB[v>>6] |= 1 << (v & 63)
 			q.short = true
 		default:
-			q.off[id] = rarestWindow(p, 3)
-			o := q.off[id]
-			h, h2 := q3(gram(p[o], p[o+1], p[o+2]))
-			q.bits[h>>6] |= 1 << (h & 63)
-			q.bits2[h2>>6] |= 1 << (h2 & 63)
-			count[h]++
+			off[id] = rarestWindow(p, q.stride+2)
+			for o := off[id]; o < off[id]+q.stride; o++ {
+				h, h2 := q3(gram(p[o], p[o+1], p[o+2]))
+				q.bits[h>>6] |= 1 << (h & 63)
+				q.bits2[h2>>6] |= 1 << (h2 & 63)
+				count[h]++
+			}
 		}
 	}
 	for h := range count {
 		q.start[h+1] = q.start[h] + count[h]
 	}
-	q.ids = make([]int32, q.start[1<<16])
+	q.ents = make([]qent, q.start[1<<16])
 	fill := make([]int32, 1<<16)
 	for id, p := range pats {
-		if len(p) >= 3 {
-			o := q.off[id]
+		if len(p) < 3 {
+			continue
+		}
+		for o := off[id]; o < off[id]+q.stride; o++ {
 			h, _ := q3(gram(p[o], p[o+1], p[o+2]))
-			q.ids[q.start[h]+fill[h]] = int32(id)
+			q.ents[q.start[h]+fill[h]] = qent{id: int32(id), off: int32(o)}
 			fill[h]++
 		}
 	}
@@ -95,19 +123,14 @@ func (q *qgram) has(text string, lo, i int, p string) bool {
 func (q *qgram) scan(text string, lo, hi int, hit func(end int, pat int32)) {
 	text = text[:hi]
 	fold := &q.fold
-	var x uint32 // the folded bytes at i, i+1, i+2
-	if lo+1 < hi {
-		x = uint32(fold[text[lo]])<<8 | uint32(fold[text[lo+1]])
-	}
-	for i := lo; i+2 < hi; i++ {
-		x = (x<<8 | uint32(fold[text[i+2]])) & 0xffffff
-		h, h2 := q3(x)
+	for i := lo; i+2 < hi; i += q.stride {
+		h, h2 := q3(gram(fold[text[i]], fold[text[i+1]], fold[text[i+2]]))
 		if q.bits[h>>6]&(1<<(h&63)) == 0 || q.bits2[h2>>6]&(1<<(h2&63)) == 0 {
 			continue
 		}
-		for _, id := range q.ids[q.start[h]:q.start[h+1]] {
-			if p, at := q.pats[id], i-q.off[id]; q.has(text, lo, at, p) {
-				hit(at+len(p)-1, id)
+		for _, e := range q.ents[q.start[h]:q.start[h+1]] {
+			if p, at := q.pats[e.id], i-int(e.off); q.has(text, lo, at, p) {
+				hit(at+len(p)-1, e.id)
 			}
 		}
 	}
