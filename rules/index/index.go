@@ -82,6 +82,9 @@ type tables struct {
 	// are alwaysLit.
 	litAlways bool
 	alwaysLit []int32
+	// litGroups are the alwaysLit rules by their extra parts: the parts
+	// are tested once per packet for all the rules that share them.
+	litGroups []litGroup
 	// gates are header tests one of which every alwaysLit rule needs
 	// (the first of its extra parts): when none holds, no such rule can
 	// match and the literal pass is skipped for them. ungated is true
@@ -100,6 +103,15 @@ type tables struct {
 	srcs     []fieldRef
 	srcUses  [][]int32 // per text source: its uses
 	expl     []Explanation
+}
+
+// litGroup is alwaysLit rules with the same extra parts: their rules,
+// the text sources those read and the number of their literal uses.
+type litGroup struct {
+	extra [][]hdrAtom
+	rules []int32
+	srcs  []int32
+	uses  int
 }
 
 // eqTable files rules under values of one integer field.
@@ -295,6 +307,28 @@ func Build(rs []*rules.Rule) *Index {
 	}
 	if len(t.gates) > maxGates {
 		t.ungated = true
+	}
+	groupOf := map[string]int{}
+	for _, r := range t.alwaysLit {
+		var key []string
+		for _, x := range t.extra[r] {
+			key = append(key, joinAtoms(x))
+		}
+		k := strings.Join(key, " && ")
+		gi, ok := groupOf[k]
+		if !ok {
+			gi = len(t.litGroups)
+			groupOf[k] = gi
+			t.litGroups = append(t.litGroups, litGroup{extra: t.extra[r]})
+		}
+		g := &t.litGroups[gi]
+		g.rules = append(g.rules, r)
+		for _, u := range t.ruleUses[r] {
+			g.uses++
+			if s := t.uses[u].src; !slices.Contains(g.srcs, s) {
+				g.srcs = append(g.srcs, s)
+			}
+		}
 	}
 	t.lens = make([]int, len(pats))
 	for i, p := range pats {
@@ -555,16 +589,24 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 		// are located and only their literals looked for; the loop at the
 		// end admits no other rule anyway.
 		ix.play = append(ix.play[:0], ix.litRules...)
-		for _, r := range t.alwaysLit {
-			if x := t.extra[r]; x == nil || allHold(x, p) {
-				ix.play = append(ix.play, r)
-			}
-		}
 		uses := 0
-		for _, r := range ix.play {
+		for _, r := range ix.litRules {
 			for _, u := range t.ruleUses[r] {
 				uses++
 				if s := t.uses[u].src; ix.srcGen[s] != ix.gen {
+					ix.locate(p, s)
+				}
+			}
+		}
+		for i := range t.litGroups {
+			g := &t.litGroups[i]
+			if !allHold(g.extra, p) {
+				continue
+			}
+			ix.play = append(ix.play, g.rules...)
+			uses += g.uses
+			for _, s := range g.srcs {
+				if ix.srcGen[s] != ix.gen {
 					ix.locate(p, s)
 				}
 			}
