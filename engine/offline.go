@@ -70,9 +70,9 @@ func (e *Engine) RunFile(ctx context.Context, path string, zone *time.Location, 
 // pushAll pushes every record of r into src, and skips and counts in st
 // those that cannot be read.
 func pushAll(ctx context.Context, r capture.Reader, src *Source, st *FileStats, progress func(n int)) error {
+	var bad *capture.BadRecord // outside the loop: errors.As moves it to the heap
 	for n := 1; ; n++ {
 		rec, err := r.Next()
-		var bad *capture.BadRecord
 		switch {
 		case err == nil:
 			src.Push(rec)
