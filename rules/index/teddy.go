@@ -134,23 +134,33 @@ const teddyMin = 34
 // scan calls hit for every occurrence in text[lo:hi] with the index of
 // its last byte, each once; hi must be at least teddyMin (shorter texts
 // go to the scalar matchers).
+//
+// Per step of 32 positions the three loads are split into nibbles once
+// for all passes, and each pass costs six table lookups; the loop makes
+// no call, so the nibbles stay in registers, and a step where some pass
+// has a candidate is looked up again, pass by pass, by block.
 func (td *teddy) scan(text string, lo, hi int, hit func(end int, pat int32)) {
 	s := unsafe.Slice(unsafe.StringData(text), hi) // read only
-	for pi := range td.passes {
-		ps := &td.passes[pi]
-		i := lo
-		for ; i+teddyMin <= hi; i += 32 {
-			if m, r := ps.step(s[i:]); m != 0 {
-				td.verify(ps, text[:hi], lo, i, m, r, hit)
-			}
+	text = text[:hi]
+	nib := archsimd.BroadcastUint8x32(0x0f)
+	passes := td.passes
+	i := lo
+	for ; i+teddyMin <= hi; i += 32 {
+		l0, h0 := nibbles(archsimd.LoadUint8x32Slice(s[i:i+32]), nib)
+		l1, h1 := nibbles(archsimd.LoadUint8x32Slice(s[i+1:i+33]), nib)
+		l2, h2 := nibbles(archsimd.LoadUint8x32Slice(s[i+2:i+34]), nib)
+		var any uint32
+		for pi := range passes {
+			any |= passes[pi].look(l0, h0, l1, h1, l2, h2)
 		}
-		if i < hi {
-			// one more step ending at hi, less the positions done
-			j := hi - teddyMin
-			if m, r := ps.step(s[j:]); m>>(i-j) != 0 {
-				td.verify(ps, text[:hi], lo, j, m&(^uint32(0)<<(i-j)), r, hit)
-			}
+		if any != 0 {
+			td.block(s[i:i+teddyMin], text, lo, i, ^uint32(0), nib, hit)
 		}
+	}
+	if i < hi {
+		// one more step ending at hi, less the positions done
+		j := hi - teddyMin
+		td.block(s[j:], text, lo, j, ^uint32(0)<<(i-j), nib, hit)
 	}
 	// Legacy SSE code (Go's own, the runtime's) runs slowly while the
 	// upper halves of the vector registers are dirty.
@@ -167,26 +177,51 @@ func (td *teddy) scan(text string, lo, hi int, hit func(end int, pat int32)) {
 	}
 }
 
-// step looks up the fingerprints at s[0:32] (reading s[0:34]): bit j of
-// m is set when byte j of r holds the buckets that may have a pattern
-// with its fingerprint at s[j].
-func (ps *teddyPass) step(s []byte) (m uint32, r archsimd.Uint8x32) {
-	nib := archsimd.BroadcastUint8x32(0x0f)
-	r = ps.look(0, archsimd.LoadUint8x32Slice(s[0:32]), nib)
-	r = r.And(ps.look(1, archsimd.LoadUint8x32Slice(s[1:33]), nib))
-	r = r.And(ps.look(2, archsimd.LoadUint8x32Slice(s[2:34]), nib))
-	return ^r.Equal(archsimd.Uint8x32{}).ToBits(), r
+// look returns the positions (bits) of a step where one of the pass's
+// buckets may have a pattern, given the low and high nibbles of the
+// text bytes at fingerprint positions 0, 1 and 2.
+func (ps *teddyPass) look(l0, h0, l1, h1, l2, h2 archsimd.Int8x32) uint32 {
+	r := ps.bucketsAt(l0, h0, l1, h1, l2, h2)
+	return ^r.Equal(archsimd.Uint8x32{}).ToBits()
 }
 
-// look returns, per byte of v, the buckets whose fingerprint byte k has
-// both its nibbles. The high nibbles come from a 16-bit multiply-high by
-// 1<<12, a shift right by 4 (the low byte's extra bits are masked off):
-// ShiftAllRight moves its count with a legacy SSE instruction, which
-// stalls on the dirty upper halves and made a step some 50 times slower.
-func (ps *teddyPass) look(k int, v, nib archsimd.Uint8x32) archsimd.Uint8x32 {
-	lo := archsimd.LoadUint8x32(&ps.lo[k]).PermuteOrZeroGrouped(v.And(nib).AsInt8x32())
-	hiNib := v.AsInt16x16().MulHigh(archsimd.BroadcastInt16x16(1 << 12)).AsUint8x32().And(nib)
-	return lo.And(archsimd.LoadUint8x32(&ps.hi[k]).PermuteOrZeroGrouped(hiNib.AsInt8x32()))
+// bucketsAt returns, per position of a step, the buckets whose
+// fingerprint bytes have the nibbles given.
+func (ps *teddyPass) bucketsAt(l0, h0, l1, h1, l2, h2 archsimd.Int8x32) archsimd.Uint8x32 {
+	return archsimd.LoadUint8x32(&ps.lo[0]).PermuteOrZeroGrouped(l0).
+		And(archsimd.LoadUint8x32(&ps.hi[0]).PermuteOrZeroGrouped(h0)).
+		And(archsimd.LoadUint8x32(&ps.lo[1]).PermuteOrZeroGrouped(l1)).
+		And(archsimd.LoadUint8x32(&ps.hi[1]).PermuteOrZeroGrouped(h1)).
+		And(archsimd.LoadUint8x32(&ps.lo[2]).PermuteOrZeroGrouped(l2)).
+		And(archsimd.LoadUint8x32(&ps.hi[2]).PermuteOrZeroGrouped(h2))
+}
+
+// block looks up the fingerprints at s[0:32] (reading s[0:34]), text
+// position i, in every pass, and verifies the positions of keep where a
+// bucket may have a pattern.
+func (td *teddy) block(s []byte, text string, lo, i int, keep uint32, nib archsimd.Uint8x32, hit func(end int, pat int32)) {
+	l0, h0 := nibbles(archsimd.LoadUint8x32Slice(s[0:32]), nib)
+	l1, h1 := nibbles(archsimd.LoadUint8x32Slice(s[1:33]), nib)
+	l2, h2 := nibbles(archsimd.LoadUint8x32Slice(s[2:34]), nib)
+	for pi := range td.passes {
+		ps := &td.passes[pi]
+		r := ps.bucketsAt(l0, h0, l1, h1, l2, h2)
+		if m := ^r.Equal(archsimd.Uint8x32{}).ToBits() & keep; m != 0 {
+			td.verify(ps, text, lo, i, m, r, hit)
+		}
+	}
+}
+
+// nibbles splits each byte of v into its low and high nibble, as
+// PermuteOrZeroGrouped indices. The high nibbles come from a 16-bit
+// multiply-high by 1<<12, a shift right by 4 (the low byte's extra bits
+// are masked off): ShiftAllRight moves its count with a legacy SSE
+// instruction, which stalls on the dirty upper halves and made a step
+// some 50 times slower.
+func nibbles(v, nib archsimd.Uint8x32) (lo, hi archsimd.Int8x32) {
+	lo = v.And(nib).AsInt8x32()
+	hi = v.AsInt16x16().MulHigh(archsimd.BroadcastInt16x16(1 << 12)).AsUint8x32().And(nib).AsInt8x32()
+	return lo, hi
 }
 
 // verify compares the patterns of the buckets r names at each position
