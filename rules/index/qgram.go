@@ -33,14 +33,20 @@ type qgram struct {
 	short  bool            // some pattern has fewer than 3 bytes
 }
 
-// q3 hashes three bytes (x holds them as a<<16|b<<8|c) into two 16-bit
+// q3 hashes a gram into two 16-bit
 // values, from one multiplication.
 func q3(x uint32) (h, h2 uint32) {
 	m := uint64(x) * 0x9e3779b97f4a7c15
 	return uint32(m >> 48), uint32(m>>32) & 0xffff
 }
 
-func gram(a, b, c byte) uint32 { return uint32(a)<<16 | uint32(b)<<8 | uint32(c) }
+// gram is the key of the three bytes s[i:i+3]: the bytes with bit 0x20
+// set, which folds ASCII letters without a table (and merges a few
+// symbols and control bytes with others, which only lets more through).
+func gram(s string, i int) uint32 {
+	_ = s[i+2]
+	return (uint32(s[i]) | uint32(s[i+1])<<8 | uint32(s[i+2])<<16) | 0x202020
+}
 
 // qent is a filed gram: pattern id has it at offset off.
 type qent struct {
@@ -79,7 +85,7 @@ func newQgram(pats []string) *qgram {
 		default:
 			off[id] = rarestWindow(p, q.stride+2)
 			for o := off[id]; o < off[id]+q.stride; o++ {
-				h, h2 := q3(gram(p[o], p[o+1], p[o+2]))
+				h, h2 := q3(gram(p, o))
 				q.bits[h>>6] |= 1 << (h & 63)
 				q.bits2[h2>>6] |= 1 << (h2 & 63)
 				count[h]++
@@ -96,7 +102,7 @@ func newQgram(pats []string) *qgram {
 			continue
 		}
 		for o := off[id]; o < off[id]+q.stride; o++ {
-			h, _ := q3(gram(p[o], p[o+1], p[o+2]))
+			h, _ := q3(gram(p, o))
 			q.ents[q.start[h]+fill[h]] = qent{id: int32(id), off: int32(o)}
 			fill[h]++
 		}
@@ -124,7 +130,7 @@ func (q *qgram) scan(text string, lo, hi int, hit func(end int, pat int32)) {
 	text = text[:hi]
 	fold := &q.fold
 	for i := lo; i+2 < hi; i += q.stride {
-		h, h2 := q3(gram(fold[text[i]], fold[text[i+1]], fold[text[i+2]]))
+		h, h2 := q3(gram(text, i))
 		if q.bits[h>>6]&(1<<(h&63)) == 0 || q.bits2[h2>>6]&(1<<(h2&63)) == 0 {
 			continue
 		}
