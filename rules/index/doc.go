@@ -44,14 +44,17 @@
 // area that holds sources) finds the literals, only when a rule with a
 // literal part is still in play: a hand-written Aho–Corasick DFA for
 // small literal sets, a q-gram Bloom filter with verification for large
-// ones (see matcher and qgram for why). Built with GOEXPERIMENT=simd on
+// ones, testing one position in up to four (see matcher and qgram for
+// why and how). Built with GOEXPERIMENT=simd on
 // amd64 and run on a CPU with AVX2, sets of up to 128 literals are found
 // instead by a Teddy-style filter, 32 text bytes per step (teddy.go); it
 // reports the same occurrences, and texts under 34 bytes still go to the
 // scalar matchers. A conjunction's other header tests
 // (the `tcp.flags.syn` of `tcp.dstport == 23 && tcp.flags.syn`) are
 // checked before a rule is returned, and a literal rule's common header
-// part (`tcp`) only after its literal was found.
+// part (`tcp`) only after its literal was found; rules with a literal and
+// no filed header key that share such parts have them tested once per
+// packet for all of them.
 //
 // # Soundness
 //
