@@ -161,7 +161,32 @@ func TestEncapsulationStats(t *testing.T) {
 // through a small flow table, so stream state is freed and reused.
 func TestProcessNoAllocs(t *testing.T) {
 	items := generatedItems(t, 20000, 0)
-	set := mustParse(t, gen.Rules(100, 42))
+	processNoAllocs(t, items, mustParse(t, gen.Rules(100, 42)))
+}
+
+// TestProcessNoAllocsPeer is TestProcessNoAllocs for the rule sets of the
+// peer comparison (testdata/peer: each literal form, 100 and 1,000
+// rules), whose literals go through the vectorised filter, the automaton
+// or the q-gram filter.
+func TestProcessNoAllocsPeer(t *testing.T) {
+	items := generatedItems(t, 20000, 0)
+	files, err := filepath.Glob("../testdata/peer/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no peer rule sets: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			set, err := rules.Load(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			processNoAllocs(t, items, set)
+		})
+	}
+}
+
+func processNoAllocs(t *testing.T, items []item, set *rules.Set) {
+	t.Helper()
 	e, err := New(Config{Rules: set, Sink: discardSink{}, Workers: 1, Stateful: StatefulConfig{Flow: flow.Config{MaxFlows: 512}}})
 	if err != nil {
 		t.Fatal(err)
