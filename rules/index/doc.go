@@ -49,7 +49,9 @@
 // amd64 and run on a CPU with AVX2, sets of up to 128 literals are found
 // instead by a Teddy-style filter, 32 text bytes per step (teddy.go); it
 // reports the same occurrences, and texts under 34 bytes still go to the
-// scalar matchers. A conjunction's other header tests
+// scalar matchers. In larger sets it takes the few patterns (up to 32)
+// too short for the q-gram filter's full stride, which then tests one
+// position in four for the others (qsplit). A conjunction's other header tests
 // (the `tcp.flags.syn` of `tcp.dstport == 23 && tcp.flags.syn`) are
 // checked before a rule is returned, and a literal rule's common header
 // part (`tcp`) only after its literal was found; rules with a literal and

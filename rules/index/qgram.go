@@ -60,19 +60,27 @@ type qent struct {
 const qgramStride = 4
 
 // newQgram indexes pats (folded, non-empty, distinct).
-func newQgram(pats []string) *qgram {
+func newQgram(pats []string) *qgram { return newQgramOf(pats, nil) }
+
+// newQgramOf indexes the patterns of pats that sel marks (every one when
+// sel is nil); it reports them by their place in pats.
+func newQgramOf(pats []string, sel []bool) *qgram {
 	q := &qgram{pats: pats, two: map[uint16][]int32{}, start: make([]int32, 1<<16+1), stride: qgramStride}
 	for c := 0; c < 256; c++ {
 		q.fold[c] = foldASCII(byte(c))
 	}
-	for _, p := range pats {
-		if len(p) >= 3 {
+	skip := func(id int) bool { return sel != nil && !sel[id] }
+	for id, p := range pats {
+		if len(p) >= 3 && !skip(id) {
 			q.stride = min(q.stride, len(p)-2)
 		}
 	}
 	count := make([]int32, 1<<16)
 	off := make([]int, len(pats)) // per pattern: where its filed grams start
 	for id, p := range pats {
+		if skip(id) {
+			continue
+		}
 		switch len(p) {
 		case 1:
 			q.one[p[0]] = append(q.one[p[0]], int32(id))
@@ -98,7 +106,7 @@ func newQgram(pats []string) *qgram {
 	q.ents = make([]qent, q.start[1<<16])
 	fill := make([]int32, 1<<16)
 	for id, p := range pats {
-		if len(p) < 3 {
+		if len(p) < 3 || skip(id) {
 			continue
 		}
 		for o := off[id]; o < off[id]+q.stride; o++ {

@@ -66,13 +66,22 @@ func newTeddy(pats []string) *teddy {
 }
 
 // buildTeddy is newTeddy for a set of any size.
-func buildTeddy(pats []string) *teddy {
+func buildTeddy(pats []string) *teddy { return buildTeddyOf(pats, nil) }
+
+// buildTeddyOf is buildTeddy for the patterns of pats that sel marks
+// (every one when sel is nil); it reports them by their place in pats.
+func buildTeddyOf(pats []string, sel []bool) *teddy {
 	if !archsimd.X86.AVX2() || len(pats) == 0 {
 		return nil
 	}
 	td := &teddy{pats: pats, off: make([]int, len(pats))}
 	fp := make([]string, len(pats)) // fingerprint; shorter than 3 for short patterns
+	var order []int32
 	for id, p := range pats {
+		if sel != nil && !sel[id] {
+			continue
+		}
+		order = append(order, int32(id))
 		if len(p) >= 3 {
 			td.off[id] = rarestWindow(p, 3)
 		} else {
@@ -80,12 +89,11 @@ func buildTeddy(pats []string) *teddy {
 		}
 		fp[id] = p[td.off[id]:min(len(p), td.off[id]+3)]
 	}
+	if len(order) == 0 {
+		return nil
+	}
 	// Patterns with like fingerprints share a bucket, where they cost
 	// less precision than apart.
-	order := make([]int32, len(pats))
-	for i := range order {
-		order[i] = int32(i)
-	}
 	slices.SortFunc(order, func(a, b int32) int {
 		if len(fp[a]) != len(fp[b]) { // short ones together
 			return len(fp[a]) - len(fp[b])
@@ -98,11 +106,11 @@ func buildTeddy(pats []string) *teddy {
 		}
 		return 0
 	})
-	npass := (len(pats) + teddyPatsPerPass - 1) / teddyPatsPerPass
+	npass := (len(order) + teddyPatsPerPass - 1) / teddyPatsPerPass
 	td.passes = make([]teddyPass, npass)
 	nb := npass * 8
 	for i, id := range order {
-		b := i * nb / len(pats) // even spread over every bucket
+		b := i * nb / len(order) // even spread over every bucket
 		ps := &td.passes[b/8]
 		bit := uint8(1) << (b % 8)
 		ps.bucket[b%8] = append(ps.bucket[b%8], id)

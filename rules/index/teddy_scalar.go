@@ -11,6 +11,8 @@ func newTeddy([]string) *teddy { return nil }
 
 func buildTeddy([]string) *teddy { return nil }
 
+func buildTeddyOf([]string, []bool) *teddy { return nil }
+
 const teddyMin = 0
 
 func (*teddy) scan(string, int, int, func(int, int32)) {}

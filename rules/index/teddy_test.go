@@ -130,8 +130,8 @@ func TestScanEquivalenceCandidates(t *testing.T) {
 		}
 		ix := Build(parse(t, conds, nil))
 		st := *ix.t
-		st.td = nil
-		if st.m == nil && st.q == nil || ix.t.td == nil {
+		st.td, st.split = nil, nil
+		if st.m == nil && st.q == nil || ix.t.td == nil && ix.t.split == nil {
 			continue
 		}
 		used++
@@ -170,4 +170,55 @@ func FuzzScan(f *testing.F) {
 		h := int(hi) % (len(text) + 1)
 		checkScanners(t, pats, text, min(int(lo)%(len(text)+1), h), h)
 	})
+}
+
+// TestSplitEquivalence: a qsplit (a Teddy filter for the short patterns,
+// the q-gram filter at its full stride for the others) reports exactly
+// the occurrences of a brute-force search, whole texts and sub-ranges.
+func TestSplitEquivalence(t *testing.T) {
+	if buildTeddy([]string{"abc"}) == nil {
+		t.Skip("no vectorised filter in this build or on this CPU")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	used := 0
+	for range 3000 {
+		pats, text := randomScanCase(r)
+		var keep []string
+		short := 0
+		for _, p := range pats {
+			if len(p) >= qgramStride+2 || short < 1+len(pats)%8 {
+				keep = append(keep, p)
+				if len(p) < qgramStride+2 {
+					short++
+				}
+			}
+		}
+		sp := newSplit(keep)
+		if sp == nil {
+			continue
+		}
+		if sp.long.stride != qgramStride {
+			t.Fatalf("stride %d with the short patterns apart", sp.long.stride)
+		}
+		lo, hi := 0, len(text)
+		if r.IntN(2) == 0 && len(text) > 0 {
+			lo = r.IntN(len(text) + 1)
+			hi = lo + r.IntN(len(text)-lo+1)
+		}
+		if hi < teddyMin {
+			continue
+		}
+		used++
+		var got []hit
+		collect := func(end int, pat int32) { got = append(got, hit{end, int(pat)}) }
+		sp.short.scan(text, lo, hi, collect)
+		sp.long.scan(text, lo, hi, collect)
+		sortHits(got)
+		if want := rangeHits(text, lo, hi, keep); !slices.Equal(got, want) {
+			t.Fatalf("split [%d:%d]: patterns %q over %q:\n got  %v\n want %v", lo, hi, keep, text, got, want)
+		}
+	}
+	if used < 100 {
+		t.Fatalf("only %d cases split", used)
+	}
 }
