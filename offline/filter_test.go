@@ -105,19 +105,7 @@ func TestFilterTshark(t *testing.T) {
 		for _, name := range set.captures {
 			path := filterCapture(t, dir, name)
 			for _, f := range set.filters {
-				var want bytes.Buffer
-				cmd := exec.Command("tshark", "-n", "-r", path, "-Y", f, "-T", "fields", "-e", "frame.number")
-				cmd.Stdout, cmd.Env = &want, []string{"TZ=UTC", "HOME=" + t.TempDir()}
-				if err := cmd.Run(); err != nil {
-					t.Fatalf("tshark -Y %q: %v", f, err)
-				}
-				var got bytes.Buffer
-				if err := Filter(context.Background(), &got, f, []string{path}); err != nil {
-					t.Fatalf("%s: %v", f, err)
-				}
-				if got.String() != want.String() {
-					t.Errorf("%s: %s matches %s, tshark %s", name, f, fields(got.String()), fields(want.String()))
-				}
+				sameAsTshark(t, path, f)
 				n++
 			}
 		}
@@ -173,21 +161,8 @@ func TestTCPLenTshark(t *testing.T) {
 	filters := []string{"tcp.len == 0", "tcp.len > 0", "tcp.len == 85", "tcp.payload", "tcp.len >= 1400", "tcp.len < 20 && tcp.len > 0",
 		"tcp.len == 10", "tcp.len == 30", "tcp.len == 110"}
 	for _, path := range paths {
-		name := filepath.Base(path)
 		for _, f := range filters {
-			var want bytes.Buffer
-			cmd := exec.Command("tshark", "-n", "-r", path, "-Y", f, "-T", "fields", "-e", "frame.number")
-			cmd.Stdout, cmd.Env = &want, []string{"TZ=UTC", "HOME=" + t.TempDir()}
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("tshark -Y %q: %v", f, err)
-			}
-			var got bytes.Buffer
-			if err := Filter(context.Background(), &got, f, []string{path}); err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			if got.String() != want.String() {
-				t.Errorf("%s: %s matches %s, tshark %s", name, f, fields(got.String()), fields(want.String()))
-			}
+			sameAsTshark(t, path, f)
 		}
 	}
 }
@@ -220,4 +195,23 @@ func ipv6Lengths(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// sameAsTshark fails the test when `vigil filter` and `tshark -Y` give
+// the filter f different frames of the capture at path.
+func sameAsTshark(t *testing.T, path, f string) {
+	t.Helper()
+	var want bytes.Buffer
+	cmd := exec.Command("tshark", "-n", "-r", path, "-Y", f, "-T", "fields", "-e", "frame.number")
+	cmd.Stdout, cmd.Env = &want, []string{"TZ=UTC", "HOME=" + t.TempDir()}
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("tshark -Y %q: %v", f, err)
+	}
+	var got bytes.Buffer
+	if err := Filter(context.Background(), &got, f, []string{path}); err != nil {
+		t.Fatalf("%s: %v", f, err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("%s: %s matches %s, tshark %s", filepath.Base(path), f, fields(got.String()), fields(want.String()))
+	}
 }
