@@ -289,10 +289,15 @@ type feed struct {
 	source uint64
 	dec    *decode.Decoder
 	pkt    field.Packet
+	peek   decode.FlowPeek
 	parts  []part
 	number int
 
 	packets, bytes, compressed atomic.Uint64
+	// pushed counts the records pushed since the last send, which adds
+	// them to packets and bytes: one atomic update per batch, not per
+	// record, on the connection's serial path.
+	pushed struct{ packets, bytes uint64 }
 }
 
 // part is a feed's batch in the making for one partition.
@@ -306,16 +311,20 @@ type part struct {
 func (f *feed) Name() string { return f.cfg.Name }
 
 // Push adds rec to the batch of its partition: the address pair's
-// (flow.PairHash) modulo the partition count.
+// (flow.PairHash) modulo the partition count, from a peek at the
+// headers where it suffices (as engine.Source chooses a worker).
 func (f *feed) Push(rec *ncf.Record) {
 	f.number++
-	f.packets.Add(1)
-	f.bytes.Add(uint64(len(rec.Data)))
+	f.pushed.packets++
+	f.pushed.bytes += uint64(len(rec.Data))
 	p := 0
-	if rec.Compressed {
+	switch link := engine.LinkOf(rec.Medium); {
+	case rec.Compressed:
 		f.compressed.Add(1)
-	} else {
-		f.dec.DecodeHeaders(&f.pkt, engine.LinkOf(rec.Medium), rec.Data)
+	case decode.PeekFlow(&f.peek, link, rec.Data):
+		p = int(flow.PairHashPeek(&f.peek) % uint64(len(f.parts)))
+	default:
+		f.dec.DecodeHeaders(&f.pkt, link, rec.Data)
 		p = int(flow.PairHash(&f.pkt) % uint64(len(f.parts)))
 	}
 	pt := &f.parts[p]
@@ -332,6 +341,9 @@ func (f *feed) Push(rec *ncf.Record) {
 
 // send publishes partition p's batch.
 func (f *feed) send(p int) {
+	f.packets.Add(f.pushed.packets)
+	f.bytes.Add(f.pushed.bytes)
+	f.pushed.packets, f.pushed.bytes = 0, 0
 	pt := &f.parts[p]
 	pt.seq++
 	pt.used = true

@@ -58,8 +58,8 @@ func (c *peekCheck) compare(t *testing.T, where string, n int, rec *ncf.Record) 
 		t.Fatalf("%s #%d: peek %v %v %d→%d proto %d vlan %v; decoder %v %v %d→%d proto %d vlan %v", where, n,
 			k.Src, k.Dst, k.SrcPort, k.DstPort, k.Proto, k.VLAN, p.Meta.Src, p.Meta.Dst, p.SrcPort, p.DestPort, p.Meta.IPProto, p.VLANKey())
 	}
-	if flow.HashPeek(k) != flow.Hash(p) {
-		t.Fatalf("%s #%d: HashPeek differs from Hash", where, n)
+	if flow.HashPeek(k) != flow.Hash(p) || flow.PairHashPeek(k) != flow.PairHash(p) {
+		t.Fatalf("%s #%d: HashPeek or PairHashPeek differs from Hash or PairHash", where, n)
 	}
 	return true
 }

@@ -56,8 +56,7 @@ func Hash(p *field.Packet) uint64 { return hash(p, true) }
 func PairHash(p *field.Packet) uint64 { return hash(p, false) }
 
 func hash(p *field.Packet, ports bool) uint64 {
-	k := p.VLANKey()
-	vlan := uint64(k[0]&0xfff) | uint64(k[1]&0xfff)<<12 | uint64(k[2]&0xfff)<<24
+	vlan := vlanBits(p.VLANKey())
 	if !p.Meta.Src.IsValid() || !p.Meta.Dst.IsValid() {
 		if !p.Eth.Present || len(p.Meta.Raw) < 12 {
 			return 0
@@ -70,7 +69,7 @@ func hash(p *field.Packet, ports bool) uint64 {
 	a := p.Meta.Src.As16()
 	b := p.Meta.Dst.As16()
 	if !ports {
-		return combine(endpointHash(&a, 0), endpointHash(&b, 0), vlan<<16)
+		return pairHash(&a, &b, vlan)
 	}
 	return ipHash(&a, &b, uint16(p.SrcPort), uint16(p.DestPort), uint8(p.Meta.IPProto), vlan)
 }
@@ -78,13 +77,26 @@ func hash(p *field.Packet, ports bool) uint64 {
 // HashPeek returns Hash of the packet whose flow decode.PeekFlow read
 // into k: the same value, from the frame's headers alone.
 func HashPeek(k *decode.FlowPeek) uint64 {
-	vlan := uint64(k.VLAN[0]&0xfff) | uint64(k.VLAN[1]&0xfff)<<12 | uint64(k.VLAN[2]&0xfff)<<24
-	return ipHash(&k.Src, &k.Dst, k.SrcPort, k.DstPort, k.Proto, vlan)
+	return ipHash(&k.Src, &k.Dst, k.SrcPort, k.DstPort, k.Proto, vlanBits(k.VLAN))
 }
 
-// ipHash hashes the flow of an IP packet; vlan packs its VLANKey.
+// PairHashPeek returns PairHash of the packet whose flow decode.PeekFlow
+// read into k.
+func PairHashPeek(k *decode.FlowPeek) uint64 { return pairHash(&k.Src, &k.Dst, vlanBits(k.VLAN)) }
+
+// vlanBits packs a VLANKey's three 12-bit ids.
+func vlanBits(k field.VLANKey) uint64 {
+	return uint64(k[0]&0xfff) | uint64(k[1]&0xfff)<<12 | uint64(k[2]&0xfff)<<24
+}
+
+// ipHash hashes the flow of an IP packet; vlan is its vlanBits.
 func ipHash(a, b *[16]byte, aPort, bPort uint16, proto uint8, vlan uint64) uint64 {
 	return combine(endpointHash(a, aPort), endpointHash(b, bPort), vlan<<16|uint64(proto))
+}
+
+// pairHash hashes the address pair of an IP packet; vlan is its vlanBits.
+func pairHash(a, b *[16]byte, vlan uint64) uint64 {
+	return combine(endpointHash(a, 0), endpointHash(b, 0), vlan<<16)
 }
 
 // combine joins two endpoint hashes independently of their order.
