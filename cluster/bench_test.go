@@ -50,21 +50,12 @@ func BenchmarkIngestEvaluate(b *testing.B) {
 	for len(ev.Stats().Partitions) < cluster.DefaultPartitions {
 		time.Sleep(10 * time.Millisecond)
 	}
-	g, err := gen.New(gen.Config{Packets: 50000, Seed: 5})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var buf bytes.Buffer
-	w := ncf.NewWriter(&buf, time.UTC)
-	for rec, ok := g.Next(); ok; rec, ok = g.Next() {
-		w.Write(&rec.Header, rec.Data)
-	}
-	w.Flush()
-	b.SetBytes(int64(buf.Len() / 50000))
+	stream := generated(b, gen.Config{Packets: 50000, Seed: 5})
+	b.SetBytes(int64(len(stream) / 50000))
 	b.ResetTimer()
 	feed := in.Open(engine.SourceConfig{Name: "bench"})
 	for i := 0; i < b.N; {
-		r := ncf.NewReader(bytes.NewReader(buf.Bytes()), ncf.ReaderConfig{})
+		r := ncf.NewReader(bytes.NewReader(stream), ncf.ReaderConfig{})
 		for rec, err := r.Next(); err == nil && i < b.N; rec, err = r.Next() {
 			feed.Push(rec)
 			i++

@@ -224,23 +224,25 @@ func (s *sensorConn) end() int {
 	return n
 }
 
+// generated is cfg's traffic as an NCF stream (gen.WriteFile).
+func generated(tb testing.TB, cfg gen.Config) []byte {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "gen.ncf")
+	if _, err := gen.WriteFile(path, cfg); err != nil {
+		tb.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
 // traffic is the test input: generated traffic with attacks, then every
 // NCF capture of testdata, each one sensor connection.
 func traffic(t *testing.T, packets int) [][]byte {
 	t.Helper()
-	g, err := gen.New(gen.Config{Packets: packets, Seed: 11, HitRate: 0.02})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	w := ncf.NewWriter(&buf, time.UTC)
-	for rec, ok := g.Next(); ok; rec, ok = g.Next() {
-		if err := w.Write(&rec.Header, rec.Data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.Flush()
-	out := [][]byte{buf.Bytes()}
+	out := [][]byte{generated(t, gen.Config{Packets: packets, Seed: 11, HitRate: 0.02})}
 	files, _ := filepath.Glob("../testdata/captures/*.ncf")
 	if len(files) == 0 {
 		t.Fatal("no captures in testdata/captures")
