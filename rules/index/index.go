@@ -103,6 +103,10 @@ type tables struct {
 	patUses  [][]int32 // per pattern: its uses
 	srcs     []fieldRef
 	srcUses  [][]int32 // per text source: its uses
+	// reach, per text source, is how far into it a scan must go: the
+	// longest of its patterns when every use of it is anchored (a
+	// payload startsWith list), 0 for the whole source.
+	reach []int
 	expl     []Explanation
 }
 
@@ -336,6 +340,16 @@ func Build(rs []*rules.Rule) *Index {
 		t.lens[i] = len(p)
 	}
 	t.pats = pats
+	t.reach = make([]int, len(t.srcs))
+	for s, us := range t.srcUses {
+		for _, u := range us {
+			if !t.uses[u].anchored {
+				t.reach[s] = 0
+				break
+			}
+			t.reach[s] = max(t.reach[s], t.lens[t.uses[u].pat])
+		}
+	}
 	switch {
 	case len(pats) == 0:
 	case dfaBytes(pats) <= maxDFABytes:
@@ -407,8 +421,6 @@ func layerOnly(atoms []hdrAtom) string {
 	return strings.Join(layers, "/")
 }
 
-// capFold is the automaton's form of a literal: folded, at most
-// maxPattern bytes.
 // filedPart picks the maxPattern bytes of lit the automaton looks for. Any
 // part of a literal is a sound filter (the literal can only be where its
 // part is), so for a literal not anchored at its source's start the
@@ -455,6 +467,8 @@ func rarity(c byte) int {
 	return 5
 }
 
+// capFold is the automaton's form of a literal: folded, at most
+// maxPattern bytes.
 func capFold(s string) string {
 	if len(s) > maxPattern {
 		s = s[:maxPattern]
@@ -703,8 +717,13 @@ func (ix *Index) mirrorPayload(p *field.Packet) {
 		return
 	}
 	tail := ix.areaBase[1] + len(view) - len(pl)
+	if ix.hi[1] <= tail { // the view's range ends before the copy
+		return
+	}
 	ix.mirror, ix.mirrorLo, ix.mirrorHi, ix.mirrorShift = true, w.lo, w.hi, tail-w.lo
-	ix.lo[0], ix.hi[0] = min(ix.lo[0], w.lo), max(ix.hi[0], w.hi)
+	// the frame scan takes over the part of the copy in the view's range
+	ix.lo[0] = min(ix.lo[0], w.lo+max(ix.lo[1]-tail, 0))
+	ix.hi[0] = max(ix.hi[0], w.lo+ix.hi[1]-tail)
 	ix.hi[1] = min(ix.hi[1], tail+maxPattern-1)
 }
 
@@ -819,8 +838,8 @@ func (ix *Index) hitAt(end int, pid int32) {
 }
 
 // locate finds text source s of p in one of the text areas and widens
-// that area's range to scan to cover it. A source that lies in none has
-// its literals taken as found.
+// that area's range to scan to cover it, or its first t.reach[s] bytes.
+// A source that lies in none has its literals taken as found.
 func (ix *Index) locate(p *field.Packet, s int32) {
 	t := ix.t
 	ix.srcGen[s] = ix.gen
@@ -830,7 +849,11 @@ func (ix *Index) locate(p *field.Packet, s int32) {
 		if w = locate(a, text); w.ok {
 			w.lo, w.hi = w.lo+ix.areaBase[k], w.hi+ix.areaBase[k]
 			if w.lo < w.hi {
-				ix.lo[k], ix.hi[k] = min(ix.lo[k], w.lo), max(ix.hi[k], w.hi)
+				hi := w.hi
+				if r := t.reach[s]; r > 0 {
+					hi = min(hi, w.lo+r)
+				}
+				ix.lo[k], ix.hi[k] = min(ix.lo[k], w.lo), max(ix.hi[k], hi)
 			}
 			break
 		}
