@@ -2,6 +2,8 @@ package decode
 
 import (
 	"errors"
+	"math/rand/v2"
+	"net/netip"
 	"reflect"
 	"testing"
 	"time"
@@ -55,7 +57,8 @@ func checkInvariants(t *testing.T, p *field.Packet, frame []byte) {
 }
 
 // TestDecodeNoAllocs checks that decoding allocates nothing, over every
-// frame of every capture, tunnel captures included.
+// frame of every capture, tunnel captures included, with and without
+// DeferText.
 func TestDecodeNoAllocs(t *testing.T) {
 	var frames []capFrame
 	for _, name := range allCaptures(t) {
@@ -64,13 +67,16 @@ func TestDecodeNoAllocs(t *testing.T) {
 	for _, f := range tunnelFrames(t) {
 		frames = append(frames, f...)
 	}
-	d := New()
+	d, lazy := New(), New()
+	lazy.DeferText = true
 	p := new(field.Packet)
 	i := 0
 	allocs := testing.AllocsPerRun(len(frames), func() {
 		f := frames[i%len(frames)]
 		i++
 		_ = d.Decode(p, f.link, f.data)
+		_ = lazy.Decode(p, f.link, f.data)
+		lazy.AddressText(p)
 	})
 	if allocs != 0 {
 		t.Fatalf("%.2f allocations per frame, want 0", allocs)
@@ -217,5 +223,97 @@ func TestTruncatedFrames(t *testing.T) {
 				t.Errorf("%s cut at %d: vlan differs", c.what, n)
 			}
 		}
+	}
+}
+
+// TestDeferText decodes every frame of every capture and tunnel capture,
+// whole and cut short, with DeferText into a packet reused across frames:
+// before AddressText each address text must have its final length, and
+// after it the packet must equal an ordinary decode.
+func TestDeferText(t *testing.T) {
+	var frames []capFrame
+	for _, name := range allCaptures(t) {
+		frames = append(frames, readNCF(t, name)...)
+	}
+	for _, f := range tunnelFrames(t) {
+		frames = append(frames, f...)
+	}
+	eager, lazy := New(), New()
+	lazy.DeferText = true
+	var pl field.Packet
+	for i, f := range frames {
+		for _, n := range []int{len(f.data), len(f.data) * 2 / 3, 40} {
+			if n > len(f.data) {
+				continue
+			}
+			sameDeferred(t, eager, lazy, &pl, f.link, f.data[:n])
+			if t.Failed() {
+				t.Fatalf("frame %d of %d, cut at %d", i+1, len(frames), n)
+			}
+		}
+	}
+}
+
+// sameDeferred decodes frame with eager into a fresh packet and with lazy
+// (DeferText) into pl, and checks they agree as TestDeferText says.
+func sameDeferred(t *testing.T, eager, lazy *Decoder, pl *field.Packet, link Link, frame []byte) {
+	t.Helper()
+	var pe field.Packet
+	pe.Reset()
+	errE, errL := eager.Decode(&pe, link, frame), lazy.Decode(pl, link, frame)
+	if (errE == nil) != (errL == nil) {
+		t.Errorf("errors differ: %v / %v", errE, errL)
+		return
+	}
+	for _, name := range TextFields {
+		s, ok := field.Lookup(name)
+		if !ok {
+			t.Fatalf("TextFields names %s, not a field", name)
+		}
+		if a, b := s.String(&pe), s.String(pl); len(a) != len(b) {
+			t.Errorf("%s: %q before AddressText has length %d, want %d", name, b, len(b), len(a))
+		}
+	}
+	lazy.AddressText(pl)
+	if got, want := withoutBuffers(pl), withoutBuffers(&pe); !reflect.DeepEqual(got, want) {
+		t.Errorf("deferred text differs:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// withoutBuffers is a copy of *p without the buffers that back its
+// strings (Meta.Scratch, Meta.Name), so that packets compare by their
+// fields: the copy's strings still read p's buffers.
+func withoutBuffers(p *field.Packet) field.Packet {
+	c := *p
+	c.Meta.Scratch, c.Meta.Name = [field.ScratchLen]byte{}, [len(c.Meta.Name)]byte{}
+	return c
+}
+
+// TestIPv6TextLen checks ipv6TextLen against netip on addresses with
+// zero runs of every length at every place, and IPv4-mapped ones.
+func TestIPv6TextLen(t *testing.T) {
+	groups := []uint16{0, 1, 0x1f, 0x1ff, 0xffff, 0x100, 0x1000}
+	r := rand.New(rand.NewPCG(1, 2))
+	check := func(b [16]byte) {
+		a := netip.AddrFrom16(b)
+		if got, want := ipv6TextLen(a), len(a.String()); got != want {
+			t.Fatalf("%s: ipv6TextLen %d, want %d", a, got, want)
+		}
+	}
+	for range 20000 {
+		var b [16]byte
+		for i := 0; i < 8; i++ {
+			g := groups[r.IntN(len(groups))]
+			if r.IntN(2) == 0 {
+				g = 0
+			}
+			b[2*i], b[2*i+1] = byte(g>>8), byte(g)
+		}
+		check(b)
+		b = [16]byte{10: 0xff, 11: 0xff}
+		for i := 12; i < 16; i++ {
+			b[i] = []byte{0, 9, 10, 99, 100, 255}[r.IntN(6)]
+		}
+		check(b)
 	}
 }

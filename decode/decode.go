@@ -139,6 +139,13 @@ type Decoder struct {
 	// reassembled stream with DecodeTCPApp, so parsing them per segment
 	// would be work thrown away.
 	StreamApp bool
+	// DeferText leaves the bytes of the address text fields (TextFields)
+	// unwritten until AddressText: Decode gives those strings their
+	// length and their place in Meta.Scratch, and AddressText writes
+	// them. An engine calls AddressText only for a packet some rule reads
+	// (or alerts on), which saves formatting every address of every
+	// packet. Until then the strings' bytes are those of an earlier frame.
+	DeferText bool
 
 	p     *field.Packet
 	err   Error
@@ -155,6 +162,9 @@ type Decoder struct {
 	frag       bool
 	dgram      []byte
 	dgramProto int
+	// DeferText: the address texts left for AddressText, in order.
+	pending  [maxPending]pendingText
+	npending int
 }
 
 // New returns a Decoder.
@@ -194,7 +204,7 @@ func (d *Decoder) DecodeHeaders(p *field.Packet, link Link, frame []byte) error 
 
 func (d *Decoder) decode(p *field.Packet, link Link, frame []byte) error {
 	clearDecoded(p)
-	d.p, d.ready, d.cut, d.encaps = p, false, false, 0
+	d.p, d.ready, d.cut, d.encaps, d.npending = p, false, false, 0, 0
 	p.Frame.Present = true
 	p.Frame.CapLen = len(frame)
 	p.Frame.Bytes = str(frame)

@@ -6,8 +6,9 @@ import (
 	"github.com/vigil-ids/vigil/rules/field"
 )
 
-// FuzzDecode decodes arbitrary bytes as every link type: no panic, and the
-// invariants of checkInvariants hold.
+// FuzzDecode decodes arbitrary bytes as every link type: no panic, the
+// invariants of checkInvariants hold, and a decode with DeferText agrees
+// (sameDeferred).
 func FuzzDecode(f *testing.F) {
 	for _, name := range []string{
 		"sv-http-testmyids.ncf", "sv-dns-vlan-1200.ncf", "sv-tls-cert.ncf", "sv-http-ipv6.ncf",
@@ -26,13 +27,15 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(clientHello)
 	f.Add(dnsQuery)
-	d := New()
-	var p field.Packet
+	d, lazy := New(), New()
+	lazy.DeferText = true
+	var p, pl field.Packet
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		for _, link := range []Link{Ethernet, WiFi, RawIP, TokenRing} {
 			p.Reset()
 			_ = d.Decode(&p, link, frame)
 			checkInvariants(t, &p, frame)
+			sameDeferred(t, d, lazy, &pl, link, frame)
 		}
 		// The frame behind an Ethernet header, behind an 802.11 QoS data
 		// header with LLC/SNAP (IPv4), and inside GRE, VXLAN and an MPLS

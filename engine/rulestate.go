@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr/ast"
 
+	"github.com/vigil-ids/vigil/decode"
 	"github.com/vigil-ids/vigil/engine/stream"
 
 	"github.com/vigil-ids/vigil/rules"
@@ -46,6 +49,11 @@ type ruleState struct {
 	// window is how many earlier bytes the stream views must repeat for
 	// the active rules (streamWindow).
 	window int
+	// text is true when some active rule reads an address text field
+	// (readsText): the workers then write those fields before the
+	// prefilter runs, and otherwise only for a packet some rule is
+	// evaluated on (decode.Decoder.DeferText).
+	text bool
 }
 
 func newRuleState(set *rules.Set, workers int) *ruleState {
@@ -53,6 +61,7 @@ func newRuleState(set *rules.Set, workers int) *ruleState {
 	s.app = make([]bool, len(s.active))
 	for i, r := range s.active {
 		s.app[i] = readsApp(r.Node)
+		s.text = s.text || readsText(r.Node)
 		s.window = max(s.window, streamWindow(r.Node))
 	}
 	ix := index.Build(s.active)
@@ -98,6 +107,35 @@ type appVisitor bool
 func (v *appVisitor) Visit(n *ast.Node) {
 	if id, ok := (*n).(*ast.IdentifierNode); ok && appLayers[id.Value] {
 		*v = true
+	}
+}
+
+// readsText reports whether the condition n may read an address text
+// field (decode.TextFields): it names one, or a struct holding one
+// (arp.src), or the condition is not one the rules package compiled.
+func readsText(n ast.Node) bool {
+	if n == nil {
+		return true
+	}
+	v := textVisitor(false)
+	ast.Walk(&n, &v)
+	return bool(v)
+}
+
+type textVisitor bool
+
+func (v *textVisitor) Visit(n *ast.Node) {
+	path, ok := rules.FieldPath(*n)
+	if !ok {
+		return
+	}
+	if _, member := (*n).(*ast.MemberNode); !member && !slices.Contains(decode.TextFields, path) {
+		return // a chain's first name (ip of ip.ttl), unless a field alone
+	}
+	for _, f := range decode.TextFields {
+		if f == path || strings.HasPrefix(f, path+".") {
+			*v = true
+		}
 	}
 }
 

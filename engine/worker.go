@@ -23,10 +23,12 @@ type worker struct {
 }
 
 // streamDecoder is a worker's decoder: TCP application layers come from
-// the stream, not the segment.
+// the stream, not the segment, and address text is written only for the
+// packets whose fields a rule reads (evaluate).
 func streamDecoder() *decode.Decoder {
 	d := decode.New()
 	d.StreamApp = true
+	d.DeferText = true
 	return d
 }
 
@@ -141,7 +143,13 @@ func (w *worker) evaluate(rs *ruleState, b *batch, p *field.Packet, appOnly bool
 		w.state.flows.SetApp(w.state.flowID, app) // for the alerts on the flow's later packets
 	}
 	counters := rs.counter[w.id]
+	if rs.text { // the prefilter may look for literals in address text
+		w.dec.AddressText(p)
+	}
 	w.cands = rs.index[w.id].Candidates(p, w.cands[:0])
+	if len(w.cands) > 0 { // the rules, and their alerts, may read it
+		w.dec.AddressText(p)
+	}
 	for _, i := range w.cands {
 		if appOnly && !rs.app[i] {
 			continue

@@ -96,6 +96,25 @@ func joinSides(node *ast.Node, all bool, parts []ast.Node) {
 	*node = out
 }
 
+// FieldPath returns the field name that the member chain n reads
+// ("tcp.flags.syn" for tcp.flags.syn, "payload" for payload), and false
+// when n is not a chain of identifiers and constant member names. It is
+// the inverse of fieldNode.
+func FieldPath(n ast.Node) (string, bool) {
+	switch n := n.(type) {
+	case *ast.IdentifierNode:
+		return n.Value, true
+	case *ast.MemberNode:
+		s, ok := n.Property.(*ast.StringNode)
+		if !ok {
+			return "", false
+		}
+		p, ok := FieldPath(n.Node)
+		return p + "." + s.Value, ok
+	}
+	return "", false
+}
+
 // fieldNode is the member chain that reads the catalog field name.
 func fieldNode(name string) ast.Node {
 	parts := strings.Split(name, ".")

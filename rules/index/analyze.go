@@ -355,7 +355,7 @@ func litNeed(src, lit ast.Node, anchored bool) need {
 
 // fieldOf resolves a member chain on the packet (tcp.flags.syn, payload).
 func fieldOf(n ast.Node) (fieldRef, bool) {
-	path, ok := chainPath(n)
+	path, ok := rules.FieldPath(n)
 	if !ok {
 		return fieldRef{}, false
 	}
@@ -364,21 +364,6 @@ func fieldOf(n ast.Node) (fieldRef, bool) {
 		return fieldRef{}, false
 	}
 	return f, true
-}
-
-func chainPath(n ast.Node) (string, bool) {
-	switch n := n.(type) {
-	case *ast.IdentifierNode:
-		return n.Value, true
-	case *ast.MemberNode:
-		s, ok := n.Property.(*ast.StringNode)
-		if !ok {
-			return "", false
-		}
-		p, ok := chainPath(n.Node)
-		return p + "." + s.Value, ok
-	}
-	return "", false
 }
 
 func intConst(n ast.Node) (int, bool) {

@@ -107,7 +107,7 @@ type tables struct {
 	// longest of its patterns when every use of it is anchored (a
 	// payload startsWith list), 0 for the whole source.
 	reach []int
-	expl     []Explanation
+	expl  []Explanation
 }
 
 // litGroup is alwaysLit rules with the same extra parts: their rules,
