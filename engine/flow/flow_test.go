@@ -217,8 +217,10 @@ func TestExpireByPacketTime(t *testing.T) {
 	if _, ok := tab.Bits(closed); ok {
 		t.Error("closed flow still held")
 	}
-	// A packet 11 s in expires the UDP flow on its way (amortized).
-	tab.Update(pkt(1, "10.9.9.9", 0, "10.9.9.8", 0, 11*time.Second), 0)
+	// Packets 11 s in expire the UDP flow on their way (every few calls).
+	for range expireEvery {
+		tab.Update(pkt(1, "10.9.9.9", 0, "10.9.9.8", 0, 11*time.Second), 0)
+	}
 	if _, ok := tab.Bits(u); ok {
 		t.Error("UDP flow not expired by a later packet")
 	}
@@ -231,6 +233,26 @@ func TestExpireByPacketTime(t *testing.T) {
 		t.Errorf("Len %d after an hour of packet time", tab.Len())
 	}
 	if s := tab.Stats(); s.Expired != 4 || s.Created != 4 || s.Evicted != 0 || s.Active != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// TestIdleFlowStartsAnew: a packet of a flow idle past its timeout
+// starts a new flow at once, before any expiry pass has removed the old.
+func TestIdleFlowStartsAnew(t *testing.T) {
+	tab := NewTable(Config{UDPIdle: 10 * time.Second})
+	first := tab.Update(pkt(17, "10.0.0.1", 1, "10.0.0.2", 2, 0), 0)
+	if id := tab.Update(pkt(17, "10.0.0.2", 2, "10.0.0.1", 1, 10*time.Second), 0); id != first {
+		t.Fatalf("a reply at the timeout got flow %x, want %x", id, first)
+	}
+	p := pkt(17, "10.0.0.1", 1, "10.0.0.2", 2, 21*time.Second)
+	if id := tab.Update(p, 0); id == first || id == 0 {
+		t.Fatalf("a packet 11 s after the last got flow %x, want a new one", id)
+	}
+	if p.Flow.PktsToServer != 1 || p.Flow.PktsToClient != 0 || p.Flow.State != "new" {
+		t.Errorf("new flow %+v", p.Flow)
+	}
+	if s := tab.Stats(); s.Created != 2 || s.Expired != 1 || s.Active != 1 {
 		t.Errorf("stats %+v", s)
 	}
 }

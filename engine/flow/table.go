@@ -98,8 +98,15 @@ const (
 	tcpFinS                     // FIN from the server
 )
 
-// expirePerCall bounds the idle flows expired per class by one Update.
-const expirePerCall = 2
+// Update expires idle flows on one call in expireEvery, up to
+// expirePerCall of each class per call between: the check costs some 250
+// instructions, a tenth of a packet's flow and stream work, and most
+// calls find nothing to expire. A packet of a flow idle past its timeout
+// starts a new flow whether or not the old one was expired yet.
+const (
+	expireEvery   = 8
+	expirePerCall = 2
+)
 
 // key identifies a flow independently of direction: lo is the smaller
 // {address, port} endpoint.
@@ -147,6 +154,7 @@ type Table struct {
 	curNow int64
 	hasCur bool
 	stats  Stats
+	calls  uint32 // Update calls, for expireEvery
 }
 
 // maxClocks bounds the sensors whose clock a Table keeps; past it the
@@ -212,10 +220,11 @@ func (t *Table) Stats() Stats {
 // once both sides have sent a packet.
 //
 // Time is p.Frame.Time, on the sensor's clock (a zero time counts as the
-// sensor's latest time). Each call also expires a few flows idle past
-// their timeout, each measured on its own sensor's clock, so sensors
-// whose clocks differ, or a sensor whose clock steps back, do not expire
-// each other's flows; call Expire to expire all of them at once.
+// sensor's latest time). A packet of a flow idle past its timeout starts
+// a new flow (a new ID). Every few calls Update also expires a few flows
+// idle past their timeout, each measured on its own sensor's clock, so
+// sensors whose clocks differ, or a sensor whose clock steps back, do not
+// expire each other's flows; call Expire to expire all of them at once.
 func (t *Table) Update(p *field.Packet, sensor uint32) uint64 {
 	p.Flow = field.Flow{}
 	if !p.Meta.Src.IsValid() || !p.Meta.Dst.IsValid() {
@@ -226,7 +235,9 @@ func (t *Table) Update(p *field.Packet, sensor uint32) uint64 {
 		t.curNow = p.Frame.Time.UnixNano()
 	}
 	ts := t.curNow
-	t.expire(expirePerCall, nil)
+	if t.calls++; t.calls%expireEvery == 0 {
+		t.expire(expirePerCall*expireEvery, nil)
+	}
 
 	var k key
 	a, b := p.Meta.Src.As16(), p.Meta.Dst.As16()
@@ -246,10 +257,13 @@ func (t *Table) Update(p *field.Packet, sensor uint32) uint64 {
 	isTCP := p.Meta.IPProto == 6 && p.TCP.Present
 	fl := p.TCP.Flags
 	idx, ok := t.flows.Lookup(&k, h)
-	if ok && isTCP && fl.SYN && !fl.Ack && t.flows.Value(idx).state == stateClosed {
-		t.remove(idx)
-		t.stats.Expired++
-		ok = false
+	if ok {
+		e := t.flows.Value(idx)
+		if ts-e.last > t.timeouts[classOf(k.proto, e.state)] || isTCP && fl.SYN && !fl.Ack && e.state == stateClosed {
+			t.remove(idx)
+			t.stats.Expired++
+			ok = false
+		}
 	}
 	if !ok {
 		idx = t.create(k, h, ts)
