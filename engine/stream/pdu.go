@@ -366,20 +366,28 @@ func (r *Reassembler) headEnd(f *framer) int {
 		}
 		return -1
 	}
-	// An HTTP head ends with LF (CR) LF; the first LF may be in buf.
-	prevLF := len(f.buf) > 0 && f.buf[len(f.buf)-1] == '\n' ||
-		len(f.buf) > 1 && f.buf[len(f.buf)-1] == '\r' && f.buf[len(f.buf)-2] == '\n'
-	for i, c := range r.in {
-		switch c {
-		case '\n':
-			if prevLF {
+	// An HTTP head ends with LF, CRs, LF; the first LF may be in buf.
+	// Between line ends only the next LF matters, and IndexByte finds it
+	// many bytes at a time.
+	buf := bytes.TrimRight(f.buf, "\r")
+	prevLF := len(buf) > 0 && buf[len(buf)-1] == '\n'
+	in := r.in
+	for i := 0; i < len(in); {
+		if prevLF {
+			switch in[i] {
+			case '\n':
 				return i + 1
+			case '\r':
+				i++
+				continue
 			}
-			prevLF = true
-		case '\r':
-		default:
-			prevLF = false
 		}
+		j := bytes.IndexByte(in[i:], '\n')
+		if j < 0 {
+			return -1
+		}
+		i += j + 1
+		prevLF = true
 	}
 	return -1
 }

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -154,5 +155,28 @@ func TestTLSGapInRecord(t *testing.T) {
 	}
 	if len(got) != 1 || got[0] != next[:5] {
 		t.Errorf("messages %q, want only %q", got, next[:5])
+	}
+}
+
+// TestHTTPHeadEnd: an HTTP head ends at its first LF followed by an LF,
+// CRs between them ignored (as Wireshark's and Suricata's parsers take
+// bare LF line ends), wherever the segments split it.
+func TestHTTPHeadEnd(t *testing.T) {
+	end := regexp.MustCompile("\n\r*\n")
+	for _, head := range []string{
+		"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET / HTTP/1.1\nHost: x\n\n",
+		"GET /\r HTTP/1.1\r\nA: \r\r\nB: c\n\r\r\n",
+		"GET / HTTP/1.1\r\n\r\n",
+		"GET /\n\n",
+	} {
+		want := head[:end.FindStringIndex(head)[1]]
+		text := head + "GET /next HTTP/1.1\r\n"
+		for cut := 1; cut < len(text); cut++ {
+			got := strings.Join(messages(t, 40000, 80, text[:cut], text[cut:]), "")
+			if got != want {
+				t.Fatalf("%q cut at %d: messages %q, want %q", head, cut, got, want)
+			}
+		}
 	}
 }
