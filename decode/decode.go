@@ -331,7 +331,7 @@ func clearNetwork(p *field.Packet) {
 	}
 	p.Payload, p.SrcIP, p.DestIP, p.SrcPort, p.DestPort, p.Proto = "", "", "", 0, 0, ""
 	m := &p.Meta
-	m.Stream, m.App = "", ""
+	m.Stream, m.StreamTail, m.App = "", false, ""
 	m.L3, m.L4, m.PayloadOff, m.IPProto = -1, -1, -1, -1
 	m.Src, m.Dst = netipZero, netipZero
 	m.Fragment = false

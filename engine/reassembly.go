@@ -66,5 +66,5 @@ func (ws *workerStream) add(p *field.Packet, id uint64) {
 	}
 	data := unsafe.String(&v.Data[0], len(v.Data))
 	p.TCP.Reassembled = field.TCPReassembled{Data: data, NewLength: v.New}
-	p.Meta.Stream = data
+	p.Meta.Stream, p.Meta.StreamTail = data, v.Whole
 }

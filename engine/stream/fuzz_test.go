@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"encoding/binary"
 	"testing"
 )
@@ -15,7 +16,8 @@ const maxFuzzInput = 4096
 // FuzzReassemble feeds arbitrary segments, 8 header bytes each (flags and
 // server port, direction and slot, sequence offset, length), to a small
 // Reassembler and takes the application messages they complete. It
-// checks that nothing panics, that views and messages are well formed,
+// checks that nothing panics, that views and messages are well formed
+// (a Whole view ends with its segment),
 // that memory stays under the cap and that the stats count the bytes the
 // views delivered. Only the first maxFuzzInput bytes of an input are
 // used.
@@ -41,6 +43,9 @@ func FuzzReassemble(f *testing.F) {
 			slot, toServer := int(where&3), where&4 == 0
 			s := Segment{Seq: 1000 + off, Ack: 1000 + off, SYN: fl&2 != 0, FIN: fl&4 != 0, RST: fl&8 != 0, ACK: fl&1 != 0, Data: data}
 			v := r.Add(slot, uint64(where>>3&1)+1, toServer, &s)
+			if v.Whole && (v.New != len(data) || !bytes.HasSuffix(v.Data, data)) {
+				t.Fatalf("a whole view of %d new bytes does not end with the %d-byte segment", v.New, len(data))
+			}
 			port := [...]int{80, 53, 443, 21}[fl>>4&3]
 			for {
 				m, ok := r.NextMessage(40000, port)

@@ -89,8 +89,11 @@ type Segment struct {
 // its relative sequence numbers. Data aliases the Reassembler and is
 // valid until its next call; New is 0 when the segment delivered nothing.
 type View struct {
-	Data     []byte
-	New      int
+	Data []byte
+	New  int
+	// Whole is true when the New bytes are the segment's data, all of
+	// it, delivered in order: Data then ends with Segment.Data.
+	Whole    bool
 	Analysis Analysis
 	// Seq and Ack are the segment's sequence and acknowledgment numbers
 	// relative to the initial sequence numbers of their directions, as
@@ -148,6 +151,7 @@ type Reassembler struct {
 	alloc         int // bytes of buffers made and not dropped, free or held
 	view          []byte
 	base          int    // start of this call's new bytes in view
+	whole         bool   // this call delivered its segment's data whole, in order
 	cur           *half  // the direction the last Add delivered to, nil if none
 	last          *half  // the direction of the last Add's segment
 	curConn       *conn  // its connection
@@ -239,7 +243,7 @@ func (r *Reassembler) add(h, peer *half, s *Segment) View {
 		h.flags |= started
 		r.stats.Midstream++
 	}
-	r.view, r.base = r.view[:0], 0
+	r.view, r.base, r.whole = r.view[:0], 0, false
 	if len(s.Data) > 0 && h.flags&depthDone == 0 {
 		r.view = append(r.view, h.tail[max(0, len(h.tail)-r.window):]...)
 		r.base = len(r.view)
@@ -264,12 +268,12 @@ func (r *Reassembler) add(h, peer *half, s *Segment) View {
 	}
 	r.keepTail(h)
 	r.cur, r.in = h, r.view[len(r.view)-n:]
-	return View{Data: r.view, New: n}
+	return View{Data: r.view, New: n, Whole: r.whole}
 }
 
 // data takes the payload b starting at sequence number seq.
 func (r *Reassembler) data(h *half, seq uint32, b []byte) {
-	end := seq + uint32(len(b))
+	size, end := len(b), seq+uint32(len(b))
 	if int32(seq-h.next) > MaxAhead || int32(h.next-end) > MaxAhead {
 		r.stats.OutOfWindow++
 		return
@@ -292,6 +296,7 @@ func (r *Reassembler) data(h *half, seq uint32, b []byte) {
 		b, seq = b[k:], h.next
 	}
 	if seq == h.next && len(h.ooo) == 0 {
+		r.whole = len(b) == size && len(b) <= r.depth-h.delivered
 		r.deliver(h, b)
 		return
 	}

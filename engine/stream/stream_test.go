@@ -304,3 +304,31 @@ func TestDissected(t *testing.T) {
 		t.Error("an unknown protocol: dissected")
 	}
 }
+
+// TestViewWhole: View.Whole says the view ends with the segment's data,
+// delivered whole and in order, and only then.
+func TestViewWhole(t *testing.T) {
+	r := New(Config{Depth: 20})
+	add := func(seq uint32, data string) View {
+		return r.Add(0, 1, true, &Segment{Seq: seq, Data: []byte(data)})
+	}
+	r.Add(0, 1, true, &Segment{Seq: 0, SYN: true})
+	for _, c := range []struct {
+		seq   uint32
+		data  string
+		whole bool
+	}{
+		{1, "abcd", true},   // in order
+		{3, "cdef", false},  // starts with resent bytes: only ef is new
+		{11, "klmn", false}, // out of order: queued
+		{7, "ghij", false},  // fills the hole: ghij and the queued klmn
+		{15, "opq", true},   // in order
+		{18, "rstu", false}, // cut at the depth (20 bytes)
+		{22, "vw", false},   // past the depth
+	} {
+		v := add(c.seq, c.data)
+		if v.Whole != c.whole {
+			t.Errorf("segment %q at %d: Whole %v, want %v (view %q, %d new)", c.data, c.seq, v.Whole, c.whole, v.Data, v.New)
+		}
+	}
+}

@@ -128,6 +128,11 @@ type Meta struct {
 	// aliases, empty when none: the prefilter looks for text there as it
 	// does in the frame. Decode clears it; the engine sets it after.
 	Stream string
+	// StreamTail is true when Stream ends with the packet's payload, the
+	// segment delivered whole and in order (stream.View.Whole): the
+	// prefilter then finds the literals of that part of the view in the
+	// frame. Set and cleared with Stream.
+	StreamTail bool
 	// App is the application message whose fields (dns, http, tls, ftp,
 	// ssh) the packet holds when the engine took them from the TCP stream
 	// (decode's DecodeTCPApp sets it), empty otherwise: the prefilter

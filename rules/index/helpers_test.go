@@ -91,7 +91,7 @@ func withStream(p *field.Packet, earlier string) string {
 	}
 	earlier = earlier[max(0, len(earlier)-16):]
 	view := strings.Clone(earlier + p.Payload)
-	p.Meta.Stream = view
+	p.Meta.Stream, p.Meta.StreamTail = view, true
 	p.TCP.Reassembled = field.TCPReassembled{Data: view, NewLength: len(p.Payload)}
 	if len(p.Payload)%2 == 0 {
 		decode.New().DecodeTCPApp(p, []byte(p.Payload), p.TCP.SrcPort, p.TCP.DstPort)

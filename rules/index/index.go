@@ -700,20 +700,20 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 }
 
 // mirrorPayload arranges for the view's copy of the payload not to be
-// scanned when the view (area 1) ends with it, the usual case for a
-// segment delivered in order: the frame scan then covers the payload, the
-// view scan stops maxPattern-1 bytes into the copy (so that literals
-// starting in the earlier stream bytes are still found), and hit reports
-// each literal found inside the payload at its place in the view as well.
-// It halves the scanning of in-order TCP data.
+// scanned when the view (area 1) ends with it (Meta.StreamTail), the
+// usual case for a segment delivered in order: the frame scan then
+// covers the payload, the view scan stops maxPattern-1 bytes into the
+// copy (so that literals starting in the earlier stream bytes are still
+// found), and hit reports each literal found inside the payload at its
+// place in the view as well. It halves the scanning of in-order TCP data.
 func (ix *Index) mirrorPayload(p *field.Packet) {
 	ix.mirror = false
 	view, pl := p.Meta.Stream, p.Payload
-	if len(pl) == 0 || len(view) < len(pl) || ix.lo[1] >= ix.hi[1] {
+	if !p.Meta.StreamTail || len(pl) == 0 || len(view) < len(pl) || ix.lo[1] >= ix.hi[1] {
 		return
 	}
 	w := locate(p.Frame.Bytes, pl)
-	if !w.ok || view[len(view)-len(pl):] != pl {
+	if !w.ok {
 		return
 	}
 	tail := ix.areaBase[1] + len(view) - len(pl)

@@ -237,9 +237,13 @@ func TestMirroredPayload(t *testing.T) {
 	rs := parse(t, conds, nil)
 	ix := Build(rs)
 	frame := "\x45\x00hdr" + payload
-	for _, v := range []string{view, strings.Clone("xx" + payload + "!")} {
+	for _, c := range []struct {
+		v    string
+		tail bool
+	}{{view, true}, {view, false}, {strings.Clone("xx" + payload + "!"), false}} {
+		v := c.v
 		p := field.Packet{Frame: field.Frame{Bytes: frame}, Payload: frame[5:], TCP: field.TCP{Present: true}}
-		p.Meta.Stream = v
+		p.Meta.Stream, p.Meta.StreamTail = v, c.tail
 		p.TCP.Reassembled = field.TCPReassembled{Data: v, NewLength: len(payload)}
 		var ev rules.Evaluator
 		want := naive(&ev, rs, &p, nil)
