@@ -247,7 +247,7 @@ func BenchmarkPeerCandidates(b *testing.B) {
 
 // BenchmarkScan: one op is one scan of a frame of the bench captures for
 // the first n distinct literals of the icontains-1000 peer set, by each
-// scanner this build has; it sizes newTeddy's limits.
+// scanner this build and CPU have; it sizes newTeddy's limits.
 func BenchmarkScan(b *testing.B) {
 	if benchPkts == nil {
 		benchPkts = loadPackets(b, benchCaptures...)
@@ -268,7 +268,7 @@ func BenchmarkScan(b *testing.B) {
 			}
 		}
 	}
-	for _, n := range []int{8, 16, 32, 48, 64, 100, 200, 500} {
+	for _, n := range []int{8, 16, 32, 48, 64, 100, 200, 384, 500} {
 		pats := all[:min(n, len(all))]
 		hits := 0
 		count := func(int, int32) { hits++ }
@@ -290,8 +290,10 @@ func BenchmarkScan(b *testing.B) {
 		}
 		q := newQgram(pats)
 		bench("qgram", func(text string) { q.scan(text, 0, len(text), count) })
-		if td := buildTeddy(pats); td != nil {
-			bench("teddy", func(text string) { td.scan(text, 0, len(text), count) })
-		}
+		eachTeddy(func(kind string) {
+			if td := buildTeddy(pats); td != nil {
+				bench("teddy-"+kind, func(text string) { td.scan(text, 0, len(text), count) })
+			}
+		})
 	}
 }

@@ -33,20 +33,39 @@ func checkScanners(t *testing.T, pats []string, text string, lo, hi int) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("qgram [%d:%d]: patterns %q over %q:\n got  %v\n want %v", lo, hi, pats, text, got, want)
 	}
-	td := newTeddy(pats)
-	if td == nil || hi < teddyMin { // shorter texts take the scalar path
+	if hi < teddyMin { // shorter texts take the scalar path
 		return
 	}
-	got = got[:0]
-	td.scan(text, lo, hi, collect)
-	sortHits(got)
-	if !slices.Equal(got, want) {
-		t.Fatalf("teddy [%d:%d]: patterns %q over %q:\n got  %v\n want %v", lo, hi, pats, text, got, want)
+	eachTeddy(func(kind string) {
+		td := newTeddy(pats)
+		if td == nil {
+			return
+		}
+		got = got[:0]
+		td.scan(text, lo, hi, collect)
+		sortHits(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("teddy (%s) [%d:%d]: patterns %q over %q:\n got  %v\n want %v", kind, lo, hi, pats, text, got, want)
+		}
+	})
+}
+
+// eachTeddy calls f once per vectorised filter the CPU has, with its
+// name: AVX2 ("avx2"), then AVX-512 VBMI ("vbmi") where the CPU has it.
+// f builds its filters itself (useVBMI picks the kind at build time).
+func eachTeddy(f func(kind string)) {
+	defer func(v bool) { useVBMI = v }(useVBMI)
+	useVBMI = false
+	f("avx2")
+	if hasVBMI {
+		useVBMI = true
+		f("vbmi")
 	}
 }
 
 // randomScanCase returns a folded, distinct pattern set of 1 to 128
-// patterns of 1 to maxPattern bytes, and a text of up to 300 bytes that
+// patterns (one time in eight up to 400, past the largest vectorised
+// filter) of 1 to maxPattern bytes, and a text of up to 300 bytes that
 // holds some of them in either case, often at its very start and end.
 // Bytes come from a small alphabet (letters of both cases, a digit,
 // binary bytes, and '@' and '`', which share a letter's low nibble) so
@@ -60,8 +79,12 @@ func randomScanCase(r *rand.Rand) ([]string, string) {
 		}
 		return string(b)
 	}
+	n := 1 + r.IntN(128)
+	if r.IntN(8) == 0 {
+		n = 1 + r.IntN(400)
+	}
 	var pats []string
-	for range 1 + r.IntN(128) {
+	for range n {
 		p := capFold(word(1 + r.IntN(maxPattern)))
 		if !slices.Contains(pats, p) {
 			pats = append(pats, p)
@@ -121,34 +144,36 @@ func TestScanEquivalenceCandidates(t *testing.T) {
 		t.Skip("no vectorised filter in this build or on this CPU")
 	}
 	pkts := loadPackets(t)
-	g := newGen(21, pkts)
-	used := 0
-	for _, n := range []int{8, 40, 120, 300} {
-		conds := make([]string, n)
-		for i := range conds {
-			conds[i] = "tcp && " + g.content()
-		}
-		ix := Build(parse(t, conds, nil))
-		st := *ix.t
-		st.td, st.split = nil, nil
-		if st.m == nil && st.q == nil || ix.t.td == nil && ix.t.split == nil {
-			continue
-		}
-		used++
-		scalar := st.newIndex()
-		var want, got []int
-		for i := range pkts {
-			want = scalar.Candidates(&pkts[i], want[:0])
-			got = ix.Candidates(&pkts[i], got[:0])
-			if !slices.Equal(got, want) {
-				t.Fatalf("%d rules, frame %d: candidates %v, scalar path %v", n, i+1, got, want)
+	eachTeddy(func(kind string) {
+		g := newGen(21, pkts)
+		used := 0
+		for _, n := range []int{8, 40, 120, 300} {
+			conds := make([]string, n)
+			for i := range conds {
+				conds[i] = "tcp && " + g.content()
+			}
+			ix := Build(parse(t, conds, nil))
+			st := *ix.t
+			st.td, st.split = nil, nil
+			if st.m == nil && st.q == nil || ix.t.td == nil && ix.t.split == nil {
+				continue
+			}
+			used++
+			scalar := st.newIndex()
+			var want, got []int
+			for i := range pkts {
+				want = scalar.Candidates(&pkts[i], want[:0])
+				got = ix.Candidates(&pkts[i], got[:0])
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s, %d rules, frame %d: candidates %v, scalar path %v", kind, n, i+1, got, want)
+				}
 			}
 		}
-	}
-	if used == 0 {
-		t.Fatal("no rule set was scanned by the vectorised filter")
-	}
-	t.Logf("%d of 4 rule sets scanned by the vectorised filter", used)
+		if used == 0 {
+			t.Fatalf("%s: no rule set was scanned by the vectorised filter", kind)
+		}
+		t.Logf("%s: %d of 4 rule sets scanned by the vectorised filter", kind, used)
+	})
 }
 
 func FuzzScan(f *testing.F) {
@@ -179,46 +204,48 @@ func TestSplitEquivalence(t *testing.T) {
 	if buildTeddy([]string{"abc"}) == nil {
 		t.Skip("no vectorised filter in this build or on this CPU")
 	}
-	r := rand.New(rand.NewPCG(5, 6))
-	used := 0
-	for range 3000 {
-		pats, text := randomScanCase(r)
-		var keep []string
-		short := 0
-		for _, p := range pats {
-			if len(p) >= qgramStride+2 || short < 1+len(pats)%8 {
-				keep = append(keep, p)
-				if len(p) < qgramStride+2 {
-					short++
+	eachTeddy(func(kind string) {
+		r := rand.New(rand.NewPCG(5, 6))
+		used := 0
+		for range 3000 {
+			pats, text := randomScanCase(r)
+			var keep []string
+			short := 0
+			for _, p := range pats {
+				if len(p) >= qgramStride+2 || short < 1+len(pats)%8 {
+					keep = append(keep, p)
+					if len(p) < qgramStride+2 {
+						short++
+					}
 				}
 			}
+			sp := newSplit(keep)
+			if sp == nil {
+				continue
+			}
+			if sp.long.stride != qgramStride {
+				t.Fatalf("stride %d with the short patterns apart", sp.long.stride)
+			}
+			lo, hi := 0, len(text)
+			if r.IntN(2) == 0 && len(text) > 0 {
+				lo = r.IntN(len(text) + 1)
+				hi = lo + r.IntN(len(text)-lo+1)
+			}
+			if hi < teddyMin {
+				continue
+			}
+			used++
+			var got []hit
+			collect := func(end int, pat int32) { got = append(got, hit{end, int(pat)}) }
+			sp.short.scan(text, lo, hi, collect)
+			sp.long.scan(text, lo, hi, collect)
+			sortHits(got)
+			if want := rangeHits(text, lo, hi, keep); !slices.Equal(got, want) {
+				t.Fatalf("split (%s) [%d:%d]: patterns %q over %q:\n got  %v\n want %v", kind, lo, hi, keep, text, got, want)
+			}
 		}
-		sp := newSplit(keep)
-		if sp == nil {
-			continue
+		if used < 100 {
+			t.Fatalf("%s: only %d cases split", kind, used)
 		}
-		if sp.long.stride != qgramStride {
-			t.Fatalf("stride %d with the short patterns apart", sp.long.stride)
-		}
-		lo, hi := 0, len(text)
-		if r.IntN(2) == 0 && len(text) > 0 {
-			lo = r.IntN(len(text) + 1)
-			hi = lo + r.IntN(len(text)-lo+1)
-		}
-		if hi < teddyMin {
-			continue
-		}
-		used++
-		var got []hit
-		collect := func(end int, pat int32) { got = append(got, hit{end, int(pat)}) }
-		sp.short.scan(text, lo, hi, collect)
-		sp.long.scan(text, lo, hi, collect)
-		sortHits(got)
-		if want := rangeHits(text, lo, hi, keep); !slices.Equal(got, want) {
-			t.Fatalf("split [%d:%d]: patterns %q over %q:\n got  %v\n want %v", lo, hi, keep, text, got, want)
-		}
-	}
-	if used < 100 {
-		t.Fatalf("only %d cases split", used)
-	}
+	})
 }
