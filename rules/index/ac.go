@@ -85,11 +85,15 @@ const outFlag = 1 << 31
 // whose working set stays in the L1 cache.
 const maxDFABytes = 512 << 10
 
-// dfaBytes bounds the table size of the DFA for pats from above.
-func dfaBytes(pats []string) int {
+// dfaBytes bounds the table size of the DFA for the patterns of pats
+// that sel marks (every one when sel is nil) from above.
+func dfaBytes(pats []string, sel []bool) int {
 	var used [256]bool
 	states := 1
-	for _, p := range pats {
+	for id, p := range pats {
+		if sel != nil && !sel[id] {
+			continue
+		}
 		states += len(p)
 		for i := 0; i < len(p); i++ {
 			used[p[i]] = true
@@ -105,11 +109,19 @@ func dfaBytes(pats []string) int {
 }
 
 // newMatcher builds the automaton for pats (already folded and capped).
-func newMatcher(pats []string) *matcher {
+func newMatcher(pats []string) *matcher { return newMatcherOf(pats, nil) }
+
+// newMatcherOf builds the automaton for the patterns of pats that sel
+// marks (every one when sel is nil); it reports them by their place in
+// pats.
+func newMatcherOf(pats []string, sel []bool) *matcher {
 	m := &matcher{lens: make([]int, len(pats))}
 	// byte classes: class 0 is "no pattern uses this byte"
 	var used [256]bool
-	for _, p := range pats {
+	for id, p := range pats {
+		if sel != nil && !sel[id] {
+			continue
+		}
 		for i := 0; i < len(p); i++ {
 			used[p[i]] = true
 		}
@@ -150,6 +162,9 @@ func newMatcher(pats []string) *matcher {
 	nodes := []node{newNode()}
 	for id, p := range pats {
 		m.lens[id] = len(p)
+		if sel != nil && !sel[id] {
+			continue
+		}
 		s := int32(0)
 		for i := 0; i < len(p); i++ {
 			c := m.class[p[i]]

@@ -280,12 +280,12 @@ func BenchmarkScan(b *testing.B) {
 				}
 			})
 		}
-		if dfaBytes(pats) <= maxDFABytes {
+		if dfaBytes(pats, nil) <= maxDFABytes {
 			lens := make([]int, len(pats))
 			for i, p := range pats {
 				lens[i] = len(p)
 			}
-			ix := &Index{t: &tables{m: newMatcher(pats), lens: lens, patUses: make([][]int32, len(pats))}}
+			ix := &Index{t: &tables{lens: lens, patUses: make([][]int32, len(pats))}, f: &filter{m: newMatcher(pats)}}
 			bench("dfa", func(text string) { ix.scan(text, 0, len(text)) })
 		}
 		q := newQgram(pats)

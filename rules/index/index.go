@@ -46,6 +46,7 @@ type Index struct {
 	// need a literal too; play adds the rules with a literal and no key.
 	litRules, play []int32
 	srcGen         []uint32 // per text source: gen when it was located
+	f              *filter  // the filter of this call: t.all or t.narrow
 }
 
 // directMax is the most literal uses in play for which each literal is
@@ -90,19 +91,19 @@ type tables struct {
 	// match and the literal pass is skipped for them. ungated is true
 	// when some alwaysLit rule has no extra part, or there are too many
 	// gates to be worth testing.
-	gates    [][]hdrAtom
-	ungated  bool
-	m        *matcher  // small pattern sets
-	q        *qgram    // large ones
-	td       *teddy    // when not nil, used instead of m or q
-	split    *qsplit   // when not nil, used instead of q
-	lens     []int     // per pattern: its length in the automaton
-	pats     []string  // per pattern: its folded text
-	ruleUses [][]int32 // per rule: its uses
-	uses     []use
-	patUses  [][]int32 // per pattern: its uses
-	srcs     []fieldRef
-	srcUses  [][]int32 // per text source: its uses
+	gates   [][]hdrAtom
+	ungated bool
+	// all finds every pattern; narrow only those of the alwaysLit rules,
+	// all a packet needs when no rule with a header key is in play (nil
+	// when those are every pattern).
+	all, narrow *filter
+	lens        []int     // per pattern: its length in the automaton
+	pats        []string  // per pattern: its folded text
+	ruleUses    [][]int32 // per rule: its uses
+	uses        []use
+	patUses     [][]int32 // per pattern: its uses
+	srcs        []fieldRef
+	srcUses     [][]int32 // per text source: its uses
 	// reach, per text source, is how far into it a scan must go: the
 	// longest of its patterns when every use of it is anchored (a
 	// payload startsWith list), 0 for the whole source.
@@ -340,6 +341,19 @@ func Build(rs []*rules.Rule) *Index {
 		t.lens[i] = len(p)
 	}
 	t.pats = pats
+	t.all = newFilter(pats, nil)
+	always, n := make([]bool, len(pats)), 0
+	for _, r := range t.alwaysLit {
+		for _, u := range t.ruleUses[r] {
+			if pid := t.uses[u].pat; !always[pid] {
+				always[pid] = true
+				n++
+			}
+		}
+	}
+	if n > 0 && n < len(pats) {
+		t.narrow = newFilter(pats, always)
+	}
 	t.reach = make([]int, len(t.srcs))
 	for s, us := range t.srcUses {
 		for _, u := range us {
@@ -350,20 +364,52 @@ func Build(rs []*rules.Rule) *Index {
 			t.reach[s] = max(t.reach[s], t.lens[t.uses[u].pat])
 		}
 	}
-	switch {
-	case len(pats) == 0:
-	case dfaBytes(pats) <= maxDFABytes:
-		t.m = newMatcher(pats)
-	default:
-		t.q = newQgram(pats)
+	return t.newIndex()
+}
+
+// filter finds where the patterns of a set occur in a text, each
+// reported by its place in tables.pats. It holds the scanner the set's
+// size and the CPU call for.
+type filter struct {
+	m     *matcher // small pattern sets
+	q     *qgram   // large ones
+	td    *teddy   // when not nil, used instead of m or q
+	split *qsplit  // when not nil, used instead of q
+}
+
+// newFilter builds the filter of the patterns of pats that sel marks
+// (every one when sel is nil); nil when there are none.
+func newFilter(pats []string, sel []bool) *filter {
+	if marked(pats, sel) == 0 {
+		return nil
 	}
-	t.td = newTeddy(pats)
-	if t.q != nil && t.td == nil && t.q.stride <= 2 {
+	f := &filter{td: newTeddyOf(pats, sel)}
+	if dfaBytes(pats, sel) <= maxDFABytes {
+		f.m = newMatcherOf(pats, sel)
+	} else {
+		f.q = newQgramOf(pats, sel)
+	}
+	if f.q != nil && f.td == nil && f.q.stride <= 2 {
 		// A Teddy pass costs about what a q-gram stride of 3 instead of 4
 		// saves, and less than one of 2 instead of 4.
-		t.split = newSplit(pats)
+		f.split = newSplitOf(pats, sel)
 	}
-	return t.newIndex()
+	return f
+}
+
+// marked counts the patterns of pats that sel marks (every one when sel
+// is nil).
+func marked(pats []string, sel []bool) int {
+	if sel == nil {
+		return len(pats)
+	}
+	n := 0
+	for _, m := range sel {
+		if m {
+			n++
+		}
+	}
+	return n
 }
 
 // qsplit finds a large pattern set's occurrences in two scans: a Teddy
@@ -382,13 +428,22 @@ const maxSplitShort = 32
 
 // newSplit returns the qsplit of pats, or nil when no pattern is short,
 // too many are, or the build or the CPU has no Teddy filter.
-func newSplit(pats []string) *qsplit {
-	short := make([]bool, len(pats))
+func newSplit(pats []string) *qsplit { return newSplitOf(pats, nil) }
+
+// newSplitOf is newSplit for the patterns of pats that sel marks (every
+// one when sel is nil).
+func newSplitOf(pats []string, sel []bool) *qsplit {
+	short, long := make([]bool, len(pats)), make([]bool, len(pats))
 	n := 0
 	for id, p := range pats {
+		if sel != nil && !sel[id] {
+			continue
+		}
 		if len(p) < qgramStride+2 {
 			short[id] = true
 			n++
+		} else {
+			long[id] = true
 		}
 	}
 	if n == 0 || n > maxSplitShort {
@@ -398,10 +453,7 @@ func newSplit(pats []string) *qsplit {
 	if td == nil {
 		return nil
 	}
-	for id := range short {
-		short[id] = !short[id]
-	}
-	return &qsplit{short: td, long: newQgramOf(pats, short)}
+	return &qsplit{short: td, long: newQgramOf(pats, long)}
 }
 
 // layerOnly returns the layers of atoms when each is a layer's presence
@@ -671,6 +723,10 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 		}
 		direct = uses <= directMax
 	}
+	ix.f = t.all
+	if len(ix.litRules) == 0 && t.narrow != nil {
+		ix.f = t.narrow // only alwaysLit rules are in play
+	}
 	if direct {
 		for _, r := range ix.play {
 			for _, u := range t.ruleUses[r] {
@@ -730,17 +786,18 @@ func (ix *Index) mirrorPayload(p *field.Packet) {
 // scanText looks for the literals in text[lo:hi] with the vectorised
 // filter, the automaton or the q-gram filter.
 func (ix *Index) scanText(text string, lo, hi int) {
+	f := ix.f
 	switch {
 	case lo >= hi:
-	case ix.t.td != nil && hi >= teddyMin:
-		ix.t.td.scan(text, lo, hi, ix.hit)
-	case ix.t.m != nil:
+	case f.td != nil && hi >= teddyMin:
+		f.td.scan(text, lo, hi, ix.hit)
+	case f.m != nil:
 		ix.scan(text, lo, hi)
-	case ix.t.split != nil && hi >= teddyMin:
-		ix.t.split.short.scan(text, lo, hi, ix.hit)
-		ix.t.split.long.scan(text, lo, hi, ix.hit)
-	case ix.t.q != nil:
-		ix.t.q.scan(text, lo, hi, ix.hit)
+	case f.split != nil && hi >= teddyMin:
+		f.split.short.scan(text, lo, hi, ix.hit)
+		f.split.long.scan(text, lo, hi, ix.hit)
+	case f.q != nil:
+		f.q.scan(text, lo, hi, ix.hit)
 	}
 }
 
@@ -754,7 +811,7 @@ func (ix *Index) scanText(text string, lo, hi int) {
 // a pattern ending inside an overlap may be reported twice, which markUse
 // ignores.
 func (ix *Index) scan(frame string, lo, hi int) {
-	m := ix.t.m
+	m := ix.f.m
 	trans, class := m.trans, &m.class
 	i := lo
 	var a uint32 = m.state0
@@ -800,7 +857,7 @@ func (ix *Index) scan(frame string, lo, hi int) {
 
 // hits calls hit for the patterns ending at frame[end] in state row st.
 func (ix *Index) hits(end int, st uint32) {
-	m := ix.t.m
+	m := ix.f.m
 	for _, pid := range m.outs[st/uint32(m.nclass)] {
 		ix.hit(end, pid)
 	}

@@ -106,11 +106,15 @@ func teddySize(wide bool) (perPass, most int) {
 // newTeddy builds the tables for pats (folded, non-empty, distinct), or
 // returns nil when the CPU lacks AVX2 or pats is too large a set for
 // its tables to filter well.
-func newTeddy(pats []string) *teddy {
-	if _, most := teddySize(useVBMI); len(pats) > most {
+func newTeddy(pats []string) *teddy { return newTeddyOf(pats, nil) }
+
+// newTeddyOf is newTeddy for the patterns of pats that sel marks (every
+// one when sel is nil); it reports them by their place in pats.
+func newTeddyOf(pats []string, sel []bool) *teddy {
+	if _, most := teddySize(useVBMI); marked(pats, sel) > most {
 		return nil
 	}
-	return buildTeddy(pats)
+	return buildTeddyOf(pats, sel)
 }
 
 // buildTeddy is newTeddy for a set of any size.

@@ -9,6 +9,8 @@ type teddy struct{}
 // newTeddy returns nil: without the simd experiment there is no teddy.
 func newTeddy([]string) *teddy { return nil }
 
+func newTeddyOf([]string, []bool) *teddy { return nil }
+
 func buildTeddy([]string) *teddy { return nil }
 
 func buildTeddyOf([]string, []bool) *teddy { return nil }

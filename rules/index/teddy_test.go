@@ -153,9 +153,10 @@ func TestScanEquivalenceCandidates(t *testing.T) {
 				conds[i] = "tcp && " + g.content()
 			}
 			ix := Build(parse(t, conds, nil))
-			st := *ix.t
-			st.td, st.split = nil, nil
-			if st.m == nil && st.q == nil || ix.t.td == nil && ix.t.split == nil {
+			st, all := *ix.t, *ix.t.all
+			all.td, all.split = nil, nil
+			st.all = &all
+			if all.m == nil && all.q == nil || ix.t.all.td == nil && ix.t.all.split == nil {
 				continue
 			}
 			used++
