@@ -18,7 +18,7 @@ type Index struct {
 	t *tables
 
 	gen    uint32   // stamp of the current Candidates call
-	hdr    []uint32 // per rule: gen when its header key held
+	keyGen []uint32 // per header key: gen when it held
 	out    []uint32 // per rule: gen when it was put in dst
 	useGen []uint32 // per use: gen when it was found
 	found  []int32  // uses found in this call
@@ -42,11 +42,14 @@ type Index struct {
 	mirror             bool
 	mirrorLo, mirrorHi int
 	mirrorShift        int
-	// litRules are the rules whose header key held in this call and that
-	// need a literal too; play adds the rules with a literal and no key.
-	litRules, play []int32
-	srcGen         []uint32 // per text source: gen when it was located
-	f              *filter  // the filter of this call: t.all or t.narrow
+	// litKeys are the header keys that held in this call and file rules
+	// that need a literal too, nLit the number of those rules; play is
+	// the rules in play when they are few.
+	litKeys []*keyed
+	nLit    int
+	play    []int32
+	srcGen  []uint32 // per text source: gen when it was located
+	f       *filter  // the filter of this call: t.all or t.narrow
 }
 
 // directMax is the most literal uses in play for which each literal is
@@ -73,6 +76,9 @@ type tables struct {
 	nzs    []nzTable
 	hasHdr []bool // per rule
 	hasLit []bool // per rule
+	// keys are the header keys, keysOf per rule those it is filed under.
+	keys   []*keyed
+	keysOf [][]*keyed
 	// extra holds, per rule, header parts that must all hold too, checked
 	// once the rule is otherwise in play: the other header tests of its
 	// conjunction, and for a rule with a literal part a header part too
@@ -124,13 +130,21 @@ type litGroup struct {
 type eqTable struct {
 	f     fieldRef
 	small [1024]uint64 // bit v set when byVal has v, for 0 <= v < 65536
-	byVal map[int][]int32
+	byVal map[int]*keyed
 }
 
-// nzTable lists the rules that need one field non-zero (a bool true).
+// nzTable files the rules that need one field non-zero (a bool true).
 type nzTable struct {
-	f     fieldRef
-	rules []int32
+	f fieldRef
+	k *keyed
+}
+
+// keyed is the rules filed under one header key (a field's value, or a
+// field non-zero), in ascending order: those that need a literal too,
+// which the literal pass takes as a whole, and the others.
+type keyed struct {
+	id         int32 // its place among the keys, for Index.keyGen
+	lit, plain []int32
 }
 
 // use is one literal requirement: pattern pat found inside text source
@@ -172,7 +186,8 @@ type Explanation struct {
 // Build indexes rs, the enabled rules in evaluation order; the Index
 // refers to them by their position in rs.
 func Build(rs []*rules.Rule) *Index {
-	t := &tables{n: len(rs), hasHdr: make([]bool, len(rs)), hasLit: make([]bool, len(rs)), extra: make([][][]hdrAtom, len(rs)), ruleUses: make([][]int32, len(rs))}
+	t := &tables{n: len(rs), hasHdr: make([]bool, len(rs)), hasLit: make([]bool, len(rs)), extra: make([][][]hdrAtom, len(rs)),
+		ruleUses: make([][]int32, len(rs)), keysOf: make([][]*keyed, len(rs))}
 	eqByName := map[string]int{}
 	nzByName := map[string]int{}
 	patID := map[string]int32{}
@@ -231,12 +246,13 @@ func Build(rs []*rules.Rule) *Index {
 					if !ok {
 						i = len(t.eqs)
 						eqByName[a.f.Name] = i
-						t.eqs = append(t.eqs, eqTable{f: a.f, byVal: map[int][]int32{}})
+						t.eqs = append(t.eqs, eqTable{f: a.f, byVal: map[int]*keyed{}})
 					}
 					tb := &t.eqs[i]
-					if !slices.Contains(tb.byVal[a.v], int32(pos)) {
-						tb.byVal[a.v] = append(tb.byVal[a.v], int32(pos))
+					if tb.byVal[a.v] == nil {
+						tb.byVal[a.v] = t.newKey()
 					}
+					t.file(tb.byVal[a.v], pos, nd.hasLit)
 					if uint(a.v) < 65536 {
 						tb.small[a.v>>6] |= 1 << (a.v & 63)
 					}
@@ -246,11 +262,9 @@ func Build(rs []*rules.Rule) *Index {
 				if !ok {
 					i = len(t.nzs)
 					nzByName[a.f.Name] = i
-					t.nzs = append(t.nzs, nzTable{f: a.f})
+					t.nzs = append(t.nzs, nzTable{f: a.f, k: t.newKey()})
 				}
-				if rl := t.nzs[i].rules; len(rl) == 0 || rl[len(rl)-1] != int32(pos) {
-					t.nzs[i].rules = append(rl, int32(pos))
-				}
+				t.file(t.nzs[i].k, pos, nd.hasLit)
 			}
 		}
 		if nd.hasLit {
@@ -365,6 +379,26 @@ func Build(rs []*rules.Rule) *Index {
 		}
 	}
 	return t.newIndex()
+}
+
+// newKey adds a header key with no rule yet.
+func (t *tables) newKey() *keyed {
+	k := &keyed{id: int32(len(t.keys))}
+	t.keys = append(t.keys, k)
+	return k
+}
+
+// file files rule pos, which needs a literal too when lit, under key k.
+func (t *tables) file(k *keyed, pos int, lit bool) {
+	if slices.Contains(t.keysOf[pos], k) {
+		return
+	}
+	t.keysOf[pos] = append(t.keysOf[pos], k)
+	if lit {
+		k.lit = append(k.lit, int32(pos))
+	} else {
+		k.plain = append(k.plain, int32(pos))
+	}
 }
 
 // filter finds where the patterns of a set occur in a text, each
@@ -535,7 +569,7 @@ func capFold(s string) string {
 func (t *tables) newIndex() *Index {
 	return &Index{
 		t:      t,
-		hdr:    make([]uint32, t.n),
+		keyGen: make([]uint32, len(t.keys)),
 		out:    make([]uint32, t.n),
 		useGen: make([]uint32, len(t.uses)),
 		found:  make([]int32, 0, len(t.uses)),
@@ -566,34 +600,31 @@ func (ix *Index) Candidates(p *field.Packet, dst []int) []int {
 	dst = append(dst, t.always...)
 	ix.gen++
 	if ix.gen == 0 { // wrapped: old stamps could be mistaken for new ones
-		clear(ix.hdr)
+		clear(ix.keyGen)
 		clear(ix.out)
 		clear(ix.useGen)
 		clear(ix.srcGen)
 		ix.gen = 1
 	}
 	needLit := t.litAlways && (t.ungated || anyGate(t.gates, p))
-	ix.litRules = ix.litRules[:0]
+	ix.litKeys, ix.nLit = ix.litKeys[:0], 0
 	for i := range t.eqs {
 		e := &t.eqs[i]
 		for _, v := range e.f.Ints(p) { // a field's every value, when it has several
 			if uint(v) < 65536 && e.small[v>>6]&(1<<(v&63)) == 0 {
 				continue
 			}
-			for _, r := range e.byVal[v] {
-				dst, needLit = ix.hdrHit(p, dst, r, needLit)
+			if k := e.byVal[v]; k != nil {
+				dst = ix.keyHit(p, dst, k)
 			}
 		}
 	}
 	for i := range t.nzs {
-		z := &t.nzs[i]
-		if !z.f.Nonzero(p) {
-			continue
-		}
-		for _, r := range z.rules {
-			dst, needLit = ix.hdrHit(p, dst, r, needLit)
+		if z := &t.nzs[i]; z.f.Nonzero(p) {
+			dst = ix.keyHit(p, dst, z.k)
 		}
 	}
+	needLit = needLit || ix.nLit > 0
 	if needLit {
 		dst = ix.literals(p, dst)
 	}
@@ -654,21 +685,39 @@ func anyHolds(as []hdrAtom, p *field.Packet) bool {
 	return false
 }
 
-// hdrHit records that rule r's header key holds.
-func (ix *Index) hdrHit(p *field.Packet, dst []int, r int32, needLit bool) ([]int, bool) {
-	if ix.hdr[r] == ix.gen {
-		return dst, needLit
+// keyHit records that header key k holds: its rules that need nothing
+// more (and whose extra parts hold) are candidates, and those that need
+// a literal are in play for the literal pass.
+func (ix *Index) keyHit(p *field.Packet, dst []int, k *keyed) []int {
+	if ix.keyGen[k.id] == ix.gen { // a field with the same value twice
+		return dst
 	}
-	ix.hdr[r] = ix.gen
-	if ix.t.hasLit[r] {
-		ix.litRules = append(ix.litRules, r)
-		return dst, true
+	ix.keyGen[k.id] = ix.gen
+	if len(k.lit) > 0 {
+		ix.litKeys = append(ix.litKeys, k)
+		ix.nLit += len(k.lit)
 	}
-	if x := ix.t.extra[r]; x != nil && !allHold(x, p) {
-		return dst, needLit
+	for _, r := range k.plain {
+		if ix.out[r] == ix.gen {
+			continue
+		}
+		if x := ix.t.extra[r]; x != nil && !allHold(x, p) {
+			continue
+		}
+		ix.out[r] = ix.gen
+		dst = append(dst, int(r))
 	}
-	ix.out[r] = ix.gen
-	return append(dst, int(r)), needLit
+	return dst
+}
+
+// keyHeld reports whether one of rule r's header keys held in this call.
+func (ix *Index) keyHeld(r int32) bool {
+	for _, k := range ix.t.keysOf[r] {
+		if ix.keyGen[k.id] == ix.gen {
+			return true
+		}
+	}
+	return false
 }
 
 // literals runs the automaton once over the part of the frame that holds
@@ -687,7 +736,7 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 	}
 	ix.found = ix.found[:0]
 	direct := false
-	if len(ix.litRules)+len(t.alwaysLit) > maxPlay {
+	if ix.nLit+len(t.alwaysLit) > maxPlay {
 		// Many rules in play: locate every source, and let the
 		// automaton find what any of them needs.
 		for s := range t.srcs {
@@ -698,13 +747,16 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 		// without one whose other header tests hold. Only their sources
 		// are located and only their literals looked for; the loop at the
 		// end admits no other rule anyway.
-		ix.play = append(ix.play[:0], ix.litRules...)
+		ix.play = ix.play[:0]
 		uses := 0
-		for _, r := range ix.litRules {
-			for _, u := range t.ruleUses[r] {
-				uses++
-				if s := t.uses[u].src; ix.srcGen[s] != ix.gen {
-					ix.locate(p, s)
+		for _, k := range ix.litKeys {
+			ix.play = append(ix.play, k.lit...)
+			for _, r := range k.lit {
+				for _, u := range t.ruleUses[r] {
+					uses++
+					if s := t.uses[u].src; ix.srcGen[s] != ix.gen {
+						ix.locate(p, s)
+					}
 				}
 			}
 		}
@@ -724,7 +776,7 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 		direct = uses <= directMax
 	}
 	ix.f = t.all
-	if len(ix.litRules) == 0 && t.narrow != nil {
+	if len(ix.litKeys) == 0 && t.narrow != nil {
 		ix.f = t.narrow // only alwaysLit rules are in play
 	}
 	if direct {
@@ -742,7 +794,7 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 	}
 	for _, u := range ix.found {
 		for _, r := range t.uses[u].rules {
-			if ix.out[r] == ix.gen || t.hasHdr[r] && ix.hdr[r] != ix.gen {
+			if ix.out[r] == ix.gen || t.hasHdr[r] && !ix.keyHeld(r) {
 				continue
 			}
 			if x := t.extra[r]; x != nil && !allHold(x, p) {

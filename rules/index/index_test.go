@@ -457,3 +457,48 @@ func TestGatedLiterals(t *testing.T) {
 		t.Fatal("no rule matched any packet")
 	}
 }
+
+// TestHeaderKeyNarrows: a rule filed under a header key and a literal is
+// a candidate only where its key holds, however common its literal, and
+// once however many of its keys hold.
+func TestHeaderKeyNarrows(t *testing.T) {
+	pkts := loadPackets(t)
+	ports := []int{80, 443, 53, 21, 8080}
+	var conds []string
+	for _, port := range ports {
+		for _, lit := range []string{"GET", "HTTP", "e", "\x00"} {
+			conds = append(conds, fmt.Sprintf("tcp.dstport == %d && payload contains %q", port, lit))
+		}
+	}
+	conds = append(conds, `(tcp.srcport == 80 || tcp.dstport == 80) && payload contains "HTTP"`)
+	for i := range 40 { // more literal rules than are looked for one by one
+		conds = append(conds, fmt.Sprintf(`tcp && payload contains "absent%d"`, i))
+	}
+	rs := parse(t, conds, nil)
+	ix := Build(rs)
+	var cands []int
+	held := 0
+	for i := range pkts {
+		p := &pkts[i]
+		cands = ix.Candidates(p, cands[:0])
+		for k, r := range cands {
+			if k > 0 && cands[k-1] == r {
+				t.Fatalf("frame %d: rule %d twice in %v", i+1, r, cands)
+			}
+			switch {
+			case r < 4*len(ports):
+				if port := ports[r/4]; !p.TCP.Present || p.TCP.DstPort != port {
+					t.Fatalf("frame %d: %s a candidate on a packet to port %d", i+1, conds[r], p.TCP.DstPort)
+				}
+				held++
+			case r == 4*len(ports):
+				if p.TCP.SrcPort != 80 && p.TCP.DstPort != 80 {
+					t.Fatalf("frame %d: %s a candidate between ports %d and %d", i+1, conds[r], p.TCP.SrcPort, p.TCP.DstPort)
+				}
+			}
+		}
+	}
+	if held == 0 {
+		t.Fatal("no keyed rule was ever a candidate: the test proves nothing")
+	}
+}
