@@ -81,8 +81,9 @@ type matcher struct {
 
 const outFlag = 1 << 31
 
-// maxDFABytes bounds the DFA's table; a larger pattern set uses qgram,
-// whose working set stays in the L1 cache.
+// maxDFABytes bounds the DFA's table; a set whose table would be larger
+// uses qgram, whose working set stays in the L1 cache, even where its
+// shortest patterns make it test every position.
 const maxDFABytes = 512 << 10
 
 // dfaBytes bounds the table size of the DFA for the patterns of pats

@@ -42,10 +42,11 @@
 // small values, then a Go map), and one pass over the part of the frame
 // that holds the text sources (and one over the part of each other text
 // area that holds sources) finds the literals, only when a rule with a
-// literal part is still in play: a hand-written Aho–Corasick DFA for
-// small literal sets, a q-gram Bloom filter with verification for large
-// ones, testing one position in up to four (see matcher and qgram for
-// why and how). Built with GOEXPERIMENT=simd on
+// literal part is still in play: a q-gram Bloom filter with
+// verification, testing one position in up to four, or, for a set with
+// a literal of under four bytes (which would make that filter test every
+// position), a hand-written Aho–Corasick DFA while its table fits (see
+// matcher and qgram for why and how). Built with GOEXPERIMENT=simd on
 // amd64 and run on a CPU with AVX2, sets of up to 128 literals are found
 // instead by a Teddy-style filter, 32 text bytes per step (teddy.go); on
 // a CPU with AVX-512 VBMI, sets of up to 384, 64 text bytes per step with

@@ -1,8 +1,8 @@
 package index
 
-// qgram finds the same occurrences as matcher for large pattern sets,
-// where a DFA's table no longer fits the CPU caches and every input byte
-// becomes a cache miss. It tests each position's three folded bytes
+// qgram finds the same occurrences as matcher, faster wherever it can
+// skip positions, and for large pattern sets, where a DFA's table no
+// longer fits the CPU caches and every input byte becomes a cache miss. It tests each position's three folded bytes
 // against two 64 K-bit maps (a Bloom filter of 16 KiB, kept in L1) of
 // the patterns' key grams, hashed, and compares the few patterns of that
 // hash only on a hit; positions are independent, so the loads overlap. A
