@@ -60,13 +60,7 @@ func checkInvariants(t *testing.T, p *field.Packet, frame []byte) {
 // frame of every capture, tunnel captures included, with and without
 // DeferText.
 func TestDecodeNoAllocs(t *testing.T) {
-	var frames []capFrame
-	for _, name := range allCaptures(t) {
-		frames = append(frames, readNCF(t, name)...)
-	}
-	for _, f := range tunnelFrames(t) {
-		frames = append(frames, f...)
-	}
+	frames := everyFrame(t)
 	d, lazy := New(), New()
 	lazy.DeferText = true
 	p := new(field.Packet)
@@ -226,11 +220,8 @@ func TestTruncatedFrames(t *testing.T) {
 	}
 }
 
-// TestDeferText decodes every frame of every capture and tunnel capture,
-// whole and cut short, with DeferText into a packet reused across frames:
-// before AddressText each address text must have its final length, and
-// after it the packet must equal an ordinary decode.
-func TestDeferText(t *testing.T) {
+// everyFrame returns the frames of every capture and tunnel capture.
+func everyFrame(t *testing.T) []capFrame {
 	var frames []capFrame
 	for _, name := range allCaptures(t) {
 		frames = append(frames, readNCF(t, name)...)
@@ -238,6 +229,15 @@ func TestDeferText(t *testing.T) {
 	for _, f := range tunnelFrames(t) {
 		frames = append(frames, f...)
 	}
+	return frames
+}
+
+// TestDeferText decodes every frame of every capture and tunnel capture,
+// whole and cut short, with DeferText into a packet reused across frames:
+// before AddressText each address text must have its final length, and
+// after it the packet must equal an ordinary decode.
+func TestDeferText(t *testing.T) {
+	frames := everyFrame(t)
 	eager, lazy := New(), New()
 	lazy.DeferText = true
 	var pl field.Packet

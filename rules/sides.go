@@ -101,18 +101,8 @@ func joinSides(node *ast.Node, all bool, parts []ast.Node) {
 // when n is not a chain of identifiers and constant member names. It is
 // the inverse of fieldNode.
 func FieldPath(n ast.Node) (string, bool) {
-	switch n := n.(type) {
-	case *ast.IdentifierNode:
-		return n.Value, true
-	case *ast.MemberNode:
-		s, ok := n.Property.(*ast.StringNode)
-		if !ok {
-			return "", false
-		}
-		p, ok := FieldPath(n.Node)
-		return p + "." + s.Value, ok
-	}
-	return "", false
+	path, root := chain(n)
+	return path, root != nil
 }
 
 // fieldNode is the member chain that reads the catalog field name.
