@@ -74,8 +74,6 @@ type tables struct {
 	always []int // unindexed rules, ascending
 	eqs    []eqTable
 	nzs    []nzTable
-	hasHdr []bool // per rule
-	hasLit []bool // per rule
 	// keys are the header keys, keysOf per rule those it is filed under.
 	keys   []*keyed
 	keysOf [][]*keyed
@@ -84,10 +82,8 @@ type tables struct {
 	// conjunction, and for a rule with a literal part a header part too
 	// common to file (tcp.present).
 	extra [][][]hdrAtom
-	// litAlways is true when some rule has a literal part and no filed
-	// header part: the literal pass then runs on every packet. Those rules
-	// are alwaysLit.
-	litAlways bool
+	// alwaysLit are the rules with a literal part and no filed header
+	// part: while there are any, the literal pass runs on every packet.
 	alwaysLit []int32
 	// litGroups are the alwaysLit rules by their extra parts: the parts
 	// are tested once per packet for all the rules that share them.
@@ -186,7 +182,7 @@ type Explanation struct {
 // Build indexes rs, the enabled rules in evaluation order; the Index
 // refers to them by their position in rs.
 func Build(rs []*rules.Rule) *Index {
-	t := &tables{n: len(rs), hasHdr: make([]bool, len(rs)), hasLit: make([]bool, len(rs)), extra: make([][][]hdrAtom, len(rs)),
+	t := &tables{n: len(rs), extra: make([][][]hdrAtom, len(rs)),
 		ruleUses: make([][]int32, len(rs)), keysOf: make([][]*keyed, len(rs))}
 	eqByName := map[string]int{}
 	nzByName := map[string]int{}
@@ -238,7 +234,6 @@ func Build(rs []*rules.Rule) *Index {
 			then = append(then, joinAtoms(x))
 		}
 		if nd.hasHdr {
-			t.hasHdr[pos] = true
 			keys = append(keys, joinAtoms(nd.hdr))
 			for _, a := range nd.hdr {
 				if a.eq {
@@ -268,9 +263,7 @@ func Build(rs []*rules.Rule) *Index {
 			}
 		}
 		if nd.hasLit {
-			t.hasLit[pos] = true
 			if !nd.hasHdr {
-				t.litAlways = true
 				t.alwaysLit = append(t.alwaysLit, int32(pos))
 			}
 			keys = append(keys, joinAtoms(nd.lit))
@@ -623,7 +616,7 @@ func (ix *Index) Candidates(p *field.Packet, dst []int) []int {
 		clear(ix.srcGen)
 		ix.gen = 1
 	}
-	needLit := t.litAlways && (t.ungated || anyGate(t.gates, p))
+	needLit := len(t.alwaysLit) > 0 && (t.ungated || anyGate(t.gates, p))
 	ix.litKeys, ix.nLit = ix.litKeys[:0], 0
 	for i := range t.eqs {
 		e := &t.eqs[i]
@@ -727,14 +720,15 @@ func (ix *Index) keyHit(p *field.Packet, dst []int, k *keyed) []int {
 	return dst
 }
 
-// keyHeld reports whether one of rule r's header keys held in this call.
+// keyHeld reports whether rule r is filed under no header key or one of
+// its keys held in this call.
 func (ix *Index) keyHeld(r int32) bool {
 	for _, k := range ix.t.keysOf[r] {
 		if ix.keyGen[k.id] == ix.gen {
 			return true
 		}
 	}
-	return false
+	return len(ix.t.keysOf[r]) == 0
 }
 
 // literals runs the automaton once over the part of the frame that holds
@@ -811,7 +805,7 @@ func (ix *Index) literals(p *field.Packet, dst []int) []int {
 	}
 	for _, u := range ix.found {
 		for _, r := range t.uses[u].rules {
-			if ix.out[r] == ix.gen || t.hasHdr[r] && !ix.keyHeld(r) {
+			if ix.out[r] == ix.gen || !ix.keyHeld(r) {
 				continue
 			}
 			if x := t.extra[r]; x != nil && !allHold(x, p) {
