@@ -16,7 +16,8 @@
 // every second, takes free partitions up to its fair share (the
 // partition count over the evaluators alive, rounded up) and gives up
 // those over it, so partitions spread out as evaluators join. A claim not
-// renewed for claimTTL (3 s) expires; the survivors take the partition.
+// renewed for the claim TTL (EvaluatorConfig.ClaimTTL, 3 s) expires; the
+// survivors take the partition.
 // A new owner recreates the partition's consumer: the batches its
 // previous owner did not acknowledge are still in the work queue and come
 // first. A batch is acknowledged once its packets are evaluated and every

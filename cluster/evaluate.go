@@ -50,6 +50,14 @@ type EvaluatorConfig struct {
 	// Buffer is the packet stream's size limit (DefaultBuffer), used
 	// when this process creates the stream.
 	Buffer int64
+	// ClaimTTL is how long its claims and heartbeat live unless renewed
+	// (DefaultClaimTTL); it renews them every second, or three times
+	// per ClaimTTL where that is more often. An
+	// evaluator that stops renewing loses its partitions this long
+	// after; one starved of CPU for this long loses them too. Every
+	// evaluator of a cluster must agree: the partition bucket's TTL is
+	// the value of the last one to start.
+	ClaimTTL time.Duration
 	// Name names the evaluator in claims (default: a random name).
 	Name string
 	// Logger (default slog.Default()).
@@ -88,7 +96,7 @@ type PartitionStats struct {
 
 // Evaluator is the evaluate role: it claims a fair share of the
 // partitions (partition.<n> keys in PartitionBucket, renewed every
-// second, lost claimTTL after its last renewal) and evaluates their
+// second, lost ClaimTTL after its last renewal) and evaluates their
 // batches through its Engine, one goroutine per partition.
 type Evaluator struct {
 	cfg EvaluatorConfig
@@ -109,6 +117,9 @@ func NewEvaluator(cfg EvaluatorConfig) (*Evaluator, error) {
 	}
 	cfg.Partitions = cmp.Or(cfg.Partitions, DefaultPartitions)
 	cfg.Buffer = cmp.Or(cfg.Buffer, DefaultBuffer)
+	if cfg.ClaimTTL <= 0 {
+		cfg.ClaimTTL = DefaultClaimTTL
+	}
 	cfg.Name = cmp.Or(cfg.Name, alerts.NewInstance())
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -125,7 +136,7 @@ func NewEvaluator(cfg EvaluatorConfig) (*Evaluator, error) {
 	if err := ensurePackets(ctx, js, cfg.Partitions, cfg.Buffer); err != nil {
 		return nil, err
 	}
-	kv, err := partitionBucket(ctx, js)
+	kv, err := partitionBucket(ctx, js, cfg.ClaimTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +146,7 @@ func NewEvaluator(cfg EvaluatorConfig) (*Evaluator, error) {
 // Run claims partitions and evaluates them until ctx ends; then it
 // evaluates and acknowledges what it took, and gives its partitions up.
 func (ev *Evaluator) Run(ctx context.Context) error {
-	tick := time.NewTicker(claimTTL / 3)
+	tick := time.NewTicker(min(time.Second, ev.cfg.ClaimTTL/3))
 	defer tick.Stop()
 	for {
 		ev.balance(ctx)
@@ -172,7 +183,7 @@ func (ev *Evaluator) Stats() EvaluatorStats {
 // give up those over the fair share (the partition count over the
 // evaluators alive, rounded up), and claim free ones up to it.
 func (ev *Evaluator) balance(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, claimTTL/2)
+	ctx, cancel := context.WithTimeout(ctx, ev.cfg.ClaimTTL/2)
 	defer cancel()
 	if _, err := ev.kv.Put(ctx, "member."+ev.cfg.Name, nil); err != nil {
 		if ctx.Err() == nil {

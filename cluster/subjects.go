@@ -30,6 +30,9 @@ const (
 const (
 	// DefaultPartitions: enough to spread over 16 evaluators.
 	DefaultPartitions = 16
+	// DefaultClaimTTL is how long a partition claim or an evaluator's
+	// heartbeat lives unless renewed.
+	DefaultClaimTTL = 3 * time.Second
 	// DefaultBuffer is the packet stream's size limit in bytes: half the
 	// embedded server's JetStream memory (natsserver.DefaultMaxMemory).
 	DefaultBuffer = 128 << 20
@@ -68,14 +71,10 @@ func ensurePackets(ctx context.Context, js jetstream.JetStream, partitions int, 
 	return nil
 }
 
-// claimTTL is how long a claim or heartbeat lives unless renewed: an
-// evaluator that stops renewing loses its partitions this long after.
-const claimTTL = 3 * time.Second
-
-// partitionBucket creates or opens PartitionBucket. Its keys expire
-// claimTTL after their last write.
-func partitionBucket(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: PartitionBucket, TTL: claimTTL, Storage: jetstream.MemoryStorage, MaxBytes: 1 << 20})
+// partitionBucket creates or opens PartitionBucket. Its keys expire ttl
+// after their last write.
+func partitionBucket(ctx context.Context, js jetstream.JetStream, ttl time.Duration) (jetstream.KeyValue, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: PartitionBucket, TTL: ttl, Storage: jetstream.MemoryStorage, MaxBytes: 1 << 20})
 	if err != nil {
 		return nil, fmt.Errorf("cluster: partition bucket %s: %w", PartitionBucket, err)
 	}

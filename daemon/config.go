@@ -36,6 +36,10 @@ type Config struct {
 	// Partitions is the number of packet partitions of a cluster
 	// (cluster.DefaultPartitions, 16); every process must agree.
 	Partitions int `yaml:"partitions" usage:"packet partitions of a cluster (the same in every ingest and evaluate process)"`
+	// ClaimTTL is how long an evaluator keeps its partitions without
+	// renewing its claims (cluster.EvaluatorConfig.ClaimTTL, 3 s); every
+	// evaluator of a cluster must agree.
+	ClaimTTL time.Duration `yaml:"claim-ttl" usage:"how long an evaluator's partition claims last unless renewed (the same in every evaluate process)"`
 	// Listen is the CommView sensor address (DefaultConfig: 127.0.0.1:5555).
 	// The Daemon does not read it: the caller listens on it and hands the
 	// listener to Serve.
@@ -199,6 +203,7 @@ func DefaultConfig() Config {
 	return Config{
 		Role:                 RoleAll,
 		Partitions:           cluster.DefaultPartitions,
+		ClaimTTL:             cluster.DefaultClaimTTL,
 		Listen:               "127.0.0.1:5555",
 		NATS:                 "embedded",
 		NATSListen:           natsserver.DefaultListen,

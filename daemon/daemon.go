@@ -205,7 +205,7 @@ func (d *Daemon) startRole(overload engine.Overload) (sensor.Pipeline, error) {
 		d.ingest = in
 		return in, nil
 	case RoleEvaluate:
-		ev, err := cluster.NewEvaluator(cluster.EvaluatorConfig{Conn: d.nc, Engine: d.eng, Partitions: d.cfg.Partitions, Logger: d.log,
+		ev, err := cluster.NewEvaluator(cluster.EvaluatorConfig{Conn: d.nc, Engine: d.eng, Partitions: d.cfg.Partitions, ClaimTTL: d.cfg.ClaimTTL, Logger: d.log,
 			Pending: func() uint64 { return d.pub.Stats().Pending }})
 		if err != nil {
 			return nil, err
