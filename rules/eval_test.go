@@ -2,6 +2,8 @@ package rules
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -428,5 +430,26 @@ func TestEvalConcurrent(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// BenchmarkLoad compiles the peer rule sets of 1,000 rules (testdata/peer,
+// each content form users write): rule loading is part of every `vigil
+// test` run.
+func BenchmarkLoad(b *testing.B) {
+	for _, form := range []string{"icontains", "lower", "regex"} {
+		path := filepath.Join("..", "testdata", "peer", form+"-1000.yaml")
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(form, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Parse(path, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
