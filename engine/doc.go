@@ -21,6 +21,14 @@
 // numbers) needs no locks. Batches are recycled: the read → decode →
 // evaluate path allocates nothing per packet when no rule matches.
 //
+// On an engine with one worker, a synchronous Source (RunFile's; see
+// SourceConfig.Synchronous) skips the queue: Push evaluates the packet on
+// the caller's goroutine, from the caller's buffer, and the batch only
+// gathers the matches for release. Nothing runs alongside a file's reader
+// that could use the time, and copying every frame, then reading it back
+// after the queue has pushed the rules' state out of cache, cost about 7 %
+// of a run.
+//
 // Each worker reassembles the TCP streams of its flows (package stream):
 // a segment's stream view (tcp.reassembled.data) holds the data it made
 // available in order, which `payload contains` rules also search, and for

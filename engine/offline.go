@@ -57,7 +57,7 @@ func (e *Engine) RunFile(ctx context.Context, path string, zone *time.Location, 
 	}
 	defer r.Close()
 	st.Format = r.Format().String()
-	src := e.NewSource(SourceConfig{Name: filepath.Base(path), Filename: path, Injector: inj})
+	src := e.NewSource(SourceConfig{Name: filepath.Base(path), Filename: path, Injector: inj, Synchronous: true})
 	err = pushAll(ctx, r, src, &st, progress)
 	src.Close() // what was read is evaluated, even after an error
 	st.SourceStats = src.Stats()

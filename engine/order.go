@@ -104,8 +104,8 @@ func (o *order) completed(e *Engine, b *batch) {
 	}
 	clear(b.matches)
 	b.matches = b.matches[:0]
-	if n := len(b.items); n > 0 && b.items[n-1].hdr.Time.After(o.latest) {
-		o.latest = b.items[n-1].hdr.Time
+	if b.count > 0 && b.last.After(o.latest) {
+		o.latest = b.last
 	}
 	// The oldest batch still open holds the first packet not evaluated.
 	watermark, now := math.MaxInt, o.latest

@@ -35,6 +35,17 @@ type SourceConfig struct {
 	// reports later, with Engine.RecordDelivery, which it wrote. Otherwise
 	// a frame Inject takes counts as sent at once.
 	InjectorQueues bool
+	// Synchronous, on an engine with one worker, has Push evaluate each
+	// packet before it returns, on the caller's goroutine: the frame is
+	// read where the caller holds it instead of being copied into a
+	// batch, and no queue stands between the reader and the rules, so
+	// their state stays in cache. Matches are still released a batch
+	// at a time, in packet order. While the Source has a batch open it
+	// holds the worker: other Sources' batches wait, and Close (or
+	// Flush) lets them go. RunFile sets it: a capture file's reader has
+	// nothing else to do while a packet is evaluated. With several
+	// workers it is ignored.
+	Synchronous bool
 	// Origin, when its Instance is set, names the packets' producer in
 	// alert IDs in place of the engine's instance and the Source's own
 	// number: alerts.ID(Origin.Instance, Origin.Source, packet, sid). A
@@ -64,6 +75,10 @@ type Source struct {
 	peek    decode.FlowPeek
 	defrag  *defrag.Defragmenter
 	pending []*batch // per worker
+	// sync is SourceConfig.Synchronous in force (one worker); rs is the
+	// rule set of its open batch.
+	sync bool
+	rs   *ruleState
 	// inflight counts batches queued to workers and not yet evaluated.
 	inflight sync.WaitGroup
 	// ord releases the source's matches in packet order.
@@ -87,7 +102,7 @@ func (e *Engine) NewSource(cfg SourceConfig) *Source {
 	id := uint32(e.srcSeq)
 	e.srcMu.Unlock()
 	s := &Source{e: e, cfg: cfg, id: id, dec: decode.New(), defrag: defrag.New(e.cfg.Defrag, &e.defrag),
-		pending: make([]*batch, len(e.workers))}
+		pending: make([]*batch, len(e.workers)), sync: cfg.Synchronous && len(e.workers) == 1}
 	if !cfg.InjectorQueues {
 		s.cfg.Injector = syncInjector{e: e, inj: cfg.Injector}
 	}
@@ -181,6 +196,10 @@ func (s *Source) PushNumbered(rec *ncf.Record, number int) {
 		s.compressed.Add(1)
 		s.e.compressed.Add(1)
 	}
+	if s.sync {
+		s.evaluate(rec, number)
+		return
+	}
 	w := 0
 	var fr fragInfo
 	if n := len(s.pending); n > 1 && !rec.Compressed {
@@ -188,18 +207,43 @@ func (s *Source) PushNumbered(rec *ncf.Record, number int) {
 	}
 	b := s.pending[w]
 	if b == nil {
-		b = getBatch(s)
-		s.pending[w] = b
-		b.first = number
-		s.ord.opened(b, rec.Time)
+		b = s.open(w, number, rec.Time)
 	}
 	b.add(rec, number, fr)
-	if len(b.items) == BatchSize || len(b.arena) >= batchArenaFlush {
+	if b.count == BatchSize || len(b.arena) >= batchArenaFlush {
 		s.send(w)
 	}
 	if number-s.checked >= holdCheck {
 		s.checked = number
 		s.sendStale(number)
+	}
+}
+
+// open starts the batch for worker w, its first packet number at.
+func (s *Source) open(w, number int, at time.Time) *batch {
+	b := getBatch(s)
+	s.pending[w] = b
+	b.first = number
+	s.ord.opened(b, at)
+	return b
+}
+
+// evaluate is PushNumbered on a synchronous Source: the only worker
+// evaluates rec at once, on this goroutine, from where rec lies. The
+// Source holds the worker's lock while it has a batch open.
+func (s *Source) evaluate(rec *ncf.Record, number int) {
+	w := s.e.workers[0]
+	b := s.pending[0]
+	if b == nil {
+		w.mu.Lock()
+		b = s.open(0, number, rec.Time)
+		s.rs = w.begin()
+	}
+	it := item{hdr: rec.Header, data: rec.Data, number: number}
+	w.process(s.rs, b, &it)
+	b.note(&rec.Header, len(rec.Data))
+	if b.count == BatchSize {
+		s.send(0)
 	}
 }
 
@@ -293,13 +337,19 @@ func (s *Source) send(w int) {
 	s.pushed.packets, s.pushed.bytes = 0, 0
 	b := s.pending[w]
 	s.pending[w] = nil
-	q := s.e.workers[w].in
 	s.inflight.Add(1)
+	if s.sync { // evaluated already
+		wk := s.e.workers[w]
+		wk.finish(b)
+		wk.mu.Unlock()
+		return
+	}
+	q := s.e.workers[w].in
 	if s.e.cfg.Overload == Drop {
 		select {
 		case q <- b:
 		default:
-			n := uint64(len(b.items))
+			n := uint64(b.count)
 			s.drops.Add(n)
 			s.e.drops.Add(n)
 			s.ord.completed(s.e, b)
@@ -340,7 +390,8 @@ func LinkOf(m ncf.Medium) decode.Link {
 const batchArenaFlush = 256 << 10
 
 // item is one queued record; data and frag.payload point into its
-// batch's arena.
+// batch's arena (a synchronous Source's, evaluated at once, point into
+// the caller's record).
 type item struct {
 	hdr    ncf.Header
 	data   []byte
@@ -349,7 +400,8 @@ type item struct {
 }
 
 // batch carries up to BatchSize records of one source to one worker, and
-// back the matches found in them.
+// back the matches found in them. A synchronous Source's batches carry
+// only the matches (and the counts) of the packets it evaluated.
 type batch struct {
 	src     *Source
 	first   int    // number of the first packet
@@ -357,6 +409,11 @@ type batch struct {
 	items   []item
 	arena   []byte
 	matches []match
+	// count and bytes count its packets and their frame bytes; last is
+	// the time of the latest.
+	count int
+	bytes uint64
+	last  time.Time
 }
 
 var batchPool = sync.Pool{New: func() any {
@@ -373,6 +430,7 @@ func putBatch(b *batch) {
 	b.src = nil
 	b.items = b.items[:0]
 	b.arena = b.arena[:0]
+	b.count, b.bytes, b.last = 0, 0, time.Time{}
 	batchPool.Put(b)
 }
 
@@ -382,6 +440,14 @@ func (b *batch) add(rec *ncf.Record, number int, fr fragInfo) {
 		fr.payload = b.keep(fr.payload)
 	}
 	b.items = append(b.items, item{hdr: rec.Header, data: data, number: number, frag: fr})
+	b.note(&rec.Header, len(rec.Data))
+}
+
+// note counts a packet of the batch, with header h and n frame bytes.
+func (b *batch) note(h *ncf.Header, n int) {
+	b.count++
+	b.bytes += uint64(n)
+	b.last = h.Time
 }
 
 // keep copies p into the arena and returns the copy.

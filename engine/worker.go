@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"sync"
 	"time"
 	"unsafe"
 
@@ -12,6 +13,10 @@ import (
 
 // worker evaluates the packets of the flows hashed to it, in order.
 type worker struct {
+	// mu is held while a batch is evaluated: by the worker's goroutine
+	// for a queued batch, by a synchronous Source for the batch it has
+	// open.
+	mu    sync.Mutex
 	e     *Engine
 	id    int
 	in    chan *batch
@@ -44,24 +49,36 @@ func newWorker(e *Engine, id int) *worker {
 
 func (w *worker) run() {
 	for b := range w.in {
-		rs := w.e.state.Load()
-		w.state.stream.r.SetWindow(rs.window)
-		var bytes uint64
+		w.mu.Lock()
+		rs := w.begin()
 		for i := range b.items {
-			it := &b.items[i]
-			bytes += uint64(len(it.data))
-			w.process(rs, b, it)
+			w.process(rs, b, &b.items[i])
 		}
-		w.state.publish()
-		w.e.packets.Add(uint64(len(b.items)))
-		w.e.bytes.Add(bytes)
-		counts := w.dec.TakeCounts()
-		w.e.encaps.add(&counts)
-		src := b.src
-		src.ord.completed(w.e, b)
-		putBatch(b)
-		src.inflight.Done()
+		w.finish(b)
+		w.mu.Unlock()
 	}
+}
+
+// begin starts a batch: it returns the rule set in force and sets the
+// stream window the set needs.
+func (w *worker) begin() *ruleState {
+	rs := w.e.state.Load()
+	w.state.stream.r.SetWindow(rs.window)
+	return rs
+}
+
+// finish ends batch b, evaluated: it brings the counters up to date,
+// releases b's matches (Source.ord) and frees b.
+func (w *worker) finish(b *batch) {
+	w.state.publish()
+	w.e.packets.Add(uint64(b.count))
+	w.e.bytes.Add(b.bytes)
+	counts := w.dec.TakeCounts()
+	w.e.encaps.add(&counts)
+	src := b.src
+	src.ord.completed(w.e, b)
+	putBatch(b)
+	src.inflight.Done()
 }
 
 // process decodes one packet of batch b and runs the rules on it; matches
