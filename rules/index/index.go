@@ -530,20 +530,41 @@ func filedPart(lit string, anchored bool) string {
 	return lit[best : best+maxPattern]
 }
 
-// rarestWindow returns where the n bytes of s (len(s) >= n) that rarity
-// scores highest start; ties go to the later window.
+// rarestWindow returns where the n bytes of s (len(s) >= n) that look
+// least like payload text start: the sum of their rarity, plus
+// wordNumber for each letter next to a digit in the window. Text keeps
+// words and numbers apart: a number's digits come together, so "409" of
+// "record9409" is in every payload with a date or a length, and "d94" is
+// not. (Punctuation next to letters is no sign: "GET /", "Host: ".) Ties
+// go to the later window.
 func rarestWindow(s string, n int) int {
 	best, bestScore := 0, -1
 	for i := 0; i+n <= len(s); i++ {
 		score := 0
 		for j := i; j < i+n; j++ {
 			score += rarity(s[j])
+			if j > i && letterDigit(s[j-1], s[j]) {
+				score += wordNumber
+			}
 		}
 		if score >= bestScore {
 			best, bestScore = i, score
 		}
 	}
 	return best
+}
+
+// wordNumber is rarestWindow's score for a letter next to a digit: more
+// than the rarity of one byte, so that "s79" of "news7965" wins over
+// "965".
+const wordNumber = 3
+
+// letterDigit reports whether of a and b one is an ASCII letter and the
+// other a digit.
+func letterDigit(a, b byte) bool {
+	isLetter := func(c byte) bool { c = foldASCII(c); return c >= 'a' && c <= 'z' }
+	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
+	return isLetter(a) && isDigit(b) || isDigit(a) && isLetter(b)
 }
 
 // rarity scores how unusual a byte is in typical payloads (text

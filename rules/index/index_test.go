@@ -426,6 +426,27 @@ func TestFiledPart(t *testing.T) {
 	}
 }
 
+// TestRarestWindow checks the fingerprints the vectorised and q-gram
+// filters key literals by: a letter next to a digit is rarer in text than
+// digits together or letters next to punctuation.
+func TestRarestWindow(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"record9409", 3, "d94"},
+		{"news7965", 3, "s79"},
+		{"GET /etc/passwd", 3, "c/p"},
+		{"20240101", 3, "101"},
+		{"x", 1, "x"},
+	} {
+		if i := rarestWindow(c.s, c.n); c.s[i:i+c.n] != c.want {
+			t.Errorf("rarestWindow(%q, %d) = %q, want %q", c.s, c.n, c.s[i:i+c.n], c.want)
+		}
+	}
+}
+
 // TestGatedLiterals: literal rules whose only header test is too common to
 // file (http.request here) are gated by it; they must still be candidates
 // on every packet where they match.
