@@ -42,10 +42,16 @@ import (
 // passes; sets larger than that keep the scalar matchers (see newTeddy).
 type teddy struct {
 	passes []teddyPass
-	pats   []string // folded
-	off    []int    // per pattern: where its fingerprint starts
-	short  []int32  // the patterns of one or two bytes
-	wide   bool     // the passes have full-byte tables (VBMI), not nibble tables
+	// passSet, for a filter of several passes, has a bucket per pass
+	// (bit p%8: pass p, whatever its bucket): one lookup of its tables
+	// tells the steps where no pass can have a pattern, which the scan
+	// then skips without looking up each pass. (Its tables let through
+	// more than the passes' together, never less.)
+	passSet *teddyPass
+	pats    []string // folded
+	off     []int    // per pattern: where its fingerprint starts
+	short   []int32  // the patterns of one or two bytes
+	wide    bool     // the passes have full-byte tables (VBMI), not nibble tables
 }
 
 // teddyPass is one pass's tables and buckets: bucket[b] lists the
@@ -70,28 +76,30 @@ var useVBMI = hasVBMI
 
 // Teddy sizing, from BenchmarkScan (frames of the bench captures, the
 // literals of a peer rule set): 32 patterns per pass (4 per bucket) beat
-// 16 (more passes) and did no worse than 48 or 64; one to four passes
-// scan 1.4 to 4 times as fast as the automaton, seven (200 patterns) no
-// faster, so larger sets keep the scalar matchers.
+// 16 (more passes) and did no worse than 48 or 64. With the pass set
+// (teddy.passSet) skipping the steps no pass can match, the filter scans
+// 1.5 times as fast as the q-gram filter at 100 and 200 patterns (ns per
+// frame, medians of 3: 135 against 208, 207 against 289; 7 passes) and
+// slower at 384 (450 against 306, 12 passes), so it takes sets of up to
+// 7 passes.
 const (
 	teddyPatsPerPass = 32
-	maxTeddyPasses   = 4
+	maxTeddyPasses   = 7
 )
 
-// VBMI sizing, from BenchmarkScan as above (ns per frame, median of 12
-// runs on one core, Sapphire Rapids): full-byte tables stay precise with
-// more patterns a bucket, and 48 patterns per pass (6 a bucket) did best
-// from 100 to 384 patterns (384: 229 ns, against 270 with 32 a pass and
-// 269 with 64); 64 a pass won only from 448 patterns on, where the
-// q-gram filter is as fast. The filter scans 2.8 times as fast as the
-// q-gram filter at 100 patterns (84 against 232 ns), 1.3 times at 320
-// (198 against 257, 7 passes), 1.1 times at 384 (229 against 250, 8
-// passes) and no faster at 448, so it takes sets of up to 384 patterns.
-// Against the AVX2 filter, 8 to 100 patterns: 1.2 to 1.7 times its speed
-// (100: 106 against 176 ns, both medians of 5 interleaved runs).
+// VBMI sizing, from BenchmarkScan as above (ns per frame on one core,
+// Sapphire Rapids): full-byte tables stay precise with more patterns a
+// bucket, and 48 patterns per pass (6 a bucket) did best from 100 to 384
+// patterns (384: 229 ns, against 270 with 32 a pass and 269 with 64,
+// medians of 12, before the pass set). With the pass set, medians of 3:
+// 3 times as fast as the q-gram filter at 100 patterns (68 against 208),
+// 2 times at 384 (154 against 306, 8 passes) and 1.7 times at 503 (195
+// against 340, 11 passes, the most the peer sets have), so it takes sets
+// of up to 12 passes. Against the AVX2 filter: 2 to 3 times its speed
+// from 100 to 384 patterns.
 const (
 	teddyWidePatsPerPass = 48
-	maxTeddyWidePasses   = 8
+	maxTeddyWidePasses   = 12
 )
 
 // teddySize returns the patterns per pass and the most patterns of the
@@ -185,7 +193,30 @@ func buildTeddyOf(pats []string, sel []bool) *teddy {
 			}
 		}
 	}
+	if npass > 1 {
+		td.passSet = new(teddyPass)
+		for p := range td.passes {
+			ps, set := &td.passes[p], td.passSet
+			for k := range 3 {
+				for n := range ps.full[k] {
+					set.full[k][n] |= anyBit(ps.full[k][n], p)
+				}
+				for n := range ps.lo[k] {
+					set.lo[k][n] |= anyBit(ps.lo[k][n], p)
+					set.hi[k][n] |= anyBit(ps.hi[k][n], p)
+				}
+			}
+		}
+	}
 	return td
+}
+
+// anyBit returns bit p%8 when some bit of buckets is set, 0 otherwise.
+func anyBit(buckets uint8, p int) uint8 {
+	if buckets == 0 {
+		return 0
+	}
+	return 1 << (p % 8)
 }
 
 // addNibbles files the folded byte c at fingerprint position k of the
@@ -218,7 +249,8 @@ const teddyMin = 34
 //
 // With nibble tables (AVX2), per step of 32 positions the three loads are
 // split into nibbles once for all passes, and each pass costs six table
-// lookups; the loop makes no call, so the nibbles stay in registers, and
+// lookups (with several passes, a step the pass set rules out costs six
+// in all); the loop makes no call, so the nibbles stay in registers, and
 // a step where some pass has a candidate is looked up again, pass by
 // pass, by blockNibbles. Full-byte tables go to scanFull.
 func (td *teddy) scan(text string, lo, hi int, hit func(end int, pat int32)) {
@@ -230,12 +262,15 @@ func (td *teddy) scan(text string, lo, hi int, hit func(end int, pat int32)) {
 		return
 	}
 	nib := archsimd.BroadcastUint8x32(0x0f)
-	passes := td.passes
+	passes, set := td.passes, td.passSet
 	i := lo
 	for ; i+teddyMin <= hi; i += 32 {
 		l0, h0 := nibbles(archsimd.LoadUint8x32Slice(s[i:i+32]), nib)
 		l1, h1 := nibbles(archsimd.LoadUint8x32Slice(s[i+1:i+33]), nib)
 		l2, h2 := nibbles(archsimd.LoadUint8x32Slice(s[i+2:i+34]), nib)
+		if set != nil && set.look(l0, h0, l1, h1, l2, h2) == 0 {
+			continue
+		}
 		var any uint32
 		for pi := range passes {
 			any |= passes[pi].look(l0, h0, l1, h1, l2, h2)
@@ -319,17 +354,21 @@ func nibbles(v, nib archsimd.Uint8x32) (lo, hi archsimd.Int8x32) {
 }
 
 // scanFull is scan with full-byte tables (VBMI) up to position hi-3, 64
-// positions per step: three loads, and per pass three table lookups; as
+// positions per step: three loads, and per pass three table lookups
+// (three in all where the pass set rules the step out); as
 // in scan's nibble loop, the loop makes no call, and a step where some
 // pass has a candidate is looked up again by blockFull. The last, shorter
 // step reads only up to hi (masked loads), so texts need not be padded.
 func (td *teddy) scanFull(s []byte, text string, lo, hi int, hit func(end int, pat int32)) {
-	passes := td.passes
+	passes, set := td.passes, td.passSet
 	i := lo
 	for ; i+66 <= hi; i += 64 {
 		t0 := archsimd.LoadUint8x64Slice(s[i : i+64])
 		t1 := archsimd.LoadUint8x64Slice(s[i+1 : i+65])
 		t2 := archsimd.LoadUint8x64Slice(s[i+2 : i+66])
+		if set != nil && set.bucketsAtFull(t0, t1, t2).NotEqual(archsimd.Uint8x64{}).ToBits() == 0 {
+			continue
+		}
 		var any archsimd.Uint8x64
 		for pi := range passes {
 			any = any.Or(passes[pi].bucketsAtFull(t0, t1, t2))

@@ -64,8 +64,8 @@ func eachTeddy(f func(kind string)) {
 }
 
 // randomScanCase returns a folded, distinct pattern set of 1 to 128
-// patterns (one time in eight up to 400, past the largest vectorised
-// filter) of 1 to maxPattern bytes, and a text of up to 300 bytes that
+// patterns (one time in eight up to 800, past the largest vectorised
+// filter, whose passes then share pass set bits) of 1 to maxPattern bytes, and a text of up to 300 bytes that
 // holds some of them in either case, often at its very start and end.
 // Bytes come from a small alphabet (letters of both cases, a digit,
 // binary bytes, and '@' and '`', which share a letter's low nibble) so
@@ -81,7 +81,7 @@ func randomScanCase(r *rand.Rand) ([]string, string) {
 	}
 	n := 1 + r.IntN(128)
 	if r.IntN(8) == 0 {
-		n = 1 + r.IntN(400)
+		n = 1 + r.IntN(800)
 	}
 	var pats []string
 	for range n {
