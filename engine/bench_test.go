@@ -29,23 +29,31 @@ func loadItems(tb testing.TB) []item {
 	tb.Helper()
 	var items []item
 	for _, name := range benchCaptures {
-		r, err := capture.Open(capDir+name, nil)
+		items = append(items, fileItems(tb, capDir+name)...)
+	}
+	return items
+}
+
+// fileItems reads every record of a capture into an item, with a copy of
+// its frame, numbered from 1.
+func fileItems(tb testing.TB, path string) []item {
+	tb.Helper()
+	r, err := capture.Open(path, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer r.Close()
+	var items []item
+	for n := 1; ; n++ {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return items
+		}
 		if err != nil {
 			tb.Fatal(err)
 		}
-		for n := 1; ; n++ {
-			rec, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				tb.Fatal(err)
-			}
-			items = append(items, item{hdr: rec.Header, data: slices.Clone(rec.Data), number: n})
-		}
-		r.Close()
+		items = append(items, item{hdr: rec.Header, data: slices.Clone(rec.Data), number: n})
 	}
-	return items
 }
 
 type discardSink struct{}

@@ -1,10 +1,7 @@
 package engine
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"io"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -122,7 +119,7 @@ func pushFiles(t *testing.T, set *rules.Set, synchronous bool, files []string) (
 // gets alone.
 func TestSynchronousHoldsWorker(t *testing.T) {
 	set := mustParse(t, syncRules)
-	recsA, recsB := records(t, capDir+"sv-syn-flood.pcap"), records(t, capDir+"zeek-ftp-bruteforce.pcap")
+	recsA, recsB := records(fileItems(t, capDir+"sv-syn-flood.pcap")), records(fileItems(t, capDir+"zeek-ftp-bruteforce.pcap"))
 	alone := func(name string, recs []ncf.Record, synchronous bool) []string {
 		sink := &collectSink{}
 		e, err := New(Config{Rules: set, Sink: sink, Workers: 1})
@@ -188,23 +185,11 @@ func TestSynchronousHoldsWorker(t *testing.T) {
 	}
 }
 
-// records reads every record of a capture, each with a copy of its frame.
-func records(t *testing.T, path string) []ncf.Record {
-	t.Helper()
-	r, err := capture.OpenCooked(path, nil)
-	if err != nil {
-		t.Fatal(err)
+// records turns items back into the records they were read from.
+func records(items []item) []ncf.Record {
+	out := make([]ncf.Record, len(items))
+	for i, it := range items {
+		out[i] = ncf.Record{Header: it.hdr, Data: it.data}
 	}
-	defer r.Close()
-	var out []ncf.Record
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, ncf.Record{Header: rec.Header, Data: bytes.Clone(rec.Data)})
-	}
+	return out
 }
