@@ -1,9 +1,14 @@
 package flow
 
 import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/netip"
 	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/vigil-ids/vigil/engine/internal/lru"
 	"github.com/vigil-ids/vigil/rules/field"
@@ -434,18 +439,35 @@ func checkHeld(t *testing.T, tab *Table, maxFlows int) {
 	}
 }
 
-// BenchmarkUpdate measures one packet of an established flow mix.
+// BenchmarkUpdate measures one packet of an established flow mix: 1,024
+// flows, whose entries stay in cache, and a full table of 65,536 taken in
+// random order, as on a busy link, where each packet's entry is cold.
 func BenchmarkUpdate(b *testing.B) {
-	tab := NewTable(Config{})
-	ps := make([]*field.Packet, 1024)
-	for i := range ps {
-		ps[i] = pkt(6, "10.0.0.1", 10000+i, "10.0.0.2", 443, 0)
-		tab.Update(ps[i], 0)
+	for _, n := range []int{1024, DefaultMaxFlows} {
+		b.Run(fmt.Sprintf("flows=%d", n), func(b *testing.B) { benchUpdate(b, n) })
 	}
+}
+
+func benchUpdate(b *testing.B, n int) {
+	tab := NewTable(Config{})
+	type ends struct {
+		src  netip.Addr
+		port int
+	}
+	flows := make([]ends, n)
+	p := pkt(6, "10.1.0.2", 443, "10.1.0.2", 443, 0) // one packet, as a worker has
+	for i := range flows {
+		flows[i] = ends{netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), 10000 + i%50000}
+		p.Meta.Src, p.SrcPort = flows[i].src, flows[i].port
+		tab.Update(p, 0)
+	}
+	rand.New(rand.NewPCG(1, 2)).Shuffle(n, func(i, j int) { flows[i], flows[j] = flows[j], flows[i] })
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		tab.Update(ps[i&1023], 0)
+		f := &flows[i%n]
+		p.Meta.Src, p.SrcPort = f.src, f.port
+		tab.Update(p, 0)
 	}
 }
 
@@ -548,5 +570,36 @@ func TestSensorClocks(t *testing.T) {
 	tab.Update(pkt(17, "10.0.0.3", 53, "10.0.0.4", 53, 2*DefaultTCPIdle), 2)
 	if got := tab.Update(pkt(6, "10.0.0.1", 1234, "10.0.0.2", 80, 2*DefaultTCPIdle), 2); got == ids[0] {
 		t.Error("an idle flow did not expire on its own sensor's clock")
+	}
+}
+
+// TestEntrySize: a flow's key and entry fill 112 bytes, so that with the
+// LRU's 16 bytes of hash and links a flow's node takes two cache lines.
+func TestEntrySize(t *testing.T) {
+	if k, e := unsafe.Sizeof(key{}), unsafe.Sizeof(entry{}); k+e != 112 {
+		t.Errorf("key %d + entry %d bytes, want 112", k, e)
+	}
+}
+
+// TestAppAndCounterLimits: each flow keeps the first application protocol
+// it was given, whichever flows gave others before; a packet counter stops
+// at the most 32 bits hold instead of wrapping.
+func TestAppAndCounterLimits(t *testing.T) {
+	tab := NewTable(Config{})
+	a := tab.Update(pkt(6, "10.0.0.1", 1000, "10.0.0.2", 80, 0), 0)
+	b := tab.Update(pkt(6, "10.0.0.1", 1001, "10.0.0.2", 443, 0), 0)
+	tab.SetApp(b, "tls")
+	tab.SetApp(a, "http")
+	tab.SetApp(a, "tls")
+	tab.SetApp(b, "")
+	if tab.App(a) != "http" || tab.App(b) != "tls" || tab.App(a+100) != "" {
+		t.Errorf("apps %q %q %q", tab.App(a), tab.App(b), tab.App(a+100))
+	}
+	tab.byID(a).pkts[0] = math.MaxUint32 - 1
+	p := pkt(6, "10.0.0.1", 1000, "10.0.0.2", 80, 0)
+	tab.Update(p, 0)
+	tab.Update(p, 0)
+	if p.Flow.PktsToServer != math.MaxUint32 {
+		t.Errorf("packets to server %d, want %d", p.Flow.PktsToServer, uint32(math.MaxUint32))
 	}
 }

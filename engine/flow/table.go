@@ -3,7 +3,9 @@ package flow
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/vigil-ids/vigil/engine/internal/lru"
@@ -118,14 +120,17 @@ type key struct {
 	sensor         uint32
 }
 
+// entry is a flow's state: 64 bytes, so that with its key and the LRU's
+// links a flow takes two cache lines (lru.node).
 type entry struct {
 	id          uint64
 	first, last int64 // packet time, Unix nanoseconds
-	pkts, bytes [2]uint64
+	bytes       [2]uint64
 	bits        uint64
-	app         string // the first application protocol seen (SetApp)
-	gen         uint32 // kept when the slot is freed: the next flow in it counts on
-	clientLo    bool   // the client is key.lo
+	pkts        [2]uint32 // stop at the most 32 bits hold, as Suricata's counters do not
+	gen         uint32    // kept when the slot is freed: the next flow in it counts on
+	app         uint8     // the first application protocol seen (SetApp): its place in Table.apps, plus one
+	clientLo    bool      // the client is key.lo
 	state       uint8
 	tcp         uint8
 }
@@ -155,7 +160,13 @@ type Table struct {
 	hasCur bool
 	stats  Stats
 	calls  uint32 // Update calls, for expireEvery
+	// apps are the application protocols SetApp was given, in order,
+	// for entry.app: a handful ("http", "tls", ...), at most maxApps.
+	apps []string
 }
+
+// maxApps bounds Table.apps; a protocol past it is not recorded.
+const maxApps = 255
 
 // maxClocks bounds the sensors whose clock a Table keeps; past it the
 // clocks are forgotten (each is learnt again from the sensor's next
@@ -279,7 +290,9 @@ func (t *Table) Update(p *field.Packet, sensor uint32) uint64 {
 	if toServer {
 		d = 0
 	}
-	e.pkts[d]++
+	if e.pkts[d] < math.MaxUint32 {
+		e.pkts[d]++
+	}
 	if p.Frame.Len > 0 {
 		e.bytes[d] += uint64(p.Frame.Len)
 	}
@@ -456,16 +469,29 @@ func (t *Table) Bits(id uint64) (uint64, bool) {
 // flow's protocol is the first one detected on it. An empty app or a flow
 // no longer held changes nothing.
 func (t *Table) SetApp(id uint64, app string) {
-	if e := t.byID(id); e != nil && e.app == "" {
-		e.app = app
+	if e := t.byID(id); e != nil && e.app == 0 && app != "" {
+		e.app = t.appNumber(app)
 	}
+}
+
+// appNumber returns app's place in t.apps plus one, adding it if new; 0
+// when t.apps is full.
+func (t *Table) appNumber(app string) uint8 {
+	if i := slices.Index(t.apps, app); i >= 0 {
+		return uint8(i + 1)
+	}
+	if len(t.apps) == maxApps {
+		return 0
+	}
+	t.apps = append(t.apps, app)
+	return uint8(len(t.apps))
 }
 
 // App returns the application protocol SetApp recorded for flow id, ""
 // when none was or the flow is no longer held.
 func (t *Table) App(id uint64) string {
-	if e := t.byID(id); e != nil {
-		return e.app
+	if e := t.byID(id); e != nil && e.app > 0 {
+		return t.apps[e.app-1]
 	}
 	return ""
 }

@@ -42,13 +42,17 @@ type LRU[K comparable, V any] struct {
 	held  int
 }
 
+// node is one entry. What Lookup reads (the hash, then the key) comes
+// first, and nothing pads it: a flow table's node is 128 bytes, two
+// cache lines that the CPU fetches as a pair, where a 160-byte node
+// straddled three.
 type node[K comparable, V any] struct {
-	key        K
-	hash       uint64
-	val        V
+	hash       uint32 // the low half of the key's hash: the index has fewer than 1<<32 cells (slots are int32)
 	prev, next int32
 	list       uint8
 	held       bool
+	key        K
+	val        V
 }
 
 type list struct{ head, tail int32 }
@@ -87,7 +91,7 @@ func (c *LRU[K, V]) Lookup(k *K, h uint64) (int32, bool) {
 		if s == None {
 			return None, false
 		}
-		if n := &c.nodes[s]; n.hash == h && n.key == *k {
+		if n := &c.nodes[s]; n.hash == uint32(h) && n.key == *k {
 			return s, true
 		}
 	}
@@ -119,7 +123,7 @@ func (c *LRU[K, V]) Insert(k *K, h uint64, l int) int32 {
 	}
 	c.index[i] = s
 	n := &c.nodes[s]
-	n.key, n.hash, n.held = *k, h, true
+	n.key, n.hash, n.held = *k, uint32(h), true
 	c.held++
 	c.pushBack(n, s, &c.lists[l], l)
 	return s
@@ -148,7 +152,7 @@ func (c *LRU[K, V]) resize(size int) {
 	c.mask = uint64(cells - 1)
 	for s := range c.nodes {
 		if n := &c.nodes[s]; n.held {
-			i := n.hash & c.mask
+			i := uint64(n.hash) & c.mask
 			for c.index[i] != None {
 				i = (i + 1) & c.mask
 			}
@@ -197,7 +201,7 @@ func (c *LRU[K, V]) Remove(s int32) {
 		panic("lru: Remove of a free slot")
 	}
 	c.unlink(n)
-	i := n.hash & c.mask
+	i := uint64(n.hash) & c.mask
 	for c.index[i] != s {
 		i = (i + 1) & c.mask
 	}
@@ -209,7 +213,7 @@ func (c *LRU[K, V]) Remove(s int32) {
 		if x == None {
 			break
 		}
-		home := c.nodes[x].hash & c.mask
+		home := uint64(c.nodes[x].hash) & c.mask
 		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
 			c.index[i] = x
 			i = j
